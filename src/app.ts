@@ -1,0 +1,81 @@
+import Fastify from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import rateLimit from '@fastify/rate-limit';
+import { randomUUID } from 'node:crypto';
+import { trustProxySetting, type Config } from './config/config.js';
+import configPlugin from './plugins/config.js';
+import errorsPlugin from './plugins/errors.js';
+import databasePlugin from './plugins/database.js';
+import redisPlugin from './plugins/redis.js';
+import metricsPlugin from './plugins/metrics.js';
+import openapiPlugin from './plugins/openapi.js';
+import authenticationPlugin from './plugins/authentication.js';
+import operationsRoutes from './modules/operations/routes.js';
+import authRoutes from './modules/auth/routes.js';
+import organisationRoutes from './modules/organisations/routes.js';
+import siteRoutes from './modules/sites/routes.js';
+import peopleRoutes from './modules/people/routes.js';
+import alarmTypeRoutes from './modules/alarm-types/routes.js';
+import alarmGroupRoutes from './modules/alarm-groups/routes.js';
+import auditRoutes from './modules/audit/routes.js';
+
+export interface AppOptions {
+  config: Config;
+  /** PostgreSQL to use: DATABASE_URL, or the embedded server's address. */
+  connectionString: string;
+}
+
+export const API_PREFIX = '/api/v1';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Set when shutdown begins: readiness fails so the load balancer stops sending new clients. */
+    lifecycle: { draining: boolean };
+  }
+}
+
+/** Builds the Fastify app without listening, so tests can drive it with inject() or listen themselves. */
+export async function buildApp({ config, connectionString }: AppOptions) {
+  const app = Fastify({
+    logger: {
+      level: config.LOG_LEVEL,
+      redact: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.token'],
+    },
+    trustProxy: trustProxySetting(config.TRUST_PROXY),
+    genReqId: () => randomUUID(),
+    bodyLimit: 256 * 1024,
+    ajv: { customOptions: { removeAdditional: false, allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorate('lifecycle', { draining: false });
+  await app.register(configPlugin, { config });
+  await app.register(errorsPlugin);
+  await app.register(metricsPlugin);
+  await app.register(databasePlugin, { connectionString });
+  await app.register(redisPlugin);
+  await app.register(openapiPlugin);
+  await app.register(rateLimit, {
+    global: false,
+    // Shared across nodes when Redis is there; a Redis outage lets requests through rather than failing them.
+    ...(app.redis ? { redis: app.redis, skipOnError: true } : {}),
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      code: 'rate_limited',
+      message: `Too many requests. Try again in ${Math.ceil(context.ttl / 1000)} s.`,
+    }),
+  });
+
+  await app.register(operationsRoutes);
+  await app.register(async (api) => {
+    await api.register(authenticationPlugin);
+    await api.register(authRoutes);
+    await api.register(organisationRoutes);
+    await api.register(siteRoutes);
+    await api.register(peopleRoutes);
+    await api.register(alarmTypeRoutes);
+    await api.register(alarmGroupRoutes);
+    await api.register(auditRoutes);
+  }, { prefix: API_PREFIX });
+
+  return app;
+}

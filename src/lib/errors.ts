@@ -1,0 +1,42 @@
+/**
+ * The error catalogue: every error a client can see, with its stable machine code, HTTP status and
+ * a human message. Clients branch on `code`, never on `message`.
+ */
+export const ERRORS = {
+  validation_failed: { status: 400, message: 'The request is not valid.' },
+  invalid_json: { status: 400, message: 'The request body is not valid JSON.' },
+  invalid_reference: { status: 400, message: 'The request refers to something that does not exist or is not yours.' },
+  unauthenticated: { status: 401, message: 'Sign in first.' },
+  invalid_credentials: { status: 401, message: 'Wrong e-mail address or password.' },
+  forbidden: { status: 403, message: 'You are not allowed to do this.' },
+  role_not_grantable: { status: 403, message: 'You may not grant this role.' },
+  not_found: { status: 404, message: 'Not found.' },
+  email_taken: { status: 409, message: 'Someone already uses this e-mail address.' },
+  conflict: { status: 409, message: 'The request conflicts with the current state.' },
+  builtin_immutable: { status: 409, message: 'Built-in alarm types cannot be changed.' },
+  body_too_large: { status: 413, message: 'The request body is too large.' },
+  unsupported_media_type: { status: 415, message: 'Send JSON (Content-Type: application/json).' },
+  account_locked: { status: 429, message: 'Too many failed sign-ins. Try again later.' },
+  rate_limited: { status: 429, message: 'Too many requests. Slow down.' },
+  internal_error: { status: 500, message: 'Something went wrong on our side.' },
+  database_unavailable: { status: 503, message: 'The database is unavailable. If this is an emergency, call 112.' },
+  not_ready: { status: 503, message: 'The service is not ready.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message?: string, details?: unknown) {
+    super(message ?? ERRORS[code].message);
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.details = details;
+  }
+}
+
+export const notFound = (): AppError => new AppError('not_found');
+export const forbidden = (): AppError => new AppError('forbidden');

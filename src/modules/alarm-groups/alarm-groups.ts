@@ -1,0 +1,230 @@
+import type { Db, Queryable, Tx } from '../../db/pool.js';
+import { inTransaction } from '../../db/pool.js';
+import { AppError } from '../../lib/errors.js';
+import { recordAudit } from '../audit/audit.js';
+import { canManageSite, canViewSiteConfiguration, type Principal } from '../auth/policies.js';
+import { allAlarmTypesUsable } from '../alarm-types/alarm-types.js';
+import { visibleSite, type Site } from '../sites/sites.js';
+
+export interface GroupAlarmType {
+  alarmTypeId: string;
+  key: string;
+  receives: boolean;
+  mayRaise: boolean;
+}
+
+export interface EscalationContact {
+  personId: string | null;
+  name: string | null;
+  phone: string | null;
+  email: string | null;
+}
+
+export interface AlarmGroup {
+  id: string;
+  siteId: string;
+  organisationId: string;
+  name: string;
+  description: string | null;
+  members: { id: string; name: string }[];
+  alarmTypes: GroupAlarmType[];
+  escalationContacts: EscalationContact[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const GROUP_SELECT = `
+  SELECT g.id, g.site_id AS "siteId", g.organisation_id AS "organisationId", g.name, g.description,
+         g.created_at AS "createdAt", g.updated_at AS "updatedAt",
+         coalesce((SELECT json_agg(json_build_object('id', p.id, 'name', p.name) ORDER BY p.name, p.id)
+                     FROM alarm_group_members m JOIN people p ON p.id = m.person_id WHERE m.group_id = g.id), '[]') AS members,
+         coalesce((SELECT json_agg(json_build_object('alarmTypeId', t.id, 'key', t.key, 'receives', gt.receives, 'mayRaise', gt.may_raise)
+                            ORDER BY t.precedence DESC, t.key)
+                     FROM alarm_group_types gt JOIN alarm_types t ON t.id = gt.alarm_type_id WHERE gt.group_id = g.id), '[]') AS "alarmTypes",
+         coalesce((SELECT json_agg(json_build_object('personId', c.person_id, 'name', coalesce(c.name, cp.name),
+                                                     'phone', coalesce(c.phone, cp.phone), 'email', coalesce(c.email, cp.email))
+                            ORDER BY c.position)
+                     FROM alarm_group_escalation_contacts c LEFT JOIN people cp ON cp.id = c.person_id
+                    WHERE c.group_id = g.id), '[]') AS "escalationContacts"
+    FROM alarm_groups g`;
+
+export const GROUP_SQL = {
+  bySite: `${GROUP_SELECT} WHERE g.site_id = $1 ORDER BY g.name`,
+  byId: `${GROUP_SELECT} WHERE g.id = $1`,
+  siteOf: 'SELECT site_id FROM alarm_groups WHERE id = $1',
+  lock: 'SELECT id FROM alarm_groups WHERE id = $1 FOR UPDATE',
+  nameTaken: 'SELECT 1 FROM alarm_groups WHERE site_id = $1 AND name = $2 AND id IS DISTINCT FROM $3',
+  insert: 'INSERT INTO alarm_groups (site_id, organisation_id, name, description) VALUES ($1, $2, $3, $4) RETURNING id',
+  update: `UPDATE alarm_groups SET name = coalesce($2, name),
+             description = CASE WHEN $3::boolean THEN $4 ELSE description END, updated_at = now() WHERE id = $1`,
+  touch: 'UPDATE alarm_groups SET updated_at = now() WHERE id = $1',
+  delete: 'DELETE FROM alarm_groups WHERE id = $1',
+  countPeopleInOrganisation: 'SELECT count(*)::int AS n FROM people WHERE organisation_id = $1 AND id = ANY($2::uuid[])',
+  clearMembers: 'DELETE FROM alarm_group_members WHERE group_id = $1',
+  addMembers: 'INSERT INTO alarm_group_members (group_id, person_id) SELECT $1, unnest($2::uuid[])',
+  clearTypes: 'DELETE FROM alarm_group_types WHERE group_id = $1',
+  addType: 'INSERT INTO alarm_group_types (group_id, alarm_type_id, receives, may_raise) VALUES ($1, $2, $3, $4)',
+  clearContacts: 'DELETE FROM alarm_group_escalation_contacts WHERE group_id = $1',
+  addContact: `INSERT INTO alarm_group_escalation_contacts (group_id, position, person_id, name, phone, email)
+               VALUES ($1, $2, $3, $4, $5, $6)`,
+} as const;
+
+async function loadGroup(db: Queryable, id: string): Promise<AlarmGroup> {
+  const group = (await db.query<AlarmGroup>(GROUP_SQL.byId, [id])).rows[0];
+  if (!group) throw new AppError('not_found');
+  return group;
+}
+
+/** The group's site, if the caller can see it; a group elsewhere is reported as not found. */
+async function siteOfGroup(db: Queryable, principal: Principal, groupId: string): Promise<Site> {
+  const row = (await db.query<{ site_id: string }>(GROUP_SQL.siteOf, [groupId])).rows[0];
+  if (!row) throw new AppError('not_found');
+  return visibleSite(db, principal, row.site_id);
+}
+
+export async function listGroups(db: Queryable, principal: Principal, siteId: string): Promise<AlarmGroup[]> {
+  const site = await visibleSite(db, principal, siteId);
+  if (!canViewSiteConfiguration(principal, site)) throw new AppError('forbidden');
+  return (await db.query<AlarmGroup>(GROUP_SQL.bySite, [siteId])).rows;
+}
+
+export async function readGroup(db: Queryable, principal: Principal, id: string): Promise<AlarmGroup> {
+  const site = await siteOfGroup(db, principal, id);
+  if (!canViewSiteConfiguration(principal, site)) throw new AppError('forbidden');
+  return loadGroup(db, id);
+}
+
+export interface GroupAlarmTypeInput {
+  alarmTypeId: string;
+  receives: boolean;
+  mayRaise: boolean;
+}
+
+export interface EscalationContactInput {
+  personId?: string | null;
+  name?: string | null;
+  phone?: string | null;
+  email?: string | null;
+}
+
+async function setMembers(tx: Tx, group: { id: string; organisationId: string }, personIds: string[]): Promise<void> {
+  const ids = [...new Set(personIds)];
+  const found = (await tx.query<{ n: number }>(GROUP_SQL.countPeopleInOrganisation, [group.organisationId, ids])).rows[0];
+  if (found?.n !== ids.length) throw new AppError('invalid_reference', 'A member is not part of this organisation.');
+  await tx.query(GROUP_SQL.clearMembers, [group.id]);
+  if (ids.length) await tx.query(GROUP_SQL.addMembers, [group.id, ids]);
+}
+
+async function setAlarmTypes(tx: Tx, group: { id: string; organisationId: string }, types: GroupAlarmTypeInput[]): Promise<void> {
+  const ids = types.map((t) => t.alarmTypeId);
+  if (new Set(ids).size !== ids.length) throw new AppError('validation_failed', 'An alarm type is listed twice.');
+  if (types.some((t) => !t.receives && !t.mayRaise)) {
+    throw new AppError('validation_failed', 'Each listed alarm type must be received or raisable (or left out).');
+  }
+  if (!(await allAlarmTypesUsable(tx, group.organisationId, ids))) {
+    throw new AppError('invalid_reference', 'An alarm type does not exist, is archived or belongs to another organisation.');
+  }
+  await tx.query(GROUP_SQL.clearTypes, [group.id]);
+  for (const t of types) await tx.query(GROUP_SQL.addType, [group.id, t.alarmTypeId, t.receives, t.mayRaise]);
+}
+
+async function setEscalationContacts(tx: Tx, group: { id: string; organisationId: string }, contacts: EscalationContactInput[]): Promise<void> {
+  const personIds = contacts.flatMap((c) => (c.personId ? [c.personId] : []));
+  const found = (await tx.query<{ n: number }>(GROUP_SQL.countPeopleInOrganisation, [group.organisationId, [...new Set(personIds)]])).rows[0];
+  if (found?.n !== new Set(personIds).size) throw new AppError('invalid_reference', 'A contact is not part of this organisation.');
+  if (contacts.some((c) => !c.personId && (!c.name || (!c.phone && !c.email)))) {
+    throw new AppError('validation_failed', 'A contact needs a person, or a name with a phone number or e-mail address.');
+  }
+  await tx.query(GROUP_SQL.clearContacts, [group.id]);
+  for (const [position, c] of contacts.entries()) {
+    await tx.query(GROUP_SQL.addContact, [group.id, position, c.personId ?? null, c.name ?? null, c.phone ?? null, c.email ?? null]);
+  }
+}
+
+export interface NewGroupInput {
+  name: string;
+  description?: string | null;
+  memberIds?: string[];
+  alarmTypes?: GroupAlarmTypeInput[];
+  escalationContacts?: EscalationContactInput[];
+}
+
+async function assertNameFree(tx: Queryable, siteId: string, name: string, groupId: string | null): Promise<void> {
+  if ((await tx.query(GROUP_SQL.nameTaken, [siteId, name, groupId])).rowCount) {
+    throw new AppError('conflict', 'The site already has a group with this name.');
+  }
+}
+
+export async function createGroup(db: Db, principal: Principal, siteId: string, input: NewGroupInput, requestId: string): Promise<AlarmGroup> {
+  return inTransaction(db, async (tx) => {
+    const site = await visibleSite(tx, principal, siteId, true);
+    if (!canManageSite(principal, site)) throw new AppError('forbidden');
+    await assertNameFree(tx, siteId, input.name, null);
+    const { id } = (await tx.query<{ id: string }>(GROUP_SQL.insert, [siteId, site.organisationId, input.name, input.description ?? null]))
+      .rows[0] as { id: string };
+    const ref = { id, organisationId: site.organisationId };
+    if (input.memberIds) await setMembers(tx, ref, input.memberIds);
+    if (input.alarmTypes) await setAlarmTypes(tx, ref, input.alarmTypes);
+    if (input.escalationContacts) await setEscalationContacts(tx, ref, input.escalationContacts);
+    const group = await loadGroup(tx, id);
+    await recordAudit(tx, {
+      organisationId: site.organisationId, actorPersonId: principal.personId, action: 'alarm_group.created',
+      entityType: 'alarm_group', entityId: id, before: null, after: group, requestId,
+    });
+    return group;
+  });
+}
+
+/**
+ * Every change to a group follows one flow: lock it, check the caller manages its site, apply,
+ * and record before and after in the audit log in the same transaction.
+ */
+async function changeGroup(
+  db: Db, principal: Principal, id: string, action: string, requestId: string,
+  apply: (tx: Tx, group: AlarmGroup) => Promise<void>,
+): Promise<AlarmGroup> {
+  return inTransaction(db, async (tx) => {
+    const site = await siteOfGroup(tx, principal, id);
+    if (!canManageSite(principal, site)) throw new AppError('forbidden');
+    await tx.query(GROUP_SQL.lock, [id]);
+    const before = await loadGroup(tx, id);
+    await apply(tx, before);
+    await tx.query(GROUP_SQL.touch, [id]);
+    const after = await loadGroup(tx, id);
+    await recordAudit(tx, {
+      organisationId: before.organisationId, actorPersonId: principal.personId, action,
+      entityType: 'alarm_group', entityId: id, before, after, requestId,
+    });
+    return after;
+  });
+}
+
+export const updateGroup = (
+  db: Db, principal: Principal, id: string, input: { name?: string; description?: string | null }, requestId: string,
+) => changeGroup(db, principal, id, 'alarm_group.updated', requestId, async (tx, group) => {
+  if (input.name) await assertNameFree(tx, group.siteId, input.name, id);
+  await tx.query(GROUP_SQL.update, [id, input.name ?? null, input.description !== undefined, input.description ?? null]);
+});
+
+export const replaceMembers = (db: Db, principal: Principal, id: string, personIds: string[], requestId: string) =>
+  changeGroup(db, principal, id, 'alarm_group.members_changed', requestId, (tx, group) => setMembers(tx, group, personIds));
+
+export const replaceAlarmTypes = (db: Db, principal: Principal, id: string, types: GroupAlarmTypeInput[], requestId: string) =>
+  changeGroup(db, principal, id, 'alarm_group.alarm_types_changed', requestId, (tx, group) => setAlarmTypes(tx, group, types));
+
+export const replaceEscalationContacts = (db: Db, principal: Principal, id: string, contacts: EscalationContactInput[], requestId: string) =>
+  changeGroup(db, principal, id, 'alarm_group.escalation_contacts_changed', requestId, (tx, group) => setEscalationContacts(tx, group, contacts));
+
+export async function deleteGroup(db: Db, principal: Principal, id: string, requestId: string): Promise<void> {
+  await inTransaction(db, async (tx) => {
+    const site = await siteOfGroup(tx, principal, id);
+    if (!canManageSite(principal, site)) throw new AppError('forbidden');
+    await tx.query(GROUP_SQL.lock, [id]);
+    const before = await loadGroup(tx, id);
+    await tx.query(GROUP_SQL.delete, [id]);
+    await recordAudit(tx, {
+      organisationId: before.organisationId, actorPersonId: principal.personId, action: 'alarm_group.deleted',
+      entityType: 'alarm_group', entityId: id, before, after: null, requestId,
+    });
+  });
+}

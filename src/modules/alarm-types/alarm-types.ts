@@ -1,0 +1,163 @@
+import type { Db, Queryable } from '../../db/pool.js';
+import { inTransaction } from '../../db/pool.js';
+import { AppError } from '../../lib/errors.js';
+import { recordAudit } from '../audit/audit.js';
+import { canManageAlarmTypes, canSeeOrganisation, type Principal } from '../auth/policies.js';
+import { visibleOrganisation } from '../organisations/organisations.js';
+
+export const SOUND_PROFILES = ['loud', 'silent'] as const;
+// CAP 1.2 value sets (OASIS Common Alerting Protocol), so every type maps to a valid CAP message.
+export const CAP_CATEGORIES = ['Geo', 'Met', 'Safety', 'Security', 'Rescue', 'Fire', 'Health', 'Env', 'Transport', 'Infra', 'CBRNE', 'Other'] as const;
+export const CAP_RESPONSE_TYPES = ['Shelter', 'Evacuate', 'Prepare', 'Execute', 'Avoid', 'Monitor', 'Assess', 'AllClear', 'None'] as const;
+export const CAP_SEVERITIES = ['Extreme', 'Severe', 'Moderate', 'Minor', 'Unknown'] as const;
+export const CAP_URGENCIES = ['Immediate', 'Expected', 'Future', 'Past', 'Unknown'] as const;
+
+export interface CapMapping {
+  category: (typeof CAP_CATEGORIES)[number];
+  event: string;
+  responseType: (typeof CAP_RESPONSE_TYPES)[number];
+  severity: (typeof CAP_SEVERITIES)[number];
+  urgency: (typeof CAP_URGENCIES)[number];
+}
+
+export interface AlarmType {
+  id: string;
+  organisationId: string | null;
+  builtIn: boolean;
+  key: string;
+  label: { sv: string; en: string };
+  instruction: { sv: string; en: string };
+  colour: string;
+  icon: string;
+  sound: (typeof SOUND_PROFILES)[number];
+  precedence: number;
+  cap: CapMapping;
+  archived: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const SELECT = `
+  SELECT id, organisation_id AS "organisationId", organisation_id IS NULL AS "builtIn", key,
+         json_build_object('sv', label_sv, 'en', label_en) AS label,
+         json_build_object('sv', instruction_sv, 'en', instruction_en) AS instruction,
+         colour, icon, sound, precedence,
+         json_build_object('category', cap_category, 'event', cap_event, 'responseType', cap_response_type,
+                           'severity', cap_severity, 'urgency', cap_urgency) AS cap,
+         archived, created_at AS "createdAt", updated_at AS "updatedAt"
+    FROM alarm_types`;
+
+export const ALARM_TYPE_SQL = {
+  forOrganisation: `${SELECT} WHERE (organisation_id IS NULL OR organisation_id = $1) AND ($2 OR NOT archived)
+    ORDER BY precedence DESC, key`,
+  byId: `${SELECT} WHERE id = $1`,
+  lock: 'SELECT id FROM alarm_types WHERE id = $1 FOR UPDATE',
+  keyTaken: 'SELECT 1 FROM alarm_types WHERE key = $2 AND (organisation_id IS NULL OR organisation_id = $1)',
+  // Usable by the organisation: built-in or its own, and not archived.
+  countUsable: `SELECT count(*)::int AS n FROM alarm_types
+    WHERE id = ANY($2::uuid[]) AND NOT archived AND (organisation_id IS NULL OR organisation_id = $1)`,
+  insert: `
+    INSERT INTO alarm_types (organisation_id, key, label_sv, label_en, instruction_sv, instruction_en, colour, icon, sound,
+                             precedence, cap_category, cap_event, cap_response_type, cap_severity, cap_urgency)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+  update: `
+    UPDATE alarm_types SET label_sv = $2, label_en = $3, instruction_sv = $4, instruction_en = $5, colour = $6, icon = $7,
+           sound = $8, precedence = $9, cap_category = $10, cap_event = $11, cap_response_type = $12,
+           cap_severity = $13, cap_urgency = $14, archived = $15, updated_at = now()
+     WHERE id = $1`,
+} as const;
+
+export async function listAlarmTypes(db: Queryable, principal: Principal, organisationId: string, includeArchived: boolean): Promise<AlarmType[]> {
+  await visibleOrganisation(db, principal, organisationId);
+  return (await db.query<AlarmType>(ALARM_TYPE_SQL.forOrganisation, [organisationId, includeArchived])).rows;
+}
+
+/** Built-in types are visible to everyone; custom ones only within their organisation. */
+export async function visibleAlarmType(db: Queryable, principal: Principal, id: string): Promise<AlarmType> {
+  const type = (await db.query<AlarmType>(ALARM_TYPE_SQL.byId, [id])).rows[0];
+  if (!type || (type.organisationId !== null && !canSeeOrganisation(principal, type.organisationId))) throw new AppError('not_found');
+  return type;
+}
+
+export async function allAlarmTypesUsable(db: Queryable, organisationId: string, ids: string[]): Promise<boolean> {
+  if (ids.length === 0) return true;
+  const row = (await db.query<{ n: number }>(ALARM_TYPE_SQL.countUsable, [organisationId, ids])).rows[0];
+  return row?.n === new Set(ids).size;
+}
+
+export interface AlarmTypeInput {
+  label: { sv: string; en: string };
+  instruction: { sv: string; en: string };
+  colour: string;
+  icon: string;
+  sound: (typeof SOUND_PROFILES)[number];
+  precedence: number;
+  cap: CapMapping;
+}
+
+const columnValues = (input: AlarmTypeInput) => [
+  input.label.sv, input.label.en, input.instruction.sv, input.instruction.en, input.colour.toLowerCase(), input.icon,
+  input.sound, input.precedence, input.cap.category, input.cap.event, input.cap.responseType, input.cap.severity, input.cap.urgency,
+];
+
+export async function createAlarmType(
+  db: Db, principal: Principal, organisationId: string, input: AlarmTypeInput & { key: string }, requestId: string,
+): Promise<AlarmType> {
+  return inTransaction(db, async (tx) => {
+    await visibleOrganisation(tx, principal, organisationId);
+    if (!canManageAlarmTypes(principal, organisationId)) throw new AppError('forbidden');
+    if ((await tx.query(ALARM_TYPE_SQL.keyTaken, [organisationId, input.key])).rowCount) {
+      throw new AppError('conflict', `An alarm type with the key "${input.key}" already exists.`);
+    }
+    const [labelSv, labelEn, instructionSv, instructionEn, ...rest] = columnValues(input);
+    const { id } = (await tx.query<{ id: string }>(ALARM_TYPE_SQL.insert, [
+      organisationId, input.key, labelSv, labelEn, instructionSv, instructionEn, ...rest,
+    ])).rows[0] as { id: string };
+    const created = (await tx.query<AlarmType>(ALARM_TYPE_SQL.byId, [id])).rows[0] as AlarmType;
+    await recordAudit(tx, {
+      organisationId, actorPersonId: principal.personId, action: 'alarm_type.created',
+      entityType: 'alarm_type', entityId: id, before: null, after: created, requestId,
+    });
+    return created;
+  });
+}
+
+export interface AlarmTypeChanges {
+  label?: Partial<AlarmTypeInput['label']>;
+  instruction?: Partial<AlarmTypeInput['instruction']>;
+  colour?: string;
+  icon?: string;
+  sound?: AlarmTypeInput['sound'];
+  precedence?: number;
+  cap?: Partial<CapMapping>;
+  archived?: boolean;
+}
+
+export async function updateAlarmType(
+  db: Db, principal: Principal, id: string, changes: AlarmTypeChanges, requestId: string,
+): Promise<AlarmType> {
+  return inTransaction(db, async (tx) => {
+    await tx.query(ALARM_TYPE_SQL.lock, [id]);
+    const before = await visibleAlarmType(tx, principal, id);
+    if (before.organisationId === null) {
+      throw new AppError(canManageAlarmTypes(principal, principal.organisationId) ? 'builtin_immutable' : 'forbidden');
+    }
+    if (!canManageAlarmTypes(principal, before.organisationId)) throw new AppError('forbidden');
+    const merged: AlarmTypeInput = {
+      label: { ...before.label, ...changes.label },
+      instruction: { ...before.instruction, ...changes.instruction },
+      colour: changes.colour ?? before.colour,
+      icon: changes.icon ?? before.icon,
+      sound: changes.sound ?? before.sound,
+      precedence: changes.precedence ?? before.precedence,
+      cap: { ...before.cap, ...changes.cap },
+    };
+    await tx.query(ALARM_TYPE_SQL.update, [id, ...columnValues(merged), changes.archived ?? before.archived]);
+    const after = (await tx.query<AlarmType>(ALARM_TYPE_SQL.byId, [id])).rows[0] as AlarmType;
+    await recordAudit(tx, {
+      organisationId: before.organisationId, actorPersonId: principal.personId, action: 'alarm_type.updated',
+      entityType: 'alarm_type', entityId: id, before, after, requestId,
+    });
+    return after;
+  });
+}

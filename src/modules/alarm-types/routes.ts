@@ -1,0 +1,78 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { IdParams, Nullable, OrganisationParams, StringEnum, Timestamp, Uuid, commonErrors } from '../../lib/schemas.js';
+import {
+  CAP_CATEGORIES, CAP_RESPONSE_TYPES, CAP_SEVERITIES, CAP_URGENCIES, SOUND_PROFILES,
+  createAlarmType, listAlarmTypes, updateAlarmType, visibleAlarmType, type AlarmType,
+} from './alarm-types.js';
+
+const Text = (max: number) => Type.String({ minLength: 1, maxLength: max, pattern: '\\S' });
+const Bilingual = (max: number) => Type.Object({ sv: Text(max), en: Text(max) }, { additionalProperties: false });
+const Cap = Type.Object({
+  category: StringEnum(CAP_CATEGORIES),
+  event: Text(100),
+  responseType: StringEnum(CAP_RESPONSE_TYPES),
+  severity: StringEnum(CAP_SEVERITIES),
+  urgency: StringEnum(CAP_URGENCIES),
+}, { additionalProperties: false, description: 'CAP 1.2 mapping used when the alarm is exported or forwarded' });
+const Colour = Type.String({ pattern: '^#[0-9a-fA-F]{6}$', description: 'Hex colour, e.g. #c62828' });
+const Icon = Type.String({ pattern: '^[a-z0-9-]{1,40}$' });
+const Sound = StringEnum(SOUND_PROFILES, { description: 'silent: vibrate only, never a sound (lockdown)' });
+const Precedence = Type.Integer({ minimum: 0, maximum: 1000, description: 'Higher wins when several alarms are active at a site' });
+
+const AlarmTypeView = Type.Object({
+  id: Uuid, organisationId: Nullable(Uuid), builtIn: Type.Boolean(), key: Type.String(),
+  label: Type.Object({ sv: Type.String(), en: Type.String() }),
+  instruction: Type.Object({ sv: Type.String(), en: Type.String() }),
+  colour: Type.String(), icon: Type.String(), sound: Sound, precedence: Type.Integer(), cap: Cap,
+  archived: Type.Boolean(), createdAt: Timestamp, updatedAt: Timestamp,
+});
+
+const present = (t: AlarmType) => ({ ...t, createdAt: new Date(t.createdAt).toISOString(), updatedAt: new Date(t.updatedAt).toISOString() });
+
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/organisations/:organisationId/alarm-types', {
+    schema: {
+      tags: ['alarm types'], summary: 'Built-in and the organisation\'s own alarm types, highest precedence first',
+      params: OrganisationParams,
+      querystring: Type.Object({ includeArchived: Type.Boolean({ default: false }) }, { additionalProperties: false }),
+      response: { 200: Type.Object({ alarmTypes: Type.Array(AlarmTypeView) }), ...commonErrors },
+    },
+  }, async (request) => ({
+    alarmTypes: (await listAlarmTypes(app.db, request.principal, request.params.organisationId, request.query.includeArchived)).map(present),
+  }));
+
+  app.post('/organisations/:organisationId/alarm-types', {
+    schema: {
+      tags: ['alarm types'], summary: 'Add a custom alarm type, e.g. a medical emergency (organisation admins)',
+      params: OrganisationParams,
+      body: Type.Object({
+        key: Type.String({ pattern: '^[a-z][a-z0-9_]{1,39}$' }),
+        label: Bilingual(60), instruction: Bilingual(1000), colour: Colour, icon: Icon, sound: Sound, precedence: Precedence, cap: Cap,
+      }, { additionalProperties: false }),
+      response: { 201: AlarmTypeView, ...commonErrors, 409: commonErrors[400] },
+    },
+  }, async (request, reply) => {
+    const created = await createAlarmType(app.db, request.principal, request.params.organisationId, request.body, request.id);
+    return reply.status(201).send(present(created));
+  });
+
+  app.get('/alarm-types/:id', {
+    schema: { tags: ['alarm types'], summary: 'One alarm type', params: IdParams, response: { 200: AlarmTypeView, ...commonErrors } },
+  }, async (request) => present(await visibleAlarmType(app.db, request.principal, request.params.id)));
+
+  app.patch('/alarm-types/:id', {
+    schema: {
+      tags: ['alarm types'], summary: 'Change or archive a custom alarm type (organisation admins; built-in types are fixed)',
+      params: IdParams,
+      body: Type.Object({
+        label: Type.Optional(Type.Partial(Bilingual(60))), instruction: Type.Optional(Type.Partial(Bilingual(1000))),
+        colour: Type.Optional(Colour), icon: Type.Optional(Icon), sound: Type.Optional(Sound),
+        precedence: Type.Optional(Precedence), cap: Type.Optional(Type.Partial(Cap)), archived: Type.Optional(Type.Boolean()),
+      }, { additionalProperties: false, minProperties: 1 }),
+      response: { 200: AlarmTypeView, ...commonErrors, 409: commonErrors[400] },
+    },
+  }, async (request) => present(await updateAlarmType(app.db, request.principal, request.params.id, request.body, request.id)));
+};
+
+export default routes;

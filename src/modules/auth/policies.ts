@@ -1,0 +1,110 @@
+/**
+ * Every permission decision lives here. Routes load the resource, then ask one of these; nothing
+ * else in the code base inspects roles. Two answers matter for isolation: a resource of an
+ * organisation the caller cannot see is reported as not found (nothing learned); one it can see
+ * but not change is forbidden.
+ */
+export const ROLE_NAMES = ['staff', 'site_admin', 'crisis_lead', 'org_admin', 'system_admin'] as const;
+export type RoleName = (typeof ROLE_NAMES)[number];
+
+export interface RoleGrant {
+  role: RoleName;
+  /** For site_admin and crisis_lead: the site, or null for every site of the organisation. */
+  siteId: string | null;
+}
+
+export interface Principal {
+  personId: string;
+  organisationId: string;
+  sessionId: string;
+  roles: RoleGrant[];
+}
+
+/** What a policy needs to know about a site. */
+export interface SiteRef {
+  id: string;
+  organisationId: string;
+}
+
+/** What a policy needs to know about a person being managed. */
+export interface PersonRef {
+  organisationId: string;
+  siteIds: string[];
+  roles: RoleGrant[];
+}
+
+const holds = (p: Principal, role: RoleName, siteId?: string): boolean =>
+  p.roles.some((r) => r.role === role && (siteId === undefined || r.siteId === null || r.siteId === siteId));
+
+export const isSystemAdmin = (p: Principal): boolean => holds(p, 'system_admin');
+
+/** May the caller see that this organisation's data exists at all? */
+export const canSeeOrganisation = (p: Principal, organisationId: string): boolean =>
+  isSystemAdmin(p) || p.organisationId === organisationId;
+
+export const isOrgAdmin = (p: Principal, organisationId: string): boolean =>
+  isSystemAdmin(p) || (p.organisationId === organisationId && holds(p, 'org_admin'));
+
+/** Rektor of the site, or an organisation admin above it. */
+export const isSiteAdmin = (p: Principal, site: SiteRef): boolean =>
+  isOrgAdmin(p, site.organisationId) || (p.organisationId === site.organisationId && holds(p, 'site_admin', site.id));
+
+/** Site admins manage a site's configuration; crisis leads may read it (they need to know who is in which group). */
+export const canViewSiteConfiguration = (p: Principal, site: SiteRef): boolean =>
+  isSiteAdmin(p, site) || (p.organisationId === site.organisationId && holds(p, 'crisis_lead', site.id));
+
+export const canManageSite = isSiteAdmin;
+
+export const canCreateSite = (p: Principal, organisationId: string): boolean => isOrgAdmin(p, organisationId);
+
+export const canCreateOrganisation = (p: Principal): boolean => isSystemAdmin(p);
+
+export const canUpdateOrganisation = (p: Principal, organisationId: string): boolean => isOrgAdmin(p, organisationId);
+
+export const canManageAlarmTypes = (p: Principal, organisationId: string): boolean => isOrgAdmin(p, organisationId);
+
+export const canReadAuditLog = (p: Principal, organisationId: string): boolean => isOrgAdmin(p, organisationId);
+
+/** Sites whose people the caller manages as rektor: 'all' for organisation admins. */
+export function managedSiteIds(p: Principal, organisationId: string): 'all' | string[] {
+  if (isOrgAdmin(p, organisationId)) return 'all';
+  if (p.organisationId !== organisationId) return [];
+  if (p.roles.some((r) => r.role === 'site_admin' && r.siteId === null)) return 'all';
+  return p.roles.filter((r) => r.role === 'site_admin' && r.siteId !== null).map((r) => r.siteId as string);
+}
+
+export const canListPeople = (p: Principal, organisationId: string): boolean => {
+  const sites = managedSiteIds(p, organisationId);
+  return sites === 'all' || sites.length > 0;
+};
+
+const ADMIN_ROLES: RoleName[] = ['org_admin', 'system_admin'];
+
+/**
+ * A rektor manages the people who work at one of their sites, except administrators above them;
+ * an organisation admin manages everyone in the organisation.
+ */
+export function canManagePerson(p: Principal, person: PersonRef): boolean {
+  if (isOrgAdmin(p, person.organisationId)) return true;
+  if (person.roles.some((r) => ADMIN_ROLES.includes(r.role))) return false;
+  const sites = managedSiteIds(p, person.organisationId);
+  if (sites === 'all') return true;
+  return person.siteIds.some((s) => sites.includes(s));
+}
+
+/** Which roles the caller may grant (or revoke) in an organisation. */
+export function canGrantRole(p: Principal, organisationId: string, grant: RoleGrant): boolean {
+  if (isSystemAdmin(p)) return true;
+  if (grant.role === 'system_admin') return false;
+  if (isOrgAdmin(p, organisationId)) return true;
+  if (grant.role === 'staff') return canListPeople(p, organisationId);
+  if (grant.role !== 'crisis_lead' || grant.siteId === null) return false;
+  const sites = managedSiteIds(p, organisationId);
+  return sites === 'all' || sites.includes(grant.siteId);
+}
+
+/** A person may place someone at a site only if they manage it. */
+export function canAssignSite(p: Principal, organisationId: string, siteId: string): boolean {
+  const sites = managedSiteIds(p, organisationId);
+  return sites === 'all' || sites.includes(siteId);
+}

@@ -1,0 +1,135 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { ErrorResponse, IdParams, NoContent, Nullable, StringEnum, Timestamp, Uuid, commonErrors } from '../../lib/schemas.js';
+import { PASSWORD_MIN_LENGTH } from './passwords.js';
+import { changePassword, listSessions, login, revokeAllSessions, revokeSession } from './sessions.js';
+
+const SessionKindSchema = StringEnum(['browser', 'device'] as const, {
+  description: 'device: a phone or installed app, signed in for a long time; browser: a shared or occasional computer',
+});
+
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post('/auth/login', {
+    config: {
+      public: true,
+      rateLimit: { max: app.config.LOGIN_RATE_LIMIT_PER_MINUTE, timeWindow: '1 minute' },
+    },
+    schema: {
+      tags: ['auth'],
+      summary: 'Sign in with e-mail and password; returns a bearer token (also the Socket.IO auth.token)',
+      security: [],
+      body: Type.Object({
+        email: Type.String({ minLength: 3, maxLength: 254 }),
+        password: Type.String({ minLength: 1, maxLength: 1024 }),
+        kind: Type.Optional(SessionKindSchema),
+        label: Type.Optional(Type.String({ maxLength: 100, description: 'A name for this device, e.g. "Annas telefon"' })),
+      }, { additionalProperties: false }),
+      response: {
+        200: Type.Object({
+          token: Type.String(),
+          session: Type.Object({ id: Uuid, kind: SessionKindSchema, expiresAt: Timestamp }),
+          personId: Uuid,
+        }),
+        400: ErrorResponse,
+        401: ErrorResponse,
+        429: ErrorResponse,
+        503: ErrorResponse,
+      },
+    },
+  }, async (request, reply) => {
+    const { email, password, kind, label } = request.body;
+    try {
+      const session = await login(app.db, app.config, {
+        email,
+        password,
+        kind: kind ?? 'device',
+        label,
+        userAgent: request.headers['user-agent'],
+        ip: request.ip,
+      });
+      return {
+        token: session.token,
+        session: { id: session.sessionId, kind: session.kind, expiresAt: session.expiresAt.toISOString() },
+        personId: session.personId,
+      };
+    } catch (err) {
+      const details = (err as { details?: { retryAfterSeconds?: number } }).details;
+      if (details?.retryAfterSeconds) reply.header('retry-after', String(details.retryAfterSeconds));
+      throw err;
+    }
+  });
+
+  app.post('/auth/logout', {
+    schema: { tags: ['auth'], summary: 'End this session', response: { 204: NoContent, ...commonErrors } },
+  }, async (request, reply) => {
+    await revokeSession(app.db, request.principal.personId, request.principal.sessionId);
+    return reply.status(204).send(null);
+  });
+
+  app.post('/auth/logout-all', {
+    schema: { tags: ['auth'], summary: 'End every session of the caller (all devices)', response: { 204: NoContent, ...commonErrors } },
+  }, async (request, reply) => {
+    await revokeAllSessions(app.db, request.principal.personId);
+    return reply.status(204).send(null);
+  });
+
+  app.get('/auth/sessions', {
+    schema: {
+      tags: ['auth'],
+      summary: "The caller's open sessions",
+      response: {
+        200: Type.Object({
+          sessions: Type.Array(Type.Object({
+            id: Uuid,
+            kind: SessionKindSchema,
+            label: Nullable(Type.String()),
+            userAgent: Nullable(Type.String()),
+            createdAt: Timestamp,
+            lastSeenAt: Timestamp,
+            expiresAt: Timestamp,
+            current: Type.Boolean(),
+          })),
+        }),
+        ...commonErrors,
+      },
+    },
+  }, async (request) => {
+    const sessions = await listSessions(app.db, request.principal.personId);
+    return {
+      sessions: sessions.map((s) => ({
+        id: s.id,
+        kind: s.kind,
+        label: s.label,
+        userAgent: s.user_agent,
+        createdAt: s.created_at.toISOString(),
+        lastSeenAt: s.last_seen_at.toISOString(),
+        expiresAt: s.expires_at.toISOString(),
+        current: s.id === request.principal.sessionId,
+      })),
+    };
+  });
+
+  app.delete('/auth/sessions/:id', {
+    schema: { tags: ['auth'], summary: 'End one of the caller\'s sessions (e.g. a lost phone)', params: IdParams, response: { 204: NoContent, ...commonErrors } },
+  }, async (request, reply) => {
+    await revokeSession(app.db, request.principal.personId, request.params.id);
+    return reply.status(204).send(null);
+  });
+
+  app.post('/auth/password', {
+    schema: {
+      tags: ['auth'],
+      summary: 'Change the caller\'s password; every other session is ended',
+      body: Type.Object({
+        currentPassword: Type.String({ minLength: 1, maxLength: 1024 }),
+        newPassword: Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: 1024 }),
+      }, { additionalProperties: false }),
+      response: { 204: NoContent, ...commonErrors },
+    },
+  }, async (request, reply) => {
+    await changePassword(app.db, request.principal, request.body, request.id);
+    return reply.status(204).send(null);
+  });
+};
+
+export default routes;

@@ -1,0 +1,47 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { checkReadiness } from './readiness.js';
+
+const Check = Type.Object({ ok: Type.Boolean(), error: Type.Optional(Type.String()), ms: Type.Integer() });
+const ReadinessView = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
+  code: Type.Optional(Type.String({ description: 'not_ready when any part fails' })),
+  failing: Type.Array(Type.String(), { description: 'Names of the failing parts: postgres, redis, draining' }),
+  checks: Type.Object({ postgres: Check, redis: Type.Optional(Check) }),
+});
+
+/** Operations endpoints, outside /api/v1 and without authentication, for load balancers and Prometheus. */
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/healthz', {
+    config: { public: true },
+    schema: { tags: ['operations'], summary: 'The process is up', security: [], response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
+  }, async () => ({ status: 'ok' as const }));
+
+  app.get('/readyz', {
+    config: { public: true },
+    schema: {
+      tags: ['operations'], summary: 'Ready for traffic: Postgres (and Redis, when configured) answer and the node is not draining',
+      security: [], response: { 200: ReadinessView, 503: ReadinessView },
+    },
+  }, async (_request, reply) => {
+    const result = await checkReadiness(app.db, app.redis, app.lifecycle.draining);
+    const failing = [
+      ...Object.entries(result.checks).filter(([, c]) => !c.ok).map(([part]) => part),
+      ...(result.draining ? ['draining'] : []),
+    ];
+    const postgres = result.checks.postgres ?? { ok: false, ms: 0 };
+    const body = { status: result.ready ? 'ready' as const : 'not_ready' as const, failing, checks: { ...result.checks, postgres } };
+    if (result.ready) return body;
+    return reply.status(503).send({ ...body, code: 'not_ready' });
+  });
+
+  app.get('/metrics', {
+    config: { public: true },
+    schema: { tags: ['operations'], summary: 'Prometheus metrics (text format)', security: [], produces: ['text/plain'] },
+  }, async (_request, reply) => {
+    reply.header('content-type', app.metrics.contentType);
+    return app.metrics.metrics();
+  });
+};
+
+export default routes;

@@ -1,0 +1,26 @@
+import fp from 'fastify-plugin';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { ErrorResponse } from '../lib/schemas.js';
+
+/** The OpenAPI reference, generated from the routes' TypeBox schemas: UI at /docs, JSON at /docs/json. */
+export default fp(async (app) => {
+  app.addSchema(ErrorResponse);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Samlarm API',
+        description:
+          'Safety alerting for schools. Every error is `{ code, message, details? }` with a stable `code`. ' +
+          'Authenticate with `Authorization: Bearer <token>` from `POST /api/v1/auth/login`.',
+        version: '1',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+}, { name: 'openapi' });
