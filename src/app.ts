@@ -10,6 +10,7 @@ import redisPlugin from './plugins/redis.js';
 import metricsPlugin from './plugins/metrics.js';
 import openapiPlugin from './plugins/openapi.js';
 import authenticationPlugin from './plugins/authentication.js';
+import { validatorCompiler } from './plugins/validation.js';
 import operationsRoutes from './modules/operations/routes.js';
 import authRoutes from './modules/auth/routes.js';
 import organisationRoutes from './modules/organisations/routes.js';
@@ -44,8 +45,8 @@ export async function buildApp({ config, connectionString }: AppOptions) {
     trustProxy: trustProxySetting(config.TRUST_PROXY),
     genReqId: () => randomUUID(),
     bodyLimit: 256 * 1024,
-    ajv: { customOptions: { removeAdditional: false, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler());
 
   app.decorate('lifecycle', { draining: false });
   await app.register(configPlugin, { config });

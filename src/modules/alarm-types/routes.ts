@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { Type, type TObject } from 'typebox';
 import { IdParams, Nullable, OrganisationParams, StringEnum, Timestamp, Uuid, commonErrors } from '../../lib/schemas.js';
 import {
   CAP_CATEGORIES, CAP_RESPONSE_TYPES, CAP_SEVERITIES, CAP_URGENCIES, SOUND_PROFILES,
@@ -19,6 +19,8 @@ const Colour = Type.String({ pattern: '^#[0-9a-fA-F]{6}$', description: 'Hex col
 const Icon = Type.String({ pattern: '^[a-z0-9-]{1,40}$' });
 const Sound = StringEnum(SOUND_PROFILES, { description: 'silent: vibrate only, never a sound (lockdown)' });
 const Precedence = Type.Integer({ minimum: 0, maximum: 1000, description: 'Higher wins when several alarms are active at a site' });
+// Type.Partial drops the object's options, so a change would otherwise accept unknown nested fields.
+const Change = <T extends TObject>(schema: T) => Type.Partial(schema, { additionalProperties: false, minProperties: 1 });
 
 const AlarmTypeView = Type.Object({
   id: Uuid, organisationId: Nullable(Uuid), builtIn: Type.Boolean(), key: Type.String(),
@@ -66,9 +68,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['alarm types'], summary: 'Change or archive a custom alarm type (organisation admins; built-in types are fixed)',
       params: IdParams,
       body: Type.Object({
-        label: Type.Optional(Type.Partial(Bilingual(60))), instruction: Type.Optional(Type.Partial(Bilingual(1000))),
+        label: Type.Optional(Change(Bilingual(60))), instruction: Type.Optional(Change(Bilingual(1000))),
         colour: Type.Optional(Colour), icon: Type.Optional(Icon), sound: Type.Optional(Sound),
-        precedence: Type.Optional(Precedence), cap: Type.Optional(Type.Partial(Cap)), archived: Type.Optional(Type.Boolean()),
+        precedence: Type.Optional(Precedence), cap: Type.Optional(Change(Cap)), archived: Type.Optional(Type.Boolean()),
       }, { additionalProperties: false, minProperties: 1 }),
       response: { 200: AlarmTypeView, ...commonErrors, 409: commonErrors[400] },
     },

@@ -1,0 +1,418 @@
+import fc from 'fast-check';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp, type DemoIds, type TestApp } from './helpers/app.js';
+
+/**
+ * The contract every API endpoint keeps, checked over a catalogue of all of them:
+ * - another organisation (its admin, the strongest role there) gets 403/404, learns nothing (the
+ *   answer is the one a non-existent id gets) and changes nothing;
+ * - bad input gets a 4xx JSON error with a stable code and changes nothing;
+ * - arbitrary JSON bodies never cause a 5xx.
+ * A last test fails when an endpoint is added to the OpenAPI document without a catalogue entry.
+ */
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+interface Fixture {
+  ids: DemoIds;
+  customTypeId: string;
+  rektorSessionId: string;
+}
+
+interface Call {
+  url: string;
+  body?: unknown;
+}
+
+interface Endpoint {
+  method: Method;
+  /** The path as the OpenAPI document spells it. */
+  path: string;
+  /** Who the owner side is: a demo account of Utbildningsförvaltningen. */
+  as: string;
+  /** A request another organisation must not be able to make count; null with a reason when the endpoint only acts on the caller's own data. */
+  crossOrg: ((f: Fixture) => Call & { nonexistent: Call }) | { notApplicable: string };
+  /** Requests that must be refused as bad input, with the code expected. */
+  badInput: ((f: Fixture) => (Call & { code: string })[]) | { notApplicable: string };
+}
+
+const OTHER_ORG_ADMIN = 'admin@kultur.example';
+const uuid = () => randomUUID();
+
+const CATALOGUE: Endpoint[] = [
+  {
+    method: 'POST', path: '/api/v1/auth/login', as: 'anna@vasaskolan.example',
+    crossOrg: { notApplicable: 'public sign-in; it acts on no organisation' },
+    badInput: () => [
+      { url: '/api/v1/auth/login', body: { email: 'anna@vasaskolan.example' }, code: 'validation_failed' },
+      { url: '/api/v1/auth/login', body: { email: 'anna@vasaskolan.example', password: 'x', admin: true }, code: 'validation_failed' },
+      { url: '/api/v1/auth/login', body: { email: 'anna@vasaskolan.example', password: 'x', kind: 'server' }, code: 'validation_failed' },
+    ],
+  },
+  {
+    method: 'POST', path: '/api/v1/auth/logout', as: 'anna@vasaskolan.example',
+    crossOrg: { notApplicable: "ends the caller's own session only" },
+    badInput: () => [{ url: '/api/v1/auth/logout', body: '{not json', code: 'invalid_json' }],
+  },
+  {
+    method: 'POST', path: '/api/v1/auth/logout-all', as: 'anna@vasaskolan.example',
+    crossOrg: { notApplicable: "ends the caller's own sessions only" },
+    badInput: () => [{ url: '/api/v1/auth/logout-all', body: '{not json', code: 'invalid_json' }],
+  },
+  {
+    method: 'GET', path: '/api/v1/auth/sessions', as: 'anna@vasaskolan.example',
+    crossOrg: { notApplicable: "lists the caller's own sessions (the cross-organisation check is the DELETE below)" },
+    badInput: { notApplicable: 'takes no input' },
+  },
+  {
+    method: 'DELETE', path: '/api/v1/auth/sessions/{id}', as: 'rektor@vasaskolan.example',
+    crossOrg: (f) => ({ url: `/api/v1/auth/sessions/${f.rektorSessionId}`, nonexistent: { url: `/api/v1/auth/sessions/${uuid()}` } }),
+    badInput: () => [{ url: '/api/v1/auth/sessions/not-a-uuid', code: 'validation_failed' }],
+  },
+  {
+    method: 'POST', path: '/api/v1/auth/password', as: 'anna@vasaskolan.example',
+    crossOrg: { notApplicable: "changes the caller's own password only" },
+    badInput: () => [
+      { url: '/api/v1/auth/password', body: { currentPassword: 'samlarm-demo', newPassword: 'short' }, code: 'validation_failed' },
+      { url: '/api/v1/auth/password', body: { currentPassword: 'wrong-password', newPassword: 'long-enough-password' }, code: 'invalid_credentials' },
+    ],
+  },
+  {
+    method: 'GET', path: '/api/v1/me', as: 'anna@vasaskolan.example',
+    crossOrg: { notApplicable: 'the caller themselves' },
+    badInput: { notApplicable: 'takes no input' },
+  },
+  {
+    method: 'PATCH', path: '/api/v1/me', as: 'anna@vasaskolan.example',
+    crossOrg: { notApplicable: 'the caller themselves' },
+    badInput: () => [
+      { url: '/api/v1/me', body: {}, code: 'validation_failed' },
+      { url: '/api/v1/me', body: { language: 'de' }, code: 'validation_failed' },
+      { url: '/api/v1/me', body: { email: 'new@x.example' }, code: 'validation_failed' },
+    ],
+  },
+  {
+    method: 'GET', path: '/api/v1/organisations', as: 'admin@utbildning.example',
+    crossOrg: { notApplicable: "lists only the caller's organisation (asserted in organisations.test.ts)" },
+    badInput: { notApplicable: 'takes no input' },
+  },
+  {
+    method: 'POST', path: '/api/v1/organisations', as: 'system@samlarm.example',
+    crossOrg: { notApplicable: 'creates a new organisation; only system admins may (asserted in organisations.test.ts)' },
+    badInput: () => [
+      { url: '/api/v1/organisations', body: { name: 'X', kind: 'kommun' }, code: 'validation_failed' },
+      { url: '/api/v1/organisations', body: { name: '   ', kind: 'bolag' }, code: 'validation_failed' },
+    ],
+  },
+  {
+    method: 'GET', path: '/api/v1/organisations/{organisationId}', as: 'admin@utbildning.example',
+    crossOrg: (f) => ({ url: `/api/v1/organisations/${f.ids.org.utbildning}`, nonexistent: { url: `/api/v1/organisations/${uuid()}` } }),
+    badInput: () => [{ url: '/api/v1/organisations/123', code: 'validation_failed' }],
+  },
+  {
+    method: 'PATCH', path: '/api/v1/organisations/{organisationId}', as: 'admin@utbildning.example',
+    crossOrg: (f) => ({
+      url: `/api/v1/organisations/${f.ids.org.utbildning}`, body: { name: 'Stulen' },
+      nonexistent: { url: `/api/v1/organisations/${uuid()}`, body: { name: 'Stulen' } },
+    }),
+    badInput: (f) => [
+      { url: `/api/v1/organisations/${f.ids.org.utbildning}`, body: {}, code: 'validation_failed' },
+      { url: `/api/v1/organisations/${f.ids.org.utbildning}`, body: { name: 'x'.repeat(201) }, code: 'validation_failed' },
+    ],
+  },
+  {
+    method: 'GET', path: '/api/v1/organisations/{organisationId}/sites', as: 'anna@vasaskolan.example',
+    crossOrg: (f) => ({ url: `/api/v1/organisations/${f.ids.org.utbildning}/sites`, nonexistent: { url: `/api/v1/organisations/${uuid()}/sites` } }),
+    badInput: () => [{ url: '/api/v1/organisations/x/sites', code: 'validation_failed' }],
+  },
+  {
+    method: 'POST', path: '/api/v1/organisations/{organisationId}/sites', as: 'admin@utbildning.example',
+    crossOrg: (f) => ({
+      url: `/api/v1/organisations/${f.ids.org.utbildning}/sites`, body: { name: 'Intrång', kind: 'school' },
+      nonexistent: { url: `/api/v1/organisations/${uuid()}/sites`, body: { name: 'Intrång', kind: 'school' } },
+    }),
+    badInput: (f) => [
+      { url: `/api/v1/organisations/${f.ids.org.utbildning}/sites`, body: { name: 'Ny skola', kind: 'castle' }, code: 'validation_failed' },
+      { url: `/api/v1/organisations/${f.ids.org.utbildning}/sites`, body: { kind: 'school' }, code: 'validation_failed' },
+    ],
+  },
+  {
+    method: 'GET', path: '/api/v1/sites/{siteId}', as: 'anna@vasaskolan.example',
+    crossOrg: (f) => ({ url: `/api/v1/sites/${f.ids.site.vasaskolan}`, nonexistent: { url: `/api/v1/sites/${uuid()}` } }),
+    badInput: () => [{ url: '/api/v1/sites/vasaskolan', code: 'validation_failed' }],
+  },
+  {
+    method: 'PATCH', path: '/api/v1/sites/{siteId}', as: 'rektor@vasaskolan.example',
+    crossOrg: (f) => ({
+      url: `/api/v1/sites/${f.ids.site.vasaskolan}`, body: { name: 'Stulen' },
+      nonexistent: { url: `/api/v1/sites/${uuid()}`, body: { name: 'Stulen' } },
+    }),
+    badInput: (f) => [
+      { url: `/api/v1/sites/${f.ids.site.vasaskolan}`, body: { organisationId: f.ids.org.kultur }, code: 'validation_failed' },
+      { url: `/api/v1/sites/${f.ids.site.vasaskolan}`, body: { address: 12 }, code: 'validation_failed' },
+    ],
+  },
+  {
+    method: 'GET', path: '/api/v1/organisations/{organisationId}/people', as: 'admin@utbildning.example',
+    crossOrg: (f) => ({ url: `/api/v1/organisations/${f.ids.org.utbildning}/people`, nonexistent: { url: `/api/v1/organisations/${uuid()}/people` } }),
+    badInput: (f) => [{ url: `/api/v1/organisations/${f.ids.org.utbildning}/people?siteId=nope`, code: 'validation_failed' }],
+  },
+  {
+    method: 'POST', path: '/api/v1/organisations/{organisationId}/people', as: 'admin@utbildning.example',
+    crossOrg: (f) => {
+      const body = { name: 'Inkräktare', email: 'intruder@kultur.example', siteIds: [], roles: [{ role: 'staff', siteId: null }] };
+      return { url: `/api/v1/organisations/${f.ids.org.utbildning}/people`, body, nonexistent: { url: `/api/v1/organisations/${uuid()}/people`, body } };
+    },
+    badInput: (f) => [
+      { url: `/api/v1/organisations/${f.ids.org.utbildning}/people`, body: { name: 'X', email: 'not-an-email', siteIds: [], roles: [] }, code: 'validation_failed' },
+      {
+        url: `/api/v1/organisations/${f.ids.org.utbildning}/people`,
+        body: { name: 'X', email: 'x@utbildning.example', siteIds: [f.ids.site.biblioteket], roles: [] },
+        code: 'invalid_reference',
+      },
+      {
+        url: `/api/v1/organisations/${f.ids.org.utbildning}/people`,
+        body: { name: 'X', email: 'anna@vasaskolan.example', siteIds: [], roles: [] },
+        code: 'email_taken',
+      },
+    ],
+  },
+  {
+    method: 'GET', path: '/api/v1/people/{id}', as: 'admin@utbildning.example',
+    crossOrg: (f) => ({ url: `/api/v1/people/${f.ids.person['anna@vasaskolan.example']}`, nonexistent: { url: `/api/v1/people/${uuid()}` } }),
+    badInput: () => [{ url: '/api/v1/people/anna', code: 'validation_failed' }],
+  },
+  {
+    method: 'PATCH', path: '/api/v1/people/{id}', as: 'admin@utbildning.example',
+    crossOrg: (f) => ({
+      url: `/api/v1/people/${f.ids.person['anna@vasaskolan.example']}`, body: { active: false },
+      nonexistent: { url: `/api/v1/people/${uuid()}`, body: { active: false } },
+    }),
+    badInput: (f) => [
+      { url: `/api/v1/people/${f.ids.person['anna@vasaskolan.example']}`, body: { roles: [{ role: 'king', siteId: null }] }, code: 'validation_failed' },
+      { url: `/api/v1/people/${f.ids.person['anna@vasaskolan.example']}`, body: { siteIds: [f.ids.site.biblioteket] }, code: 'invalid_reference' },
+      { url: `/api/v1/people/${f.ids.person['anna@vasaskolan.example']}`, body: { roles: [{ role: 'staff', siteId: f.ids.site.vasaskolan }] }, code: 'validation_failed' },
+    ],
+  },
+  {
+    method: 'GET', path: '/api/v1/organisations/{organisationId}/alarm-types', as: 'anna@vasaskolan.example',
+    crossOrg: (f) => ({
+      url: `/api/v1/organisations/${f.ids.org.utbildning}/alarm-types`, nonexistent: { url: `/api/v1/organisations/${uuid()}/alarm-types` },
+    }),
+    badInput: (f) => [{ url: `/api/v1/organisations/${f.ids.org.utbildning}/alarm-types?includeArchived=maybe`, code: 'validation_failed' }],
+  },
+  {
+    method: 'POST', path: '/api/v1/organisations/{organisationId}/alarm-types', as: 'admin@utbildning.example',
+    crossOrg: (f) => ({
+      url: `/api/v1/organisations/${f.ids.org.utbildning}/alarm-types`, body: customType('intrang'),
+      nonexistent: { url: `/api/v1/organisations/${uuid()}/alarm-types`, body: customType('intrang') },
+    }),
+    badInput: (f) => [
+      { url: `/api/v1/organisations/${f.ids.org.utbildning}/alarm-types`, body: { ...customType('x1'), colour: 'red' }, code: 'validation_failed' },
+      { url: `/api/v1/organisations/${f.ids.org.utbildning}/alarm-types`, body: { ...customType('Bad Key') }, code: 'validation_failed' },
+      { url: `/api/v1/organisations/${f.ids.org.utbildning}/alarm-types`, body: customType('brand'), code: 'conflict' },
+    ],
+  },
+  {
+    method: 'GET', path: '/api/v1/alarm-types/{id}', as: 'anna@vasaskolan.example',
+    crossOrg: (f) => ({ url: `/api/v1/alarm-types/${f.customTypeId}`, nonexistent: { url: `/api/v1/alarm-types/${uuid()}` } }),
+    badInput: () => [{ url: '/api/v1/alarm-types/brand', code: 'validation_failed' }],
+  },
+  {
+    method: 'PATCH', path: '/api/v1/alarm-types/{id}', as: 'admin@utbildning.example',
+    crossOrg: (f) => ({
+      url: `/api/v1/alarm-types/${f.customTypeId}`, body: { archived: true },
+      nonexistent: { url: `/api/v1/alarm-types/${uuid()}`, body: { archived: true } },
+    }),
+    badInput: (f) => [
+      { url: `/api/v1/alarm-types/${f.customTypeId}`, body: { precedence: 5000 }, code: 'validation_failed' },
+      { url: `/api/v1/alarm-types/${f.ids.alarmType.brand}`, body: { sound: 'silent' }, code: 'builtin_immutable' },
+    ],
+  },
+  {
+    method: 'GET', path: '/api/v1/sites/{siteId}/alarm-groups', as: 'rektor@vasaskolan.example',
+    crossOrg: (f) => ({ url: `/api/v1/sites/${f.ids.site.vasaskolan}/alarm-groups`, nonexistent: { url: `/api/v1/sites/${uuid()}/alarm-groups` } }),
+    badInput: () => [{ url: '/api/v1/sites/x/alarm-groups', code: 'validation_failed' }],
+  },
+  {
+    method: 'POST', path: '/api/v1/sites/{siteId}/alarm-groups', as: 'rektor@vasaskolan.example',
+    crossOrg: (f) => ({
+      url: `/api/v1/sites/${f.ids.site.vasaskolan}/alarm-groups`, body: { name: 'Intrång' },
+      nonexistent: { url: `/api/v1/sites/${uuid()}/alarm-groups`, body: { name: 'Intrång' } },
+    }),
+    badInput: (f) => [
+      { url: `/api/v1/sites/${f.ids.site.vasaskolan}/alarm-groups`, body: { name: '' }, code: 'validation_failed' },
+      { url: `/api/v1/sites/${f.ids.site.vasaskolan}/alarm-groups`, body: { name: 'All personal' }, code: 'conflict' },
+      {
+        url: `/api/v1/sites/${f.ids.site.vasaskolan}/alarm-groups`,
+        body: { name: 'Med främling', memberIds: [f.ids.person['lisa@biblioteket.example']] },
+        code: 'invalid_reference',
+      },
+    ],
+  },
+  ...groupEndpoint('GET', '/api/v1/alarm-groups/{id}', '', undefined, () => [
+    { url: '/api/v1/alarm-groups/not-a-group', code: 'validation_failed' },
+  ]),
+  ...groupEndpoint('PATCH', '/api/v1/alarm-groups/{id}', '', { name: 'Stulen' }, (f) => [
+    { url: `/api/v1/alarm-groups/${f.ids.group.vasaAll}`, body: { siteId: f.ids.site.solrosen }, code: 'validation_failed' },
+    { url: `/api/v1/alarm-groups/${f.ids.group.vasaAll}`, body: { name: 'Krisgrupp' }, code: 'conflict' },
+  ]),
+  ...groupEndpoint('DELETE', '/api/v1/alarm-groups/{id}', '', undefined, () => [
+    { url: '/api/v1/alarm-groups/00000000', code: 'validation_failed' },
+  ]),
+  ...groupEndpoint('PUT', '/api/v1/alarm-groups/{id}/members', '/members', { personIds: [] }, (f) => [
+    { url: `/api/v1/alarm-groups/${f.ids.group.vasaAll}/members`, body: { personIds: ['x'] }, code: 'validation_failed' },
+    { url: `/api/v1/alarm-groups/${f.ids.group.vasaAll}/members`, body: { personIds: [f.ids.person['lisa@biblioteket.example']] }, code: 'invalid_reference' },
+  ]),
+  ...groupEndpoint('PUT', '/api/v1/alarm-groups/{id}/alarm-types', '/alarm-types', { alarmTypes: [] }, (f) => [
+    { url: `/api/v1/alarm-groups/${f.ids.group.vasaAll}/alarm-types`, body: { alarmTypes: [{ alarmTypeId: f.ids.alarmType.brand, receives: 'yes', mayRaise: true }] }, code: 'validation_failed' },
+    { url: `/api/v1/alarm-groups/${f.ids.group.vasaAll}/alarm-types`, body: { alarmTypes: [{ alarmTypeId: uuid(), receives: true, mayRaise: true }] }, code: 'invalid_reference' },
+  ]),
+  ...groupEndpoint('PUT', '/api/v1/alarm-groups/{id}/escalation-contacts', '/escalation-contacts', { contacts: [] }, (f) => [
+    { url: `/api/v1/alarm-groups/${f.ids.group.vasaAll}/escalation-contacts`, body: { contacts: [{ name: 'Utan nummer' }] }, code: 'validation_failed' },
+    { url: `/api/v1/alarm-groups/${f.ids.group.vasaAll}/escalation-contacts`, body: { contacts: [{ personId: f.ids.person['lisa@biblioteket.example'] }] }, code: 'invalid_reference' },
+  ]),
+  {
+    method: 'GET', path: '/api/v1/organisations/{organisationId}/audit-log', as: 'admin@utbildning.example',
+    crossOrg: (f) => ({ url: `/api/v1/organisations/${f.ids.org.utbildning}/audit-log`, nonexistent: { url: `/api/v1/organisations/${uuid()}/audit-log` } }),
+    badInput: (f) => [
+      { url: `/api/v1/organisations/${f.ids.org.utbildning}/audit-log?limit=0`, code: 'validation_failed' },
+      { url: `/api/v1/organisations/${f.ids.org.utbildning}/audit-log?before=abc`, code: 'validation_failed' },
+    ],
+  },
+];
+
+function customType(key: string) {
+  return {
+    key,
+    label: { sv: 'Medicinskt larm', en: 'Medical emergency' },
+    instruction: { sv: 'Ring 112 och hämta hjärtstartaren.', en: 'Call 112 and fetch the defibrillator.' },
+    colour: '#1565c0', icon: 'heart', sound: 'loud', precedence: 50,
+    cap: { category: 'Health', event: 'Medicinskt larm', responseType: 'Execute', severity: 'Severe', urgency: 'Immediate' },
+  };
+}
+
+function groupEndpoint(
+  method: Method, path: string, suffix: string, body: unknown, badInput: Endpoint['badInput'],
+): Endpoint[] {
+  return [{
+    method, path, as: 'rektor@vasaskolan.example',
+    crossOrg: (f) => ({
+      url: `/api/v1/alarm-groups/${f.ids.group.vasaAll}${suffix}`, body,
+      nonexistent: { url: `/api/v1/alarm-groups/${uuid()}${suffix}`, body },
+    }),
+    badInput,
+  }];
+}
+
+describe('API contract over every endpoint', () => {
+  let t: TestApp;
+  let f: Fixture;
+  const tokens = new Map<string, string>();
+  const tokenOf = async (email: string) => {
+    const existing = tokens.get(email);
+    if (existing) return existing;
+    const token = await t.login(email);
+    tokens.set(email, token);
+    return token;
+  };
+
+  beforeAll(async () => {
+    t = await startApp();
+    const admin = await tokenOf('admin@utbildning.example');
+    const created = await t.request({
+      method: 'POST', url: `/api/v1/organisations/${t.ids.org.utbildning}/alarm-types`, token: admin, body: customType('medicinskt'),
+    });
+    expect(created.status).toBe(201);
+    await tokenOf('rektor@vasaskolan.example');
+    const rektorSession = (await t.db.query<{ id: string }>(
+      'SELECT s.id FROM sessions s JOIN people p ON p.id = s.person_id WHERE p.email = $1', ['rektor@vasaskolan.example'],
+    )).rows[0];
+    f = { ids: t.ids, customTypeId: created.body.id, rektorSessionId: rektorSession!.id };
+    for (const e of [OTHER_ORG_ADMIN, ...new Set(CATALOGUE.map((c) => c.as))]) await tokenOf(e);
+  });
+  afterAll(() => t.close());
+
+  const isolated = CATALOGUE.filter((e) => typeof e.crossOrg === 'function');
+
+  it.each(isolated.map((e) => [`${e.method} ${e.path}`, e] as const))(
+    '%s: another organisation\'s admin is refused, learns nothing and changes nothing',
+    async (_name, endpoint) => {
+      const make = endpoint.crossOrg as (f: Fixture) => Call & { nonexistent: Call };
+      const call = make(f);
+      const token = await tokenOf(OTHER_ORG_ADMIN);
+      const before = await t.snapshot();
+      const res = await t.request({ method: endpoint.method, url: call.url, token, body: call.body });
+      const missing = await t.request({ method: endpoint.method, url: call.nonexistent.url, token, body: call.nonexistent.body });
+      expect(await t.snapshot()).toBe(before);
+      expect([403, 404]).toContain(res.status);
+      expect(res.body).toEqual(missing.body);
+      expect(res.status).toBe(missing.status);
+    },
+  );
+
+  const withBadInput = CATALOGUE.filter((e) => typeof e.badInput === 'function');
+
+  it.each(withBadInput.map((e) => [`${e.method} ${e.path}`, e] as const))(
+    '%s: bad input gets a 4xx with a stable code and changes nothing',
+    async (_name, endpoint) => {
+      const token = await tokenOf(endpoint.as);
+      const calls = (endpoint.badInput as (f: Fixture) => (Call & { code: string })[])(f);
+      expect(calls.length).toBeGreaterThan(0);
+      for (const call of calls) {
+        const before = await t.snapshot();
+        const raw = typeof call.body === 'string';
+        const res = await t.request({
+          method: endpoint.method, url: call.url, token,
+          body: call.body, headers: raw ? { 'content-type': 'application/json' } : {},
+        });
+        expect(await t.snapshot(), `${call.url} changed nothing`).toBe(before);
+        expect(res.status, JSON.stringify(res.body)).toBeGreaterThanOrEqual(400);
+        expect(res.status).toBeLessThan(500);
+        expect(res.body.code).toBe(call.code);
+        expect(typeof res.body.message).toBe('string');
+      }
+    },
+  );
+
+  const withBody = CATALOGUE.filter((e) => ['POST', 'PATCH', 'PUT'].includes(e.method) && typeof e.crossOrg === 'function');
+
+  it.each(withBody.map((e) => [`${e.method} ${e.path}`, e] as const))(
+    '%s: arbitrary JSON bodies never cause a 5xx, and refused ones change nothing',
+    async (_name, endpoint) => {
+      const token = await tokenOf(endpoint.as);
+      const url = (endpoint.crossOrg as (f: Fixture) => Call)(f).url;
+      await fc.assert(
+        fc.asyncProperty(fc.jsonValue(), async (body) => {
+          const before = await t.snapshot();
+          const res = await t.request({ method: endpoint.method, url, token, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+          expect(res.status).toBeLessThan(500);
+          if (res.status >= 400) {
+            expect(typeof res.body.code).toBe('string');
+            expect(await t.snapshot()).toBe(before);
+          }
+        }),
+        { numRuns: 15 },
+      );
+    },
+  );
+
+  it('every endpoint in the OpenAPI document is in this catalogue', async () => {
+    const doc = await t.request({ method: 'GET', url: '/docs/json' });
+    const documented = Object.entries(doc.body.paths as Record<string, Record<string, unknown>>)
+      .filter(([path]) => path.startsWith('/api/v1/'))
+      .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
+      .sort();
+    expect(CATALOGUE.map((e) => `${e.method} ${e.path}`).sort()).toEqual(documented);
+  });
+
+  it('every endpoint but sign-in refuses a request without a session', async () => {
+    for (const endpoint of CATALOGUE.filter((e) => e.path !== '/api/v1/auth/login')) {
+      const url = typeof endpoint.crossOrg === 'function' ? endpoint.crossOrg(f).url : endpoint.path;
+      const res = await t.request({ method: endpoint.method, url });
+      expect(res.status, `${endpoint.method} ${endpoint.path}`).toBe(401);
+      expect(res.body.code).toBe('unauthenticated');
+    }
+  });
+});
