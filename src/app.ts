@@ -58,7 +58,7 @@ export async function buildApp({ config, connectionString }: AppOptions) {
   await app.register(rateLimit, {
     global: false,
     // Shared across nodes when Redis is there; a Redis outage lets requests through rather than failing them.
-    ...(app.redis ? { redis: app.redis, skipOnError: true } : {}),
+    ...(app.redis ? { redis: app.redis, skipOnError: true, nameSpace: `${config.REDIS_KEY_PREFIX}rate-limit:` } : {}),
     errorResponseBuilder: (_request, context) => ({
       statusCode: 429,
       code: 'rate_limited',

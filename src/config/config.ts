@@ -30,6 +30,8 @@ export const ConfigSchema = Type.Object({
   SEED_DEMO: Type.Enum(['auto', 'true', 'false'], { default: 'auto' }),
   /** Redis connection string. Unset: a single node, fan-out in-process. */
   REDIS_URL: Type.Optional(Type.String({ minLength: 1 })),
+  /** Prefix of every Redis key this deployment writes, so several deployments (or test runs) can share one Redis. */
+  REDIS_KEY_PREFIX: Type.String({ default: 'samlarm:', pattern: '^[A-Za-z0-9:_-]{1,50}$' }),
   /** Fastify trustProxy: "false", "true", a hop count, or a comma-separated list of proxy addresses/CIDRs. Needed behind a proxy so rate limits see client addresses. */
   TRUST_PROXY: Type.String({ default: 'false' }),
   /** Lifetime of a browser session (days, sliding: renewed on use). */

@@ -96,6 +96,8 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
     LOG_LEVEL: 'silent',
     DATABASE_URL: database.url,
     REDIS_URL: inject('redisUrl'),
+    // Test files share one Redis; a prefix of their own keeps their rate-limit counters apart.
+    REDIS_KEY_PREFIX: `test-${database.name}:`,
     DATABASE_CONNECT_TIMEOUT_MS: '1000',
     LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
     ...env,
