@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +54,7 @@ describe('migrations', () => {
     const url = new URL(database.url);
     url.pathname = `/${empty}`;
     const pools = [0, 1, 2].map(() => new pg.Pool({ connectionString: url.toString(), max: 2 }));
+    for (const p of pools) p.on('error', () => undefined);
     try {
       const results = await Promise.all(pools.map((p) => migrate(p, log)));
       const applied = results.flat();
@@ -63,6 +66,32 @@ describe('migrations', () => {
     } finally {
       await Promise.all(pools.map((p) => p.end()));
       await admin.query(`DROP DATABASE ${empty} WITH (FORCE)`);
+      await admin.end();
+    }
+  });
+
+  it('npm run db:migrate applies the migrations to DATABASE_URL, and a second run changes nothing', async () => {
+    const target = `${database.name}_script`;
+    const admin = new pg.Client({ connectionString: database.url });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${target}`);
+    const url = new URL(database.url);
+    url.pathname = `/${target}`;
+    const run = () => promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/migrate.ts'], {
+      env: { ...process.env, DATABASE_URL: url.toString(), LOG_LEVEL: 'info' },
+    });
+    try {
+      const first = await run();
+      expect(first.stdout).toContain('migrations applied');
+      const second = await run();
+      expect(second.stdout).toContain('database already up to date');
+      const client = new pg.Client({ connectionString: url.toString() });
+      await client.connect();
+      const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
+      await client.end();
+      expect(rows[0]?.n).toBeGreaterThanOrEqual(2);
+    } finally {
+      await admin.query(`DROP DATABASE ${target} WITH (FORCE)`);
       await admin.end();
     }
   });
