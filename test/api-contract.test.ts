@@ -329,7 +329,8 @@ describe('API contract over every endpoint', () => {
     const rektorSession = (await t.db.query<{ id: string }>(
       'SELECT s.id FROM sessions s JOIN people p ON p.id = s.person_id WHERE p.email = $1', ['rektor@vasaskolan.example'],
     )).rows[0];
-    f = { ids: t.ids, customTypeId: created.body.id, rektorSessionId: rektorSession!.id };
+    if (!rektorSession) throw new Error('the rektor has no session');
+    f = { ids: t.ids, customTypeId: created.body.id, rektorSessionId: rektorSession.id };
     for (const e of [OTHER_ORG_ADMIN, ...new Set(CATALOGUE.map((c) => c.as))]) await tokenOf(e);
   });
   afterAll(() => t.close());

@@ -58,10 +58,11 @@ describe('migrations', () => {
     try {
       const results = await Promise.all(pools.map((p) => migrate(p, log)));
       const applied = results.flat();
-      const versions = (await pools[0]!.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).rows;
+      const [first] = pools as [pg.Pool, ...pg.Pool[]];
+      const versions = (await first.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).rows;
       expect(applied.length).toBe(versions.length);
       expect(new Set(applied).size).toBe(applied.length);
-      const builtIns = (await pools[0]!.query('SELECT key FROM alarm_types WHERE organisation_id IS NULL ORDER BY key')).rows;
+      const builtIns = (await first.query('SELECT key FROM alarm_types WHERE organisation_id IS NULL ORDER BY key')).rows;
       expect(builtIns.map((r) => r.key)).toEqual(['brand', 'hot', 'inrymning', 'utrymning']);
     } finally {
       await Promise.all(pools.map((p) => p.end()));

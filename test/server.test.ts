@@ -16,7 +16,9 @@ interface Node {
 
 /** Starts `src/server.ts` the way `npm start` does, on the embedded default (no DATABASE_URL, no REDIS_URL). */
 function startNode(env: Record<string, string>): Node {
-  const { DATABASE_URL: _d, REDIS_URL: _r, ...inherited } = process.env;
+  const inherited = { ...process.env };
+  delete inherited.DATABASE_URL;
+  delete inherited.REDIS_URL;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     env: { ...inherited, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

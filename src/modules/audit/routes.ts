@@ -26,7 +26,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       querystring: Type.Object({
         before: Type.Optional(Type.String({ pattern: '^[0-9]{1,18}$', description: 'Page: entries with a smaller id' })),
         limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
-      }),
+      }, { additionalProperties: false }),
       response: { 200: Type.Object({ entries: Type.Array(AuditEntry), nextBefore: Nullable(Type.String()) }), ...commonErrors },
     },
   }, async (request) => {
