@@ -4,6 +4,9 @@ import { ErrorResponse, IdParams, NoContent, Nullable, StringEnum, Timestamp, Uu
 import { PASSWORD_MIN_LENGTH } from './passwords.js';
 import { changePassword, listSessions, login, revokeAllSessions, revokeSession } from './sessions.js';
 
+// PostgreSQL text cannot hold NUL: refused here, such input is a 400 rather than a failed query (a 500).
+const NO_NUL = '^[^\\u0000]*$';
+
 const SessionKindSchema = StringEnum(['browser', 'device'] as const, {
   description: 'device: a phone or installed app, signed in for a long time; browser: a shared or occasional computer',
 });
@@ -19,10 +22,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Sign in with e-mail and password; returns a bearer token (also the Socket.IO auth.token)',
       security: [],
       body: Type.Object({
-        email: Type.String({ minLength: 3, maxLength: 254 }),
+        email: Type.String({ minLength: 3, maxLength: 254, pattern: NO_NUL }),
         password: Type.String({ minLength: 1, maxLength: 1024 }),
         kind: Type.Optional(SessionKindSchema),
-        label: Type.Optional(Type.String({ maxLength: 100, description: 'A name for this device, e.g. "Annas telefon"' })),
+        label: Type.Optional(Type.String({ maxLength: 100, pattern: NO_NUL, description: 'A name for this device, e.g. "Annas telefon"' })),
       }, { additionalProperties: false }),
       response: {
         200: Type.Object({

@@ -95,6 +95,12 @@ const sameGrant = (a: RoleGrant, b: RoleGrant): boolean => a.role === b.role && 
 const without = (list: RoleGrant[], other: RoleGrant[]): RoleGrant[] => list.filter((g) => !other.some((o) => sameGrant(g, o)));
 const uniqueGrants = (grants: RoleGrant[]): RoleGrant[] => grants.filter((g, i) => grants.findIndex((o) => sameGrant(g, o)) === i);
 
+// Ids are accepted in either case (Swift and .NET print UUIDs in upper case) but compared as
+// strings below, so they are brought to the database's lower case first.
+const normalisedSiteIds = (ids: string[]): string[] => [...new Set(ids.map((s) => s.toLowerCase()))];
+const normalisedGrants = (grants: RoleGrant[]): RoleGrant[] =>
+  uniqueGrants(grants.map((g) => ({ role: g.role, siteId: g.siteId === null ? null : g.siteId.toLowerCase() })));
+
 /** Checks that the caller may make these site and role changes to someone in `organisationId`. */
 async function authoriseAssignments(
   tx: Queryable, principal: Principal, organisationId: string,
@@ -147,12 +153,12 @@ export async function createPerson(
   return inTransaction(db, async (tx) => {
     await visibleOrganisation(tx, principal, organisationId);
     if (!canListPeople(principal, organisationId)) throw new AppError('forbidden');
-    const siteIds = [...new Set(input.siteIds)];
+    const siteIds = normalisedSiteIds(input.siteIds);
     // A rektor may only add people to their own sites, or they could not manage them afterwards.
     if (managedSiteIds(principal, organisationId) !== 'all' && siteIds.length === 0) {
       throw new AppError('forbidden', 'Place the person at one of your sites.');
     }
-    const roles = { added: uniqueGrants(input.roles), removed: [] };
+    const roles = { added: normalisedGrants(input.roles), removed: [] };
     await authoriseAssignments(tx, principal, organisationId, { added: siteIds, removed: [] }, roles);
     const email = input.email.trim().toLowerCase();
     await assertEmailFree(tx, email, null);
@@ -188,9 +194,9 @@ export async function updatePerson(
     await tx.query(PEOPLE_SQL.lock, [id]);
     const before = await visiblePerson(tx, principal, id);
     if (!canManagePerson(principal, before)) throw new AppError('forbidden');
-    const newSites = input.siteIds ? [...new Set(input.siteIds)] : before.siteIds;
+    const newSites = input.siteIds ? normalisedSiteIds(input.siteIds) : before.siteIds;
     const sites = { added: newSites.filter((s) => !before.siteIds.includes(s)), removed: before.siteIds.filter((s) => !newSites.includes(s)) };
-    const newRoles = input.roles ? uniqueGrants(input.roles) : before.roles;
+    const newRoles = input.roles ? normalisedGrants(input.roles) : before.roles;
     const roles = { added: without(newRoles, before.roles), removed: without(before.roles, newRoles) };
     await authoriseAssignments(tx, principal, before.organisationId, sites, roles);
     const email = input.email?.trim().toLowerCase();
@@ -205,7 +211,7 @@ export async function updatePerson(
     const after = await loadPerson(tx, id);
     await recordAudit(tx, {
       organisationId: before.organisationId, actorPersonId: principal.personId, action: 'person.updated',
-      entityType: 'person', entityId: id, before, after: { ...after, passwordChanged: passwordHash !== null }, requestId,
+      entityType: 'person', entityId: before.id, before, after: { ...after, passwordChanged: passwordHash !== null }, requestId,
     });
     return after;
   });

@@ -9,7 +9,8 @@ import {
 } from './people.js';
 
 const Language = StringEnum(['sv', 'en'] as const, { description: 'Preferred language of the app and notifications' });
-const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
+// Something besides spaces, and no NUL, which PostgreSQL text cannot hold (a failed query, a 500, otherwise).
+const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$' });
 const Email = Type.String({ format: 'email', maxLength: 254 });
 const Phone = Nullable(Type.String({ pattern: '^\\+?[0-9 ()-]{5,30}$', description: 'E.164 preferred, e.g. +46701234567' }));
 const Password = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: 1024 });
