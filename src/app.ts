@@ -11,6 +11,7 @@ import metricsPlugin from './plugins/metrics.js';
 import openapiPlugin from './plugins/openapi.js';
 import authenticationPlugin from './plugins/authentication.js';
 import { validatorCompiler } from './plugins/validation.js';
+import jsonBodyPlugin from './plugins/json-body.js';
 import operationsRoutes from './modules/operations/routes.js';
 import authRoutes from './modules/auth/routes.js';
 import organisationRoutes from './modules/organisations/routes.js';
@@ -51,6 +52,7 @@ export async function buildApp({ config, connectionString }: AppOptions) {
   app.decorate('lifecycle', { draining: false });
   await app.register(configPlugin, { config });
   await app.register(errorsPlugin);
+  await app.register(jsonBodyPlugin);
   await app.register(metricsPlugin);
   await app.register(databasePlugin, { connectionString });
   await app.register(redisPlugin);

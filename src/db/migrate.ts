@@ -10,6 +10,8 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.
 const MIGRATION_LOCK_ID = 4_711_112;
 
 const SQL = {
+  // Waiting for another node's migrations, and long migrations, must not hit the pool's statement timeout.
+  noTimeout: 'SET LOCAL statement_timeout = 0',
   lock: 'SELECT pg_advisory_xact_lock($1)',
   createTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
     version integer PRIMARY KEY,
@@ -42,6 +44,7 @@ async function listMigrations(dir: string): Promise<MigrationFile[]> {
 export async function migrate(db: Db, log: Log, dir = MIGRATIONS_DIR): Promise<string[]> {
   const migrations = await listMigrations(dir);
   return inTransaction(db, async (tx) => {
+    await tx.query(SQL.noTimeout);
     await tx.query(SQL.lock, [MIGRATION_LOCK_ID]);
     await tx.query(SQL.createTable);
     const done = new Set((await tx.query<{ version: number }>(SQL.applied)).rows.map((r) => r.version));

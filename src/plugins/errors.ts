@@ -46,7 +46,7 @@ function toBody(err: FastifyError | AppError | Error): { status: number; body: E
   }
   const mapped = (fastifyError.code && FASTIFY_CODES[fastifyError.code]) || (fastifyError.code && PG_CODES[fastifyError.code]);
   if (mapped) return { status: ERRORS[mapped].status, body: { code: mapped, message: ERRORS[mapped].message } };
-  if (fastifyError.statusCode === 429) return { status: 429, body: { code: 'rate_limited', message: ERRORS.rate_limited.message } };
+  if (fastifyError.statusCode === 429) return { status: 429, body: { code: 'rate_limited', message: err.message || ERRORS.rate_limited.message } };
   if (isConnectionError(err)) {
     return { status: 503, body: { code: 'database_unavailable', message: ERRORS.database_unavailable.message } };
   }

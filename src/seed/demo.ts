@@ -105,6 +105,8 @@ export const DEMO: DemoOrganisation[] = [
 ];
 
 const SEED_SQL = {
+  // Nodes starting together on an empty database seed once: the second waits, then finds the first's data.
+  lock: 'SELECT pg_advisory_xact_lock(4711114)',
   anyOrganisation: 'SELECT 1 FROM organisations LIMIT 1',
   organisation: 'INSERT INTO organisations (name, kind) VALUES ($1, $2) RETURNING id',
   site: 'INSERT INTO sites (organisation_id, name, kind, address) VALUES ($1, $2, $3, $4) RETURNING id',
@@ -151,6 +153,7 @@ async function seedOrganisation(tx: Tx, org: DemoOrganisation, passwordHash: str
 export async function seedDemo(db: Db): Promise<boolean> {
   const passwordHash = await hashPassword(DEMO_PASSWORD);
   return inTransaction(db, async (tx) => {
+    await tx.query(SEED_SQL.lock);
     if ((await tx.query(SEED_SQL.anyOrganisation)).rowCount) return false;
     for (const org of DEMO) await seedOrganisation(tx, org, passwordHash);
     return true;

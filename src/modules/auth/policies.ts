@@ -78,15 +78,14 @@ export const canListPeople = (p: Principal, organisationId: string): boolean => 
   return sites === 'all' || sites.length > 0;
 };
 
-const ADMIN_ROLES: RoleName[] = ['org_admin', 'system_admin'];
-
 /**
- * A rektor manages the people who work at one of their sites, except administrators above them;
- * an organisation admin manages everyone in the organisation.
+ * An organisation admin manages everyone in the organisation. A rektor manages the people who work
+ * at one of their sites, and only those whose every role the rektor could have granted: otherwise a
+ * rektor could reset the password of an organisation-wide crisis lead and act with their rights.
  */
 export function canManagePerson(p: Principal, person: PersonRef): boolean {
   if (isOrgAdmin(p, person.organisationId)) return true;
-  if (person.roles.some((r) => ADMIN_ROLES.includes(r.role))) return false;
+  if (!person.roles.every((r) => canGrantRole(p, person.organisationId, r))) return false;
   const sites = managedSiteIds(p, person.organisationId);
   if (sites === 'all') return true;
   return person.siteIds.some((s) => sites.includes(s));
@@ -107,4 +106,37 @@ export function canGrantRole(p: Principal, organisationId: string, grant: RoleGr
 export function canAssignSite(p: Principal, organisationId: string, siteId: string): boolean {
   const sites = managedSiteIds(p, organisationId);
   return sites === 'all' || sites.includes(siteId);
+}
+
+/** Leads of a site's incidents: its crisis leads and rektorer (site-scoped or organisation-wide) and organisation admins. */
+export const isIncidentLead = (p: Principal, site: SiteRef): boolean =>
+  isSiteAdmin(p, site) || (p.organisationId === site.organisationId && holds(p, 'crisis_lead', site.id));
+
+/**
+ * Raising an alarm: members of a group at the site that may raise the type, and the site's leads.
+ * `mayRaiseViaGroup` is the fact from the site's alarm groups.
+ */
+export const canRaiseAlarm = (p: Principal, site: SiteRef, mayRaiseViaGroup: boolean): boolean =>
+  p.organisationId === site.organisationId && (mayRaiseViaGroup || isIncidentLead(p, site));
+
+/** Drills travel the real path, so only those who lead real incidents may start one. */
+export const canRunDrill = isIncidentLead;
+
+/** All clear and cancel (false alarm): only the site's leads. */
+export const canEndIncident = isIncidentLead;
+
+/** Instructions to everyone in an incident: only the site's leads. */
+export const canSendInstruction = isIncidentLead;
+
+/** An incident is visible to those it targeted and to the site's leads. */
+export const canViewIncident = (p: Principal, site: SiteRef, isRecipient: boolean): boolean =>
+  isRecipient || isIncidentLead(p, site);
+
+/** Sites whose incidents the caller leads: 'all' for organisation-wide leads and organisation admins. */
+export function leadSiteIds(p: Principal, organisationId: string): 'all' | string[] {
+  if (isOrgAdmin(p, organisationId)) return 'all';
+  if (p.organisationId !== organisationId) return [];
+  const leadRoles = p.roles.filter((r) => r.role === 'site_admin' || r.role === 'crisis_lead');
+  if (leadRoles.some((r) => r.siteId === null)) return 'all';
+  return leadRoles.map((r) => r.siteId as string);
 }
