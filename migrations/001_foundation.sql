@@ -176,11 +176,11 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_organisation_idx ON audit_log (organisation_id, id DESC);
 
-CREATE FUNCTION audit_log_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION refuse_change_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  RAISE EXCEPTION 'audit_log is append-only';
+  RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
 END $$;
 CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
-  FOR EACH ROW EXECUTE FUNCTION audit_log_is_append_only();
+  FOR EACH ROW EXECUTE FUNCTION refuse_change_append_only();
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
-  FOR EACH STATEMENT EXECUTE FUNCTION audit_log_is_append_only();
+  FOR EACH STATEMENT EXECUTE FUNCTION refuse_change_append_only();

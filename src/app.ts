@@ -20,11 +20,16 @@ import peopleRoutes from './modules/people/routes.js';
 import alarmTypeRoutes from './modules/alarm-types/routes.js';
 import alarmGroupRoutes from './modules/alarm-groups/routes.js';
 import auditRoutes from './modules/audit/routes.js';
+import alarmRoutes from './modules/alarms/routes.js';
+import realtimePlugin from './modules/realtime/socket-server.js';
+import { systemClock, type Clock } from './lib/clock.js';
 
 export interface AppOptions {
   config: Config;
   /** PostgreSQL to use: DATABASE_URL, or the embedded server's address. */
   connectionString: string;
+  /** Time as the app sees it (tests inject their own). */
+  clock?: Clock;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -37,7 +42,7 @@ declare module 'fastify' {
 }
 
 /** Builds the Fastify app without listening, so tests can drive it with inject() or listen themselves. */
-export async function buildApp({ config, connectionString }: AppOptions) {
+export async function buildApp({ config, connectionString, clock = systemClock }: AppOptions) {
   const app = Fastify({
     logger: {
       level: config.LOG_LEVEL,
@@ -68,6 +73,7 @@ export async function buildApp({ config, connectionString }: AppOptions) {
     }),
   });
 
+  await app.register(realtimePlugin, { clock });
   await app.register(operationsRoutes);
   await app.register(async (api) => {
     await api.register(authenticationPlugin);
@@ -78,6 +84,7 @@ export async function buildApp({ config, connectionString }: AppOptions) {
     await api.register(alarmTypeRoutes);
     await api.register(alarmGroupRoutes);
     await api.register(auditRoutes);
+    await api.register(alarmRoutes);
   }, { prefix: API_PREFIX });
 
   return app;

@@ -18,6 +18,8 @@ interface Fixture {
   ids: DemoIds;
   customTypeId: string;
   rektorSessionId: string;
+  /** An active lockdown at Vasaskolan, raised by Anna. */
+  incidentId: string;
 }
 
 interface Call {
@@ -274,6 +276,51 @@ const CATALOGUE: Endpoint[] = [
     { url: `/api/v1/alarm-groups/${f.ids.group.vasaAll}/escalation-contacts`, body: { contacts: [{ personId: f.ids.person['lisa@biblioteket.example'] }] }, code: 'invalid_reference' },
   ]),
   {
+    method: 'POST', path: '/api/v1/alarms', as: 'anna@vasaskolan.example',
+    crossOrg: (f) => {
+      const body = { pressId: uuid(), siteId: f.ids.site.vasaskolan, alarmTypeId: f.ids.alarmType.brand, confirmContradiction: true };
+      return { url: '/api/v1/alarms', body, nonexistent: { url: '/api/v1/alarms', body: { ...body, pressId: uuid(), siteId: uuid() } } };
+    },
+    badInput: (f) => [
+      { url: '/api/v1/alarms', body: { siteId: f.ids.site.vasaskolan, alarmTypeId: f.ids.alarmType.brand }, code: 'validation_failed' },
+      { url: '/api/v1/alarms', body: { pressId: 'press-1', siteId: f.ids.site.vasaskolan, alarmTypeId: f.ids.alarmType.brand }, code: 'validation_failed' },
+      { url: '/api/v1/alarms', body: { pressId: uuid(), siteId: f.ids.site.vasaskolan, alarmTypeId: uuid() }, code: 'invalid_reference' },
+      { url: '/api/v1/alarms', body: { pressId: uuid(), siteId: f.ids.site.vasaskolan, alarmTypeId: f.ids.alarmType.brand }, code: 'contradicts_instruction' },
+      { url: '/api/v1/alarms', body: { pressId: uuid(), siteId: f.ids.site.vasaskolan, alarmTypeId: f.ids.alarmType.inrymning, drill: true }, code: 'forbidden' },
+    ],
+  },
+  {
+    method: 'GET', path: '/api/v1/incidents', as: 'anna@vasaskolan.example',
+    crossOrg: { notApplicable: "lists only the caller's own organisation's incidents (asserted in alarms.test.ts)" },
+    badInput: () => [
+      { url: '/api/v1/incidents?state=gone', code: 'validation_failed' },
+      { url: '/api/v1/incidents?limit=1000', code: 'validation_failed' },
+    ],
+  },
+  ...incidentEndpoint('GET', '', undefined, () => [{ url: '/api/v1/incidents/123', code: 'validation_failed' }]),
+  ...incidentEndpoint('GET', '/timeline', undefined, () => [{ url: '/api/v1/incidents/abc/timeline', code: 'validation_failed' }]),
+  ...incidentEndpoint('GET', '/rollcall', undefined, (f) => [{ url: `/api/v1/incidents/${f.incidentId}/rollcall?x=1`, code: 'forbidden' }], 'anna@vasaskolan.example'),
+  ...incidentEndpoint('POST', '/responses', { status: 'safe' }, (f) => [
+    { url: `/api/v1/incidents/${f.incidentId}/responses`, body: { status: 'fine' }, code: 'validation_failed' },
+    { url: `/api/v1/incidents/${f.incidentId}/responses`, body: { status: 'safe', extra: 1 }, code: 'validation_failed' },
+  ], 'anna@vasaskolan.example'),
+  ...incidentEndpoint('POST', '/messages', { kind: 'instruction', body: 'Lämna byggnaden' }, (f) => [
+    { url: `/api/v1/incidents/${f.incidentId}/messages`, body: { kind: 'instruction', body: '' }, code: 'validation_failed' },
+    { url: `/api/v1/incidents/${f.incidentId}/messages`, body: { kind: 'shout', body: 'Hej' }, code: 'validation_failed' },
+  ]),
+  ...incidentEndpoint('POST', '/resolve', {}, (f) => [
+    { url: `/api/v1/incidents/${f.incidentId}/resolve`, body: { note: 5 }, code: 'validation_failed' },
+  ]),
+  ...incidentEndpoint('POST', '/cancel', { reason: 'Falsklarm' }, (f) => [
+    { url: `/api/v1/incidents/${f.incidentId}/cancel`, body: {}, code: 'validation_failed' },
+    { url: `/api/v1/incidents/${f.incidentId}/cancel`, body: { reason: '   ' }, code: 'validation_failed' },
+  ]),
+  {
+    method: 'GET', path: '/api/v1/sites/{siteId}/instruction', as: 'anna@vasaskolan.example',
+    crossOrg: (f) => ({ url: `/api/v1/sites/${f.ids.site.vasaskolan}/instruction`, nonexistent: { url: `/api/v1/sites/${uuid()}/instruction` } }),
+    badInput: () => [{ url: '/api/v1/sites/skolan/instruction', code: 'validation_failed' }],
+  },
+  {
     method: 'GET', path: '/api/v1/organisations/{organisationId}/audit-log', as: 'admin@utbildning.example',
     crossOrg: (f) => ({ url: `/api/v1/organisations/${f.ids.org.utbildning}/audit-log`, nonexistent: { url: `/api/v1/organisations/${uuid()}/audit-log` } }),
     badInput: (f) => [
@@ -291,6 +338,19 @@ function customType(key: string) {
     colour: '#1565c0', icon: 'heart', sound: 'loud', precedence: 50,
     cap: { category: 'Health', event: 'Medicinskt larm', responseType: 'Execute', severity: 'Severe', urgency: 'Immediate' },
   };
+}
+
+function incidentEndpoint(
+  method: Method, suffix: string, body: unknown, badInput: Endpoint['badInput'], as = 'kris@utbildning.example',
+): Endpoint[] {
+  return [{
+    method, path: `/api/v1/incidents/{id}${suffix}`, as,
+    crossOrg: (f) => ({
+      url: `/api/v1/incidents/${f.incidentId}${suffix}`, body,
+      nonexistent: { url: `/api/v1/incidents/${uuid()}${suffix}`, body },
+    }),
+    badInput,
+  }];
 }
 
 function groupEndpoint(
@@ -330,7 +390,12 @@ describe('API contract over every endpoint', () => {
       'SELECT s.id FROM sessions s JOIN people p ON p.id = s.person_id WHERE p.email = $1', ['rektor@vasaskolan.example'],
     )).rows[0];
     if (!rektorSession) throw new Error('the rektor has no session');
-    f = { ids: t.ids, customTypeId: created.body.id, rektorSessionId: rektorSession.id };
+    const lockdown = await t.request({
+      method: 'POST', url: '/api/v1/alarms', token: await tokenOf('anna@vasaskolan.example'),
+      body: { pressId: uuid(), siteId: t.ids.site.vasaskolan, alarmTypeId: t.ids.alarmType.inrymning },
+    });
+    expect(lockdown.status).toBe(201);
+    f = { ids: t.ids, customTypeId: created.body.id, rektorSessionId: rektorSession.id, incidentId: lockdown.body.incident.id };
     for (const e of [OTHER_ORG_ADMIN, ...new Set(CATALOGUE.map((c) => c.as))]) await tokenOf(e);
   });
   afterAll(() => t.close());

@@ -44,6 +44,8 @@ export const ConfigSchema = Type.Object({
   LOGIN_LOCKOUT_MINUTES: Type.Integer({ minimum: 1, default: 15 }),
   /** Sign-in requests allowed per client address per minute. */
   LOGIN_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, default: 30 }),
+  /** Presses of the same alarm type at the same site within this many seconds of the last press join silently; a later press alerts everyone again. */
+  ALARM_JOIN_WINDOW_SECONDS: Type.Integer({ minimum: 1, maximum: 86400, default: 120 }),
   /** How long shutdown waits for in-flight requests before exiting. */
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 10000 }),
 });

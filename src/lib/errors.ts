@@ -14,6 +14,11 @@ export const ERRORS = {
   email_taken: { status: 409, message: 'Someone already uses this e-mail address.' },
   conflict: { status: 409, message: 'The request conflicts with the current state.' },
   builtin_immutable: { status: 409, message: 'Built-in alarm types cannot be changed.' },
+  contradicts_instruction: {
+    status: 409,
+    message: 'This alarm contradicts what staff at the site have been told to do. Confirm to raise it anyway; everyone will see the change.',
+  },
+  incident_ended: { status: 409, message: 'The incident has already ended.' },
   body_too_large: { status: 413, message: 'The request body is too large.' },
   unsupported_media_type: { status: 415, message: 'Send JSON (Content-Type: application/json).' },
   account_locked: { status: 429, message: 'Too many failed sign-ins. Try again later.' },

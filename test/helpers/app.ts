@@ -4,6 +4,7 @@ import { inject } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { DEMO_PASSWORD } from '../../src/seed/demo.js';
+import type { Clock } from '../../src/lib/clock.js';
 
 export type App = Awaited<ReturnType<typeof buildApp>>;
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -84,13 +85,15 @@ export interface TestApp {
   request(options: { method: Method; url: string; token?: string; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
   /** Signs a demo account in and returns its bearer token. */
   login(email: string): Promise<string>;
+  /** Starts listening on a free loopback port (for Socket.IO devices); returns the base URL. */
+  listen(): Promise<string>;
   /** A fingerprint of every table's contents: equal before and after means nothing changed. */
   snapshot(): Promise<string>;
   close(): Promise<void>;
 }
 
 /** Builds the real app on a fresh database (cloned from the seeded template) with real Redis. */
-export async function startApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startApp(env: Record<string, string> = {}, options: { clock?: Clock } = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   const config = loadConfig({
     LOG_LEVEL: 'silent',
@@ -102,7 +105,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
     LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
     ...env,
   });
-  const app = await buildApp({ config, connectionString: database.url });
+  const app = await buildApp({ config, connectionString: database.url, ...options });
   await app.ready();
   const db = new pg.Pool({ connectionString: database.url, max: 2 });
   const ids = await demoIds(db);
@@ -128,6 +131,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
       if (res.status !== 200) throw new Error(`login ${email} failed: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body.token as string;
     },
+    listen: () => app.listen({ host: '127.0.0.1', port: 0 }),
     snapshot: async () => {
       const tables = (await db.query<{ table_name: string }>(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name",

@@ -140,3 +140,7 @@ export function leadSiteIds(p: Principal, organisationId: string): 'all' | strin
   if (leadRoles.some((r) => r.siteId === null)) return 'all';
   return leadRoles.map((r) => r.siteId as string);
 }
+
+/** A site's current instruction: for those who work there and its leads. */
+export const canSeeSiteInstruction = (p: Principal, site: SiteRef, worksThere: boolean): boolean =>
+  (p.organisationId === site.organisationId && worksThere) || isIncidentLead(p, site);

@@ -1,0 +1,93 @@
+import type { Queryable, Tx } from '../../db/pool.js';
+import type { SiteInstruction } from './instruction.js';
+
+/** Every kind of timeline event. Review, statistics and exports are built from these alone. */
+export const EVENT_TYPES = [
+  'raised', 'joined', 'reraised', 'recipients_computed', 'instruction_changed',
+  'delivered', 'acknowledged', 'responded', 'message', 'reply', 'resolved', 'cancelled',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Who sees an event live and on catch-up: every recipient, or only the incident's leads (and its actor). */
+export type Audience = 'all' | 'leads';
+
+export interface NewEvent {
+  incidentId: string;
+  organisationId: string;
+  siteId: string;
+  type: EventType;
+  audience: Audience;
+  actorPersonId: string | null;
+  data: Record<string, unknown>;
+}
+
+/** An event as stored and as sent to devices; `id` is the catch-up cursor. */
+export interface IncidentEvent {
+  id: string;
+  incidentId: string;
+  organisationId: string;
+  siteId: string;
+  type: EventType;
+  audience: Audience;
+  actorPersonId: string | null;
+  data: Record<string, unknown> & { instruction?: SiteInstruction | null };
+  at: Date;
+}
+
+// Any constant, the same on every node: serialises event inserts so ids commit in order.
+const EVENT_ORDER_LOCK = 4_711_113;
+
+const EVENT_COLUMNS = `id, incident_id AS "incidentId", organisation_id AS "organisationId", site_id AS "siteId", type,
+  audience, actor_person_id AS "actorPersonId", data, at`;
+
+export const EVENT_SQL = {
+  lock: 'SELECT pg_advisory_xact_lock($1)',
+  insert: `
+    INSERT INTO incident_events (incident_id, organisation_id, site_id, type, audience, actor_person_id, data)
+    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::event_audience[], $6::uuid[], $7::jsonb[])
+    RETURNING ${EVENT_COLUMNS}`,
+  // Catch-up for one person: events after the cursor in incidents they were targeted by; leads
+  // see every event, others the ones for everyone and their own. Served by the recipients
+  // (person_id, incident_id) and events (incident_id, id) indexes.
+  since: `
+    SELECT e.id, e.incident_id AS "incidentId", e.organisation_id AS "organisationId", e.site_id AS "siteId", e.type,
+           e.audience, e.actor_person_id AS "actorPersonId", e.data, e.at
+      FROM incident_recipients r
+      JOIN incident_events e ON e.incident_id = r.incident_id AND e.id > $2
+     WHERE r.person_id = $1 AND (e.audience = 'all' OR r.lead OR e.actor_person_id = $1)
+     ORDER BY e.id
+     LIMIT $3`,
+  maxId: "SELECT coalesce(max(id), 0)::text AS id FROM incident_events",
+  forIncident: `SELECT ${EVENT_COLUMNS} FROM incident_events WHERE incident_id = $1 ORDER BY id`,
+} as const;
+
+/**
+ * Appends events to the timeline. Call it last in the transaction: the lock it takes is held
+ * until commit, which is what keeps cursor order equal to commit order.
+ */
+export async function appendEvents(tx: Tx, events: NewEvent[]): Promise<IncidentEvent[]> {
+  if (events.length === 0) return [];
+  await tx.query(EVENT_SQL.lock, [EVENT_ORDER_LOCK]);
+  const result = await tx.query<IncidentEvent>(EVENT_SQL.insert, [
+    events.map((e) => e.incidentId),
+    events.map((e) => e.organisationId),
+    events.map((e) => e.siteId),
+    events.map((e) => e.type),
+    events.map((e) => e.audience),
+    events.map((e) => e.actorPersonId),
+    events.map((e) => JSON.stringify(e.data)),
+  ]);
+  return result.rows;
+}
+
+export async function eventsSince(db: Queryable, personId: string, cursor: string, limit: number): Promise<IncidentEvent[]> {
+  return (await db.query<IncidentEvent>(EVENT_SQL.since, [personId, cursor, limit])).rows;
+}
+
+export async function latestEventId(db: Queryable): Promise<string> {
+  return ((await db.query<{ id: string }>(EVENT_SQL.maxId)).rows[0] as { id: string }).id;
+}
+
+export async function incidentTimeline(db: Queryable, incidentId: string): Promise<IncidentEvent[]> {
+  return (await db.query<IncidentEvent>(EVENT_SQL.forIncident, [incidentId])).rows;
+}

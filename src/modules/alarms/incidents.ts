@@ -1,0 +1,103 @@
+import type { Queryable } from '../../db/pool.js';
+import { AppError } from '../../lib/errors.js';
+import { canSeeOrganisation, canViewIncident, isIncidentLead, leadSiteIds, type Principal } from '../auth/policies.js';
+import type { TypeSnapshot } from './instruction.js';
+
+export type IncidentState = 'active' | 'resolved' | 'cancelled';
+
+export interface Incident {
+  id: string;
+  organisationId: string;
+  siteId: string;
+  siteName: string;
+  type: TypeSnapshot;
+  drill: boolean;
+  state: IncidentState;
+  location: string | null;
+  message: string | null;
+  raisedBy: { id: string; name: string };
+  raisedAt: Date;
+  lastPressedAt: Date;
+  endedAt: Date | null;
+  endedBy: { id: string; name: string } | null;
+  endReason: string | null;
+  pressers: { personId: string; name: string; pressedAt: string }[];
+  recipients: number;
+}
+
+const INCIDENT_SELECT = `
+  SELECT i.id, i.organisation_id AS "organisationId", i.site_id AS "siteId", s.name AS "siteName",
+         i.type_snapshot AS type, i.drill, i.state, i.location, i.message,
+         json_build_object('id', rb.id, 'name', rb.name) AS "raisedBy",
+         i.raised_at AS "raisedAt", i.last_pressed_at AS "lastPressedAt", i.ended_at AS "endedAt",
+         CASE WHEN eb.id IS NULL THEN NULL ELSE json_build_object('id', eb.id, 'name', eb.name) END AS "endedBy",
+         i.end_reason AS "endReason",
+         (SELECT coalesce(json_agg(json_build_object('personId', p.id, 'name', p.name, 'pressedAt', ip.pressed_at) ORDER BY ip.pressed_at), '[]')
+            FROM incident_presses ip JOIN people p ON p.id = ip.person_id WHERE ip.incident_id = i.id) AS pressers,
+         (SELECT count(*)::int FROM incident_recipients r WHERE r.incident_id = i.id) AS recipients
+    FROM incidents i
+    JOIN sites s ON s.id = i.site_id
+    JOIN people rb ON rb.id = i.raised_by
+    LEFT JOIN people eb ON eb.id = i.ended_by`;
+
+export const INCIDENT_SQL = {
+  byId: `${INCIDENT_SELECT} WHERE i.id = $1`,
+  recipient: 'SELECT lead FROM incident_recipients WHERE incident_id = $1 AND person_id = $2',
+  // Incidents the person was targeted by, or leads at a site of (organisation-wide leads: every site).
+  // $3: 'active' or NULL for all; $4/$5: page by raised_at.
+  visible: `${INCIDENT_SELECT}
+    WHERE i.organisation_id = $2
+      AND ($3::incident_state IS NULL OR i.state = $3)
+      AND ($4::timestamptz IS NULL OR i.raised_at < $4)
+      AND (EXISTS (SELECT 1 FROM incident_recipients r WHERE r.incident_id = i.id AND r.person_id = $1)
+           OR $6::boolean
+           OR i.site_id = ANY($7::uuid[]))
+    ORDER BY i.raised_at DESC
+    LIMIT $5`,
+} as const;
+
+/** Loads an incident the caller may see; another organisation's, or one they were not part of, is not found. */
+export async function visibleIncident(db: Queryable, principal: Principal, id: string): Promise<{ incident: Incident; lead: boolean }> {
+  const incident = (await db.query<Incident>(INCIDENT_SQL.byId, [id])).rows[0];
+  if (!incident || !canSeeOrganisation(principal, incident.organisationId)) throw new AppError('not_found');
+  const site = { id: incident.siteId, organisationId: incident.organisationId };
+  const recipient = (await db.query<{ lead: boolean }>(INCIDENT_SQL.recipient, [id, principal.personId])).rows[0];
+  if (!canViewIncident(principal, site, recipient !== undefined)) throw new AppError('not_found');
+  return { incident, lead: isIncidentLead(principal, site) || recipient?.lead === true };
+}
+
+export async function loadIncident(db: Queryable, id: string): Promise<Incident> {
+  const incident = (await db.query<Incident>(INCIDENT_SQL.byId, [id])).rows[0];
+  if (!incident) throw new AppError('not_found');
+  return incident;
+}
+
+/** The summary carried by live events: enough to show the alarm without another request. */
+export function incidentSummary(i: Incident) {
+  return {
+    id: i.id,
+    organisationId: i.organisationId,
+    siteId: i.siteId,
+    siteName: i.siteName,
+    type: i.type,
+    drill: i.drill,
+    state: i.state,
+    location: i.location,
+    message: i.message,
+    raisedBy: i.raisedBy,
+    raisedAt: new Date(i.raisedAt).toISOString(),
+    pressers: i.pressers.length,
+    recipients: i.recipients,
+  };
+}
+
+/** Incidents of the caller's organisation that they were targeted by or lead, newest first. */
+export async function listIncidents(
+  db: Queryable, principal: Principal, query: { state: 'active' | 'all'; before: string | null; limit: number },
+): Promise<Incident[]> {
+  const sites = leadSiteIds(principal, principal.organisationId);
+  return (await db.query<Incident>(INCIDENT_SQL.visible, [
+    principal.personId, principal.organisationId, query.state === 'active' ? 'active' : null, query.before, query.limit,
+    sites === 'all', sites === 'all' ? [] : sites,
+  ])).rows;
+}

@@ -1,0 +1,133 @@
+import type { Config } from '../../config/config.js';
+import type { Db, Tx } from '../../db/pool.js';
+import { inTransaction } from '../../db/pool.js';
+import type { Clock } from '../../lib/clock.js';
+import { AppError } from '../../lib/errors.js';
+import { canRaiseAlarm, canRunDrill, type Principal } from '../auth/policies.js';
+import { visibleSite, type Site } from '../sites/sites.js';
+import { appendEvents, type IncidentEvent, type NewEvent } from './events.js';
+import { incidentSummary, loadIncident, type Incident } from './incidents.js';
+import { contradicts, sameInstruction, siteInstruction, type SiteInstruction, type TypeSnapshot } from './instruction.js';
+import { ALARM_SQL } from './queries.js';
+
+export interface RaiseInput {
+  /** The device's own id for this press: retries send the same id and never make a second alarm. */
+  pressId: string;
+  siteId: string;
+  alarmTypeId: string;
+  location?: string | null;
+  message?: string | null;
+  drill?: boolean;
+  /** Required to raise an alarm that contradicts the site's current instruction (e.g. fire during a lockdown). */
+  confirmContradiction?: boolean;
+}
+
+/** raised: a new incident; joined: a press added to an active one; reraised: the same, after the join window (everyone alerted again); replayed: a retry of a press already recorded. */
+export type RaiseOutcome = 'raised' | 'joined' | 'reraised' | 'replayed';
+
+export interface RaiseResult {
+  outcome: RaiseOutcome;
+  incident: Incident;
+  instruction: SiteInstruction | null;
+  events: IncidentEvent[];
+}
+
+export interface AlarmDeps {
+  db: Db;
+  config: Config;
+  clock: Clock;
+  /** Sends committed events to devices; never throws (catch-up covers what it could not send). */
+  publish: (events: IncidentEvent[]) => Promise<void>;
+}
+
+const eventOf = (incident: { id: string; organisationId: string; siteId: string }, actor: string) =>
+  (type: NewEvent['type'], audience: NewEvent['audience'], data: Record<string, unknown>): NewEvent => ({
+    incidentId: incident.id, organisationId: incident.organisationId, siteId: incident.siteId,
+    type, audience, actorPersonId: actor, data,
+  });
+
+async function replay(tx: Tx, principal: Principal, pressId: string): Promise<Incident | null> {
+  const press = (await tx.query<{ incident_id: string; person_id: string }>(ALARM_SQL.pressById, [pressId])).rows[0];
+  if (!press) return null;
+  if (press.person_id !== principal.personId) throw new AppError('conflict', 'This press id is already used.');
+  return loadIncident(tx, press.incident_id);
+}
+
+async function authorise(tx: Tx, principal: Principal, input: RaiseInput): Promise<{ site: Site; type: TypeSnapshot }> {
+  const site = await visibleSite(tx, principal, input.siteId);
+  const type = (await tx.query<TypeSnapshot>(ALARM_SQL.usableType, [input.alarmTypeId, site.organisationId])).rows[0];
+  if (!type) throw new AppError('invalid_reference', 'No such alarm type for this site.');
+  const viaGroup = (await tx.query<{ allowed: boolean }>(ALARM_SQL.mayRaiseViaGroup, [principal.personId, site.id, type.id])).rows[0];
+  if (!canRaiseAlarm(principal, site, viaGroup?.allowed === true)) throw new AppError('forbidden', 'You may not raise this alarm here.');
+  if (input.drill && !canRunDrill(principal, site)) throw new AppError('forbidden', 'Only crisis leads and rektorer may start drills.');
+  return { site, type };
+}
+
+/**
+ * Raise an alarm. The answer is given only after the incident, its recipients and its first
+ * timeline events are committed (invariant 1); then the events go to devices.
+ */
+export async function raiseAlarm(deps: AlarmDeps, principal: Principal, input: RaiseInput): Promise<RaiseResult> {
+  const result = await inTransaction(deps.db, async (tx) => {
+    const decided = await decide(tx, deps, principal, input);
+    // Last in the transaction: the events' ordering lock is held only until the commit just after.
+    return { ...decided, events: await appendEvents(tx, decided.events) };
+  });
+  await deps.publish(result.events);
+  return result;
+}
+
+type Decision = Omit<RaiseResult, 'events'> & { events: NewEvent[] };
+
+async function decide(tx: Tx, deps: AlarmDeps, principal: Principal, input: RaiseInput): Promise<Decision> {
+  const { site, type } = await authorise(tx, principal, input);
+  await tx.query(ALARM_SQL.lockSite, [site.id]);
+  const replayed = await replay(tx, principal, input.pressId);
+  if (replayed) return { outcome: 'replayed', incident: replayed, instruction: await siteInstruction(tx, site.id), events: [] };
+
+  const now = deps.clock.now();
+  const drill = input.drill === true;
+  const active = (await tx.query<{ id: string; last_pressed_at: Date }>(ALARM_SQL.activeIncident, [site.id, type.id, drill])).rows[0];
+  if (active) return join(tx, deps, principal, input, active, now);
+
+  const before = await siteInstruction(tx, site.id);
+  const contradiction = contradicts(before, type, drill);
+  if (contradiction && !input.confirmContradiction) {
+    throw new AppError('contradicts_instruction', undefined, { current: before });
+  }
+  const { id } = (await tx.query<{ id: string }>(ALARM_SQL.insertIncident, [
+    site.organisationId, site.id, type.id, drill, JSON.stringify(type), input.location ?? null, input.message ?? null, principal.personId, now,
+  ])).rows[0] as { id: string };
+  await tx.query(ALARM_SQL.insertPress, [input.pressId, id, principal.personId, input.location ?? null, input.message ?? null, now]);
+  const recipients = (await tx.query<{ person_id: string; lead: boolean }>(ALARM_SQL.insertRecipients, [
+    id, site.organisationId, site.id, type.id, principal.personId,
+  ])).rows;
+  const incident = await loadIncident(tx, id);
+  const after = await siteInstruction(tx, site.id);
+  const event = eventOf(incident, principal.personId);
+  const events = [
+    event('raised', 'all', { incident: incidentSummary(incident), instruction: after }),
+    event('recipients_computed', 'leads', { targeted: recipients.length, leads: recipients.filter((r) => r.lead).length, instruction: after }),
+  ];
+  // A change of what people must do is never silent: everyone sees it as a change (invariant 5).
+  if (before && (contradiction || !sameInstruction(before, after))) {
+    events.push(event('instruction_changed', 'all', { previous: before, instruction: after, contradiction, cause: incident.id }));
+  }
+  return { outcome: 'raised', incident, instruction: after, events };
+}
+
+async function join(
+  tx: Tx, deps: AlarmDeps, principal: Principal, input: RaiseInput, active: { id: string; last_pressed_at: Date }, now: Date,
+): Promise<Decision> {
+  await tx.query(ALARM_SQL.insertPress, [input.pressId, active.id, principal.personId, input.location ?? null, input.message ?? null, now]);
+  await tx.query(ALARM_SQL.touchIncident, [active.id, now]);
+  const incident = await loadIncident(tx, active.id);
+  await tx.query(ALARM_SQL.addPresserAsRecipient, [active.id, principal.personId, incident.organisationId]);
+  const instruction = await siteInstruction(tx, incident.siteId);
+  // Within the window a press only joins; after it, a new press may mean new danger: alert everyone again.
+  const withinWindow = now.getTime() - active.last_pressed_at.getTime() <= deps.config.ALARM_JOIN_WINDOW_SECONDS * 1000;
+  const outcome = withinWindow ? 'joined' : 'reraised';
+  const data = { incident: incidentSummary(incident), pressedBy: principal.personId, location: input.location ?? null, instruction };
+  const events = [eventOf(incident, principal.personId)(outcome, withinWindow ? 'leads' : 'all', data)];
+  return { outcome, incident, instruction, events };
+}

@@ -1,0 +1,56 @@
+import type { Queryable } from '../../db/pool.js';
+
+export interface RollCallEntry {
+  personId: string;
+  name: string;
+  lead: boolean;
+  deliveredAt: Date | null;
+  acknowledgedAt: Date | null;
+  status: 'safe' | 'need_help' | 'not_on_site' | null;
+  text: string | null;
+  location: string | null;
+  respondedAt: Date | null;
+}
+
+export interface RollCallSummary {
+  targeted: number;
+  delivered: number;
+  acknowledged: number;
+  safe: number;
+  needHelp: number;
+  notOnSite: number;
+  noAnswer: number;
+}
+
+export const ROLLCALL_SQL = {
+  // One row per targeted person with their latest response; a lateral lookup per person on the
+  // (incident_id, person_id, id DESC) index.
+  entries: `
+    SELECT r.person_id AS "personId", p.name, r.lead, r.delivered_at AS "deliveredAt", r.acknowledged_at AS "acknowledgedAt",
+           lr.status, lr.text, lr.location, lr.at AS "respondedAt"
+      FROM incident_recipients r
+      JOIN people p ON p.id = r.person_id
+      LEFT JOIN LATERAL (
+        SELECT status, text, location, at FROM incident_responses x
+         WHERE x.incident_id = r.incident_id AND x.person_id = r.person_id ORDER BY x.id DESC LIMIT 1
+      ) lr ON true
+     WHERE r.incident_id = $1
+     ORDER BY (lr.status = 'need_help') DESC NULLS LAST, p.name, p.id`,
+} as const;
+
+export async function rollCall(db: Queryable, incidentId: string): Promise<{ summary: RollCallSummary; people: RollCallEntry[] }> {
+  const people = (await db.query<RollCallEntry>(ROLLCALL_SQL.entries, [incidentId])).rows;
+  const count = (predicate: (e: RollCallEntry) => boolean) => people.filter(predicate).length;
+  return {
+    summary: {
+      targeted: people.length,
+      delivered: count((e) => e.deliveredAt !== null),
+      acknowledged: count((e) => e.acknowledgedAt !== null),
+      safe: count((e) => e.status === 'safe'),
+      needHelp: count((e) => e.status === 'need_help'),
+      notOnSite: count((e) => e.status === 'not_on_site'),
+      noAnswer: count((e) => e.status === null),
+    },
+    people,
+  };
+}

@@ -1,0 +1,57 @@
+import type { Queryable } from '../../db/pool.js';
+import { eventsSince, latestEventId, type IncidentEvent } from '../alarms/events.js';
+import { loadIncident, type Incident } from '../alarms/incidents.js';
+import { siteInstruction, type SiteInstruction } from '../alarms/instruction.js';
+
+/** More missed events than this and a device gets the current state instead of the history. */
+export const CATCH_UP_LIMIT = 500;
+
+export interface ActiveIncidentState {
+  incident: Incident;
+  instruction: SiteInstruction | null;
+  messages: { id: string; authorId: string; body: string; at: Date }[];
+  myStatus: string | null;
+}
+
+export type CatchUp =
+  | { kind: 'events'; cursor: string; events: IncidentEvent[] }
+  | { kind: 'resync'; cursor: string; reason: 'no_cursor' | 'unknown_cursor' | 'too_far_behind'; incidents: ActiveIncidentState[] };
+
+export const CATCH_UP_SQL = {
+  activeFor: `
+    SELECT i.id FROM incident_recipients r JOIN incidents i ON i.id = r.incident_id
+     WHERE r.person_id = $1 AND i.state = 'active' ORDER BY i.raised_at`,
+  instructions: `
+    SELECT id, author_id AS "authorId", body, at FROM incident_messages
+     WHERE incident_id = $1 AND kind = 'instruction' ORDER BY at`,
+  myStatus: `SELECT status FROM incident_responses WHERE incident_id = $1 AND person_id = $2 ORDER BY id DESC LIMIT 1`,
+} as const;
+
+async function activeState(db: Queryable, personId: string): Promise<ActiveIncidentState[]> {
+  const ids = (await db.query<{ id: string }>(CATCH_UP_SQL.activeFor, [personId])).rows.map((r) => r.id);
+  return Promise.all(ids.map(async (id) => {
+    const incident = await loadIncident(db, id);
+    const [instruction, messages, status] = await Promise.all([
+      siteInstruction(db, incident.siteId),
+      db.query<ActiveIncidentState['messages'][number]>(CATCH_UP_SQL.instructions, [id]),
+      db.query<{ status: string }>(CATCH_UP_SQL.myStatus, [id, personId]),
+    ]);
+    return { incident, instruction, messages: messages.rows, myStatus: status.rows[0]?.status ?? null };
+  }));
+}
+
+/**
+ * What a device missed since its cursor (invariant 3). A device without a cursor, with one this
+ * server never issued, or too far behind gets an explicit resync of the active incidents, never
+ * a silent gap. The resync's cursor is read before the state, so nothing falls between them.
+ */
+export async function catchUp(db: Queryable, personId: string, cursor: string | null): Promise<CatchUp> {
+  const latest = await latestEventId(db);
+  const resync = async (reason: 'no_cursor' | 'unknown_cursor' | 'too_far_behind'): Promise<CatchUp> =>
+    ({ kind: 'resync', cursor: latest, reason, incidents: await activeState(db, personId) });
+  if (cursor === null) return resync('no_cursor');
+  if (BigInt(cursor) > BigInt(latest)) return resync('unknown_cursor');
+  const events = await eventsSince(db, personId, cursor, CATCH_UP_LIMIT + 1);
+  if (events.length > CATCH_UP_LIMIT) return resync('too_far_behind');
+  return { kind: 'events', cursor: events.at(-1)?.id ?? cursor, events };
+}

@@ -1,0 +1,159 @@
+import fp from 'fastify-plugin';
+import { Redis } from 'ioredis';
+import { Server, type Socket } from 'socket.io';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import { AppError, ERRORS } from '../../lib/errors.js';
+import type { Clock } from '../../lib/clock.js';
+import { isConnectionError } from '../../db/pool.js';
+import type { Principal } from '../auth/policies.js';
+import { principalForToken } from '../auth/sessions.js';
+import { ReceiptBuffer } from '../alarms/receipts.js';
+import { raiseAlarm, type AlarmDeps } from '../alarms/raise.js';
+import { incidentSummary } from '../alarms/incidents.js';
+import { catchUp } from './catch-up.js';
+import { Publisher } from './publisher.js';
+import { Handshake, RaiseRequest, ReceiptRequest, SyncRequest, parse, type Ack } from './protocol.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** What the alarm use cases need: database, config, clock and the publisher to devices. */
+    alarms: AlarmDeps;
+    realtime: { io: Server; receipts: ReceiptBuffer };
+  }
+}
+
+interface SocketData {
+  principal: Principal;
+  token: string;
+  deviceId: string;
+}
+
+type AppSocket = Socket<Record<string, never>, Record<string, never>, Record<string, never>, SocketData>;
+
+function errorBody(err: unknown): Ack<never> {
+  if (err instanceof AppError) {
+    return { ok: false, error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } };
+  }
+  const code = isConnectionError(err) ? 'database_unavailable' : 'internal_error';
+  return { ok: false, error: { code, message: ERRORS[code].message } };
+}
+
+export const personRoom = (personId: string): string => `person:${personId}`;
+
+/**
+ * Socket.IO on the app's HTTP server: bearer-token handshake, a room per person, catch-up from the
+ * device's cursor, receipts, and raising alarms with an ack. Across nodes through the Redis
+ * Streams adapter; whatever Redis loses, devices recover from Postgres by cursor.
+ */
+export default fp<{ clock: Clock }>(async (app, opts) => {
+  const io = new Server(app.server, {
+    path: '/socket.io',
+    serveClient: false,
+    pingInterval: 10_000,
+    pingTimeout: 8_000,
+    maxHttpBufferSize: 64 * 1024,
+    cors: { origin: false },
+  });
+  let adapterRedis: Redis | undefined;
+  if (app.config.REDIS_URL) {
+    // A connection of its own with the offline queue on: the adapter's reads wait out a Redis restart.
+    adapterRedis = new Redis(app.config.REDIS_URL, { retryStrategy: (n) => Math.min(n * 100, 1000) });
+    adapterRedis.on('error', (err) => app.log.debug({ err: err.message }, 'adapter redis error'));
+    let connectedOnce = false;
+    adapterRedis.on('ready', () => {
+      // After Redis comes back, anything broadcast meanwhile may be gone: ask this node's devices to catch up.
+      if (connectedOnce) setTimeout(() => io.local.emit('sync_hint'), 200);
+      connectedOnce = true;
+    });
+    io.adapter(createAdapter(adapterRedis, {
+      streamName: `${app.config.REDIS_KEY_PREFIX}socket.io`,
+      channelPrefix: `${app.config.REDIS_KEY_PREFIX}socket.io`,
+      maxLen: 100_000,
+      blockTimeInMs: 2000,
+      onlyPlaintext: true,
+    }));
+  }
+
+  const publisher = new Publisher(io, app.db, app.log);
+  const receipts = new ReceiptBuffer(app.db, app.log, (events) => publisher.publish(events));
+  const deps: AlarmDeps = { db: app.db, config: app.config, clock: opts.clock, publish: (events) => publisher.publish(events) };
+  app.decorate('alarms', deps);
+  app.decorate('realtime', { io, receipts });
+
+  io.use((socket, next) => {
+    void (async () => {
+      const hello = parse(Handshake, socket.handshake.auth);
+      const principal = await principalForToken(app.db, app.config, hello.token);
+      if (!principal) throw new AppError('unauthenticated');
+      Object.assign(socket.data, { principal, token: hello.token, deviceId: hello.deviceId });
+    })().then(() => next(), (err: unknown) => {
+      const body = errorBody(err);
+      const error = new Error(body.ok ? 'error' : body.error.message) as Error & { data: unknown };
+      error.data = body.ok ? undefined : body.error;
+      next(error);
+    });
+  });
+
+  io.on('connection', (raw) => {
+    const socket = raw as unknown as AppSocket;
+    const { principal, deviceId } = socket.data;
+    void socket.join(personRoom(principal.personId));
+    const log = app.log.child({ personId: principal.personId, deviceId });
+
+    const sendCatchUp = async (cursor: string | null) => {
+      const result = await catchUp(app.db, principal.personId, cursor);
+      return result.kind === 'events'
+        ? { kind: result.kind, cursor: result.cursor, events: result.events.map(Publisher.envelope) }
+        : { kind: result.kind, cursor: result.cursor, reason: result.reason, incidents: result.incidents };
+    };
+
+    /** Runs a handler, answering with { ok, data } or { ok: false, error } (never a thrown error). */
+    const handle = (name: string, work: (payload: unknown) => Promise<unknown>) => {
+      socket.on(name as never, ((payload: unknown, ack?: unknown) => {
+        void (async () => {
+          // A revoked session stops at its next action, not only at the next handshake.
+          if (!(await principalForToken(app.db, app.config, socket.data.token))) {
+            socket.disconnect(true);
+            throw new AppError('unauthenticated');
+          }
+          return work(payload);
+        })().then(
+          (data) => typeof ack === 'function' && ack({ ok: true, data }),
+          (err: unknown) => {
+            if (!(err instanceof AppError)) log.error({ err, event: name }, 'socket handler failed');
+            if (typeof ack === 'function') ack(errorBody(err));
+          },
+        );
+      }) as never);
+    };
+
+    handle('sync', async (payload) => sendCatchUp(parse(SyncRequest, payload).cursor));
+    handle('receipt', async (payload) => {
+      const r = parse(ReceiptRequest, payload);
+      await receipts.add({ incidentId: r.incidentId, personId: principal.personId, deviceId, kind: r.kind, channel: 'socket', at: new Date() });
+      return null;
+    });
+    handle('raise', async (payload) => {
+      const result = await raiseAlarm(deps, principal, parse(RaiseRequest, payload));
+      return { outcome: result.outcome, incident: incidentSummary(result.incident), instruction: result.instruction };
+    });
+
+    const cursor = socket.handshake.auth.cursor;
+    void sendCatchUp(typeof cursor === 'string' ? cursor : null).then(
+      (initial) => (socket as unknown as Socket).emit('catch_up', initial),
+      (err: unknown) => log.warn({ err }, 'catch-up on connect failed; the device will sync again'),
+    );
+  });
+
+  app.addHook('preClose', async () => {
+    // Close transports without a disconnect packet: clients see the connection drop and reconnect
+    // to another node (disconnectSockets(true) would make them give up).
+    io.engine.close();
+  });
+  app.addHook('onClose', async () => {
+    publisher.close();
+    await receipts.flush();
+    await io.of('/').adapter.close();
+    adapterRedis?.disconnect();
+  });
+}, { name: 'realtime', dependencies: ['database', 'config'] });
