@@ -25,8 +25,11 @@ async function main(): Promise<void> {
   closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
     else app.log.info({ signal }, 'shutting down');
-    // Readiness fails from here on, so the load balancer sends no new clients while we drain.
+    // Readiness fails and new socket connections are refused from here on; open ones are dropped
+    // without a disconnect packet so devices reconnect, through the load balancer, to another node.
     app.lifecycle.draining = true;
+    app.realtime.io.engine.close();
+    await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_DRAIN_MS));
     await app.close();
     await database.stop();
   });

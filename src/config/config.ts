@@ -46,7 +46,9 @@ export const ConfigSchema = Type.Object({
   LOGIN_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, default: 30 }),
   /** Presses of the same alarm type at the same site within this many seconds of the last press join silently; a later press alerts everyone again. */
   ALARM_JOIN_WINDOW_SECONDS: Type.Integer({ minimum: 1, maximum: 86400, default: 120 }),
-  /** How long shutdown waits for in-flight requests before exiting. */
+  /** On shutdown, how long the node keeps answering (readiness failing, devices moved away) before it stops listening, so a load balancer notices first. */
+  SHUTDOWN_DRAIN_MS: Type.Integer({ minimum: 0, maximum: 60000, default: 1000 }),
+  /** How long shutdown may take in all before the process exits anyway. */
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 10000 }),
 });
 

@@ -53,6 +53,8 @@ export default fp<{ clock: Clock }>(async (app, opts) => {
     pingTimeout: 8_000,
     maxHttpBufferSize: 64 * 1024,
     cors: { origin: false },
+    // A draining node takes no new connections; refused clients retry, and the balancer sends them elsewhere.
+    allowRequest: (_request, callback) => callback(null, !app.lifecycle.draining),
   });
   let adapterRedis: Redis | undefined;
   if (app.config.REDIS_URL) {
