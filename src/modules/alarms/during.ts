@@ -3,6 +3,7 @@ import { canEndIncident, canSendInstruction, type Principal } from '../auth/poli
 import { changeIncident } from './change.js';
 import type { IncidentEvent } from './events.js';
 import { incidentSummary } from './incidents.js';
+import { otherActiveIncidents, sameInstruction } from './instruction.js';
 import type { AlarmDeps } from './raise.js';
 
 export const DURING_SQL = {
@@ -71,10 +72,16 @@ export async function endIncident(
   const { events } = await changeIncident(deps, principal, incidentId, { whenEnded: 'refuse' }, async ({ tx, incident, event, instruction }) => {
     if (!canEndIncident(principal, site(incident))) throw new AppError('forbidden', 'Only crisis leads and rektorer may end an alarm.');
     if (input.outcome === 'cancelled' && !input.reason) throw new AppError('validation_failed', 'Say why the alarm is cancelled.');
+    const before = await instruction();
     await tx.query(DURING_SQL.end, [incident.id, input.outcome, deps.clock.now(), principal.personId, input.reason ?? null]);
     const after = await instruction();
     const summary = { ...incidentSummary(incident), state: input.outcome };
-    return { result: null, events: [event(input.outcome, 'all', { incident: summary, reason: input.reason ?? null, instruction: after })] };
+    const ended = event(input.outcome, 'all', { incident: summary, reason: input.reason ?? null, instruction: after });
+    if (sameInstruction(before, after)) return { result: null, events: [ended] };
+    // The people of the site's other alarms were told the instruction that no longer holds.
+    const change = event('instruction_changed', 'all', { previous: before, instruction: after, contradiction: false, cause: incident.id });
+    const others = await otherActiveIncidents(tx, incident.siteId, incident.id);
+    return { result: null, events: [ended, ...others.map((other) => ({ ...change, incidentId: other }))] };
   });
   return events;
 }

@@ -40,6 +40,7 @@ export const INSTRUCTION_SQL = {
      WHERE site_id = $1 AND state = 'active'
      ORDER BY drill ASC, (type_snapshot->>'precedence')::int DESC, raised_at ASC
      LIMIT 1`,
+  othersActive: "SELECT id FROM incidents WHERE site_id = $1 AND state = 'active' AND id <> $2 ORDER BY raised_at",
 } as const;
 
 export async function siteInstruction(db: Queryable, siteId: string): Promise<SiteInstruction | null> {
@@ -62,6 +63,14 @@ export async function siteInstruction(db: Queryable, siteId: string): Promise<Si
     since: row.raised_at.toISOString(),
     activeIncidents: Number(row.active),
   };
+}
+
+/**
+ * The site's other active incidents. Their people were told the instruction that held when they
+ * were alarmed; when it changes they are told too, even if the alarm that changed it did not target them.
+ */
+export async function otherActiveIncidents(db: Queryable, siteId: string, exceptIncidentId: string): Promise<string[]> {
+  return (await db.query<{ id: string }>(INSTRUCTION_SQL.othersActive, [siteId, exceptIncidentId])).rows.map((r) => r.id);
 }
 
 /** Two instructions contradict when they ask for different actions (e.g. Evacuate against Shelter). */

@@ -2,6 +2,8 @@
 export const ALARM_SQL = {
   // Serialises everything that changes a site's incidents, so joins and instructions are consistent.
   lockSite: "SELECT pg_advisory_xact_lock(hashtextextended('site:' || $1::text, 0))",
+  // Taken before the site's: one press id sent at once to two sites is then a replay, as it is when sent one after the other.
+  lockPress: "SELECT pg_advisory_xact_lock(hashtextextended('press:' || $1::text, 0))",
   pressById: 'SELECT press_id, incident_id, person_id FROM incident_presses WHERE press_id = $1',
   usableType: `
     SELECT id, key, json_build_object('sv', label_sv, 'en', label_en) AS label,

@@ -7,7 +7,9 @@ import { canRaiseAlarm, canRunDrill, type Principal } from '../auth/policies.js'
 import { visibleSite, type Site } from '../sites/sites.js';
 import { appendEvents, type IncidentEvent, type NewEvent } from './events.js';
 import { incidentSummary, loadIncident, type Incident } from './incidents.js';
-import { contradicts, sameInstruction, siteInstruction, type SiteInstruction, type TypeSnapshot } from './instruction.js';
+import {
+  contradicts, otherActiveIncidents, sameInstruction, siteInstruction, type SiteInstruction, type TypeSnapshot,
+} from './instruction.js';
 import { ALARM_SQL } from './queries.js';
 
 export interface RaiseInput {
@@ -81,6 +83,7 @@ type Decision = Omit<RaiseResult, 'events'> & { events: NewEvent[] };
 
 async function decide(tx: Tx, deps: AlarmDeps, principal: Principal, input: RaiseInput): Promise<Decision> {
   const { site, type } = await authorise(tx, principal, input);
+  await tx.query(ALARM_SQL.lockPress, [input.pressId]);
   await tx.query(ALARM_SQL.lockSite, [site.id]);
   const replayed = await replay(tx, principal, input.pressId);
   if (replayed) return { outcome: 'replayed', incident: replayed, instruction: await siteInstruction(tx, site.id), events: [] };
@@ -111,7 +114,11 @@ async function decide(tx: Tx, deps: AlarmDeps, principal: Principal, input: Rais
   ];
   // A change of what people must do is never silent: everyone sees it as a change (invariant 5).
   if (before && (contradiction || !sameInstruction(before, after))) {
-    events.push(event('instruction_changed', 'all', { previous: before, instruction: after, contradiction, cause: incident.id }));
+    const change = event('instruction_changed', 'all', { previous: before, instruction: after, contradiction, cause: incident.id });
+    events.push(change);
+    if (!sameInstruction(before, after)) {
+      for (const other of await otherActiveIncidents(tx, site.id, incident.id)) events.push({ ...change, incidentId: other });
+    }
   }
   return { outcome: 'raised', incident, instruction: after, events };
 }

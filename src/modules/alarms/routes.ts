@@ -78,8 +78,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags, summary: 'Incidents the caller was targeted by or leads, newest first',
       querystring: Type.Object({
-        state: StringEnum(['active', 'all'] as const, { description: 'active (default) or all' }),
-        before: Type.Optional(Type.String({ format: 'date-time' })),
+        state: Type.Optional(StringEnum(['active', 'all'] as const, { description: 'active (default) or all' })),
+        // The date-time format allows year 0, which PostgreSQL has not (a failed query, a 500, otherwise).
+        before: Type.Optional(Type.String({ format: 'date-time', pattern: '^(?!0000-)' })),
         limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
       }, { additionalProperties: false }),
       response: { 200: Type.Object({ incidents: Type.Array(IncidentView) }), ...commonErrors },

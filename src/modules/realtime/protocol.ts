@@ -7,6 +7,8 @@ import { AppError } from '../../lib/errors.js';
  * client-to-server event is checked here; bad payloads get an error ack and change nothing.
  */
 const Uuid = Type.String({ format: 'uuid' });
+// PostgreSQL text cannot hold NUL: refused here as bad input rather than failing in the database.
+const Text = (maxLength: number) => Type.Union([Type.String({ maxLength, pattern: '^[^\\u0000]*$' }), Type.Null()]);
 export const Cursor = Type.String({ pattern: '^[0-9]{1,18}$' });
 
 export const Handshake = Type.Object({
@@ -26,8 +28,8 @@ export const RaiseRequest = Type.Object({
   pressId: Uuid,
   siteId: Uuid,
   alarmTypeId: Uuid,
-  location: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
-  message: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
+  location: Type.Optional(Text(200)),
+  message: Type.Optional(Text(1000)),
   drill: Type.Optional(Type.Boolean()),
   confirmContradiction: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });

@@ -114,16 +114,15 @@ export default fp<{ clock: Clock }>(async (app, opts) => {
       socket.on(name as never, ((payload: unknown, ack?: unknown) => {
         void (async () => {
           // A revoked session stops at its next action, not only at the next handshake.
-          if (!(await principalForToken(app.db, app.config, socket.data.token))) {
-            socket.disconnect(true);
-            throw new AppError('unauthenticated');
-          }
+          if (!(await principalForToken(app.db, app.config, socket.data.token))) throw new AppError('unauthenticated');
           return work(payload);
         })().then(
           (data) => typeof ack === 'function' && ack({ ok: true, data }),
           (err: unknown) => {
             if (!(err instanceof AppError)) log.error({ err, event: name }, 'socket handler failed');
             if (typeof ack === 'function') ack(errorBody(err));
+            // After the answer, so the device learns why: queued packets are sent before the transport closes.
+            if (err instanceof AppError && err.code === 'unauthenticated') socket.disconnect(true);
           },
         );
       }) as never);

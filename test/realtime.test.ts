@@ -1,0 +1,376 @@
+import { randomUUID } from 'node:crypto';
+import { io } from 'socket.io-client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startApp, type Response, type TestApp } from './helpers/app.js';
+import { TestDevice, type Envelope } from './helpers/device.js';
+
+/**
+ * The Socket.IO protocol on one node: handshake, tenant isolation of every socket event, bad
+ * payloads, raising with an ack, catch-up by cursor, receipts and roll-call summaries
+ * (invariants 2, 3, 4, 6, 7, 9).
+ */
+
+const EMAIL = {
+  admin: 'admin@utbildning.example',
+  kris: 'kris@utbildning.example',
+  anna: 'anna@vasaskolan.example',
+  bertil: 'bertil@vasaskolan.example',
+  cecilia: 'cecilia@vasaskolan.example',
+  lisa: 'lisa@biblioteket.example',
+} as const;
+type Who = keyof typeof EMAIL;
+
+interface ConnectError {
+  message: string;
+  data?: { code?: string };
+}
+
+type CatchUpData =
+  | { kind: 'events'; cursor: string; events: Envelope[] }
+  | { kind: 'resync'; cursor: string; reason: string; incidents: { incident: { id: string; siteId: string } }[] };
+
+/** Opens a raw socket with this handshake and returns the refusal (fails if the server lets it in). */
+function refusal(url: string, auth: Record<string, unknown>): Promise<ConnectError> {
+  return new Promise((resolve, reject) => {
+    const socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true, auth });
+    socket.once('connect', () => {
+      socket.disconnect();
+      reject(new Error(`handshake ${JSON.stringify(auth)} was accepted`));
+    });
+    socket.once('connect_error', (err) => {
+      socket.disconnect();
+      resolve(err as unknown as ConnectError);
+    });
+  });
+}
+
+describe('realtime protocol on one node', () => {
+  let t: TestApp;
+  let url: string;
+  const token = {} as Record<Who, string>;
+  const person = {} as Record<Who, string>;
+  const devices: TestDevice[] = [];
+
+  const device = async (who: Who | string, options: { deviceId?: string; cursor?: string | null; autoReceipt?: boolean } = {}) => {
+    const d = await TestDevice.connect({ urls: [url], token: who in token ? token[who as Who] : who, ...options });
+    devices.push(d);
+    await d.waitFor((x) => x.cursor !== null, 5000, 'initial catch-up');
+    return d;
+  };
+  const raise = (who: Who, body: Record<string, unknown>): Promise<Response> => t.request({
+    method: 'POST', url: '/api/v1/alarms', token: token[who],
+    body: { pressId: randomUUID(), siteId: t.ids.site.vasaskolan, ...body },
+  });
+  const raised = async (who: Who, body: Record<string, unknown>): Promise<string> => {
+    const res = await raise(who, body);
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return res.body.incident.id as string;
+  };
+  const count = async (sql: string, params: unknown[]) =>
+    Number((await t.db.query<{ n: string }>(`SELECT count(*)::text AS n FROM (${sql}) x`, params)).rows[0]?.n);
+
+  beforeAll(async () => {
+    t = await startApp();
+    url = await t.listen();
+    for (const who of Object.keys(EMAIL) as Who[]) {
+      token[who] = await t.login(EMAIL[who]);
+      person[who] = t.ids.person[EMAIL[who]] as string;
+    }
+  });
+
+  afterEach(async () => {
+    for (const d of devices.splice(0)) d.close();
+    const active = (await t.db.query<{ id: string }>("SELECT id FROM incidents WHERE state = 'active'")).rows;
+    for (const { id } of active) {
+      const ended = await t.request({ method: 'POST', url: `/api/v1/incidents/${id}/resolve`, token: token.admin, body: {} });
+      expect(ended.status, JSON.stringify(ended.body)).toBe(200);
+    }
+  });
+
+  afterAll(async () => {
+    for (const d of devices) d.close();
+    await t?.close();
+  });
+
+  describe('handshake', () => {
+    it('refuses a handshake without a token, with a garbage or revoked token, or with a bad device id or cursor', async () => {
+      const deviceId = 'phone-0123456789';
+      const revoked = await t.login(EMAIL.bertil);
+      expect((await t.request({ method: 'POST', url: '/api/v1/auth/logout', token: revoked })).status).toBe(204);
+      const lookalike = `${token.bertil.slice(0, -4)}${token.bertil.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`;
+      const cases: [Record<string, unknown>, string][] = [
+        [{}, 'validation_failed'],
+        [{ deviceId }, 'validation_failed'],
+        [{ token: '', deviceId }, 'validation_failed'],
+        [{ token: 12345, deviceId }, 'validation_failed'],
+        [{ token: 'garbage', deviceId }, 'unauthenticated'],
+        [{ token: lookalike, deviceId }, 'unauthenticated'],
+        [{ token: revoked, deviceId }, 'unauthenticated'],
+        [{ token: token.bertil }, 'validation_failed'],
+        [{ token: token.bertil, deviceId: 'x' }, 'validation_failed'],
+        [{ token: token.bertil, deviceId: 'phone with spaces' }, 'validation_failed'],
+        [{ token: token.bertil, deviceId, cursor: 'latest' }, 'validation_failed'],
+        [{ token: token.bertil, deviceId, cursor: -1 }, 'validation_failed'],
+      ];
+      for (const [auth, code] of cases) {
+        const err = await refusal(url, auth);
+        expect(err.data?.code, JSON.stringify(auth)).toBe(code);
+        expect(typeof err.message).toBe('string');
+      }
+    });
+  });
+
+  describe('tenant isolation', () => {
+    it('never sends another organisation\'s device Vasaskolan events, not live and not on sync', async () => {
+      const lisaPhone = await device('lisa');
+      const bertilPhone = await device('bertil');
+      const startCursor = lisaPhone.cursor;
+      const id = await raised('anna', { alarmTypeId: t.ids.alarmType.brand });
+      expect((await t.request({ method: 'POST', url: `/api/v1/incidents/${id}/messages`, token: token.kris, body: { kind: 'instruction', body: 'Ut' } })).status).toBe(200);
+      await bertilPhone.waitFor((d) => d.of('message', id).length === 1, 5000, 'Vasaskolan events arrive');
+
+      for (const cursor of [startCursor, '0', null]) {
+        const ack = await lisaPhone.emit<CatchUpData>('sync', { cursor });
+        if (!ack.ok) throw new Error(JSON.stringify(ack.error));
+        const seen = ack.data.kind === 'events'
+          ? ack.data.events.map((e) => e.siteId)
+          : ack.data.incidents.map((i) => i.incident.siteId);
+        expect(seen, `sync from ${cursor}`).not.toContain(t.ids.site.vasaskolan);
+      }
+      expect(lisaPhone.events.filter((e) => e.siteId === t.ids.site.vasaskolan || e.incidentId === id)).toEqual([]);
+    });
+
+    it('lets another organisation\'s device neither raise at Vasaskolan nor touch its incidents with receipts', async () => {
+      const lisaPhone = await device('lisa');
+      const id = await raised('anna', { alarmTypeId: t.ids.alarmType.brand });
+      const before = await t.snapshot();
+
+      const raiseAck = await lisaPhone.raise({ siteId: t.ids.site.vasaskolan, alarmTypeId: t.ids.alarmType.brand, confirmContradiction: true });
+      expect(raiseAck).toMatchObject({ ok: false, error: { code: 'not_found' } });
+      const missingSite = await lisaPhone.raise({ siteId: randomUUID(), alarmTypeId: t.ids.alarmType.brand });
+      expect(raiseAck).toEqual(missingSite);
+
+      for (const kind of ['delivered', 'acknowledged']) {
+        const receipt = await lisaPhone.emit('receipt', { incidentId: id, kind });
+        const unknown = await lisaPhone.emit('receipt', { incidentId: randomUUID(), kind });
+        expect(receipt, 'the answer tells nothing about whether the incident exists').toEqual(unknown);
+      }
+      await t.app.realtime.receipts.flush();
+      expect(await t.snapshot()).toBe(before);
+      expect(await count('SELECT 1 FROM incident_receipts WHERE person_id = $1', [person.lisa])).toBe(0);
+    });
+  });
+
+  describe('bad payloads', () => {
+    it('answers bad sync, receipt and raise payloads with validation_failed and changes nothing', async () => {
+      const phone = await device('anna');
+      const site = t.ids.site.vasaskolan;
+      const type = t.ids.alarmType.brand;
+      const raiseBody = { pressId: randomUUID(), siteId: site, alarmTypeId: type };
+      const cases: [string, unknown][] = [
+        ['sync', null], ['sync', 'latest'], ['sync', []], ['sync', {}], ['sync', { cursor: 'abc' }], ['sync', { cursor: 5 }],
+        ['sync', { cursor: '-1' }], ['sync', { cursor: '9'.repeat(19) }], ['sync', { cursor: '1', extra: true }],
+        ['receipt', null], ['receipt', {}], ['receipt', { incidentId: 'x', kind: 'delivered' }],
+        ['receipt', { incidentId: randomUUID(), kind: 'read' }], ['receipt', { incidentId: randomUUID(), kind: 'delivered', deviceId: 'other' }],
+        ['raise', null], ['raise', {}], ['raise', { ...raiseBody, pressId: 'press-1' }], ['raise', { ...raiseBody, siteId: 'skolan' }],
+        ['raise', { ...raiseBody, location: 'x'.repeat(201) }], ['raise', { ...raiseBody, message: 'x'.repeat(1001) }],
+        ['raise', { ...raiseBody, drill: 'yes' }], ['raise', { ...raiseBody, extra: 1 }],
+        ['raise', { ...raiseBody, location: 'Sal\u0000204' }], ['raise', { ...raiseBody, message: '\u0000' }],
+      ];
+      const before = await t.snapshot();
+      for (const [name, payload] of cases) {
+        const ack = await phone.emit(name, payload);
+        expect(ack, `${name} ${JSON.stringify(payload)}`).toMatchObject({ ok: false, error: { code: 'validation_failed', message: expect.any(String) } });
+      }
+      await t.app.realtime.receipts.flush();
+      expect(await t.snapshot()).toBe(before);
+      expect(phone.socket.connected).toBe(true);
+    });
+  });
+
+  describe('raising over the socket', () => {
+    it('makes one incident of the same press id sent over HTTP and over the socket, in either order', async () => {
+      const phone = await device('anna');
+      const viaHttpFirst = randomUUID();
+      const http = await raise('anna', { pressId: viaHttpFirst, alarmTypeId: t.ids.alarmType.brand });
+      expect(http.status).toBe(201);
+      const socket = await phone.emit<{ outcome: string; incident: { id: string } }>('raise', {
+        pressId: viaHttpFirst, siteId: t.ids.site.vasaskolan, alarmTypeId: t.ids.alarmType.brand,
+      });
+      expect(socket).toMatchObject({ ok: true, data: { outcome: 'replayed', incident: { id: http.body.incident.id } } });
+
+      const viaSocketFirst = randomUUID();
+      const first = await phone.raise({ pressId: viaSocketFirst, siteId: t.ids.site.vasaskolan, alarmTypeId: t.ids.alarmType.utrymning });
+      if (!first.ok) throw new Error(JSON.stringify(first.error));
+      expect(first.data).toMatchObject({ outcome: 'raised', incident: { drill: false }, instruction: { typeKey: 'brand' } });
+      const again = await raise('anna', { pressId: viaSocketFirst, alarmTypeId: t.ids.alarmType.utrymning });
+      expect(again.status).toBe(200);
+      expect(again.body).toMatchObject({ outcome: 'replayed', incident: { id: first.data.incident.id } });
+
+      for (const pressId of [viaHttpFirst, viaSocketFirst]) {
+        expect(await count('SELECT 1 FROM incident_presses WHERE press_id = $1', [pressId])).toBe(1);
+      }
+      expect(await count("SELECT 1 FROM incidents WHERE state = 'active'", [])).toBe(2);
+    });
+
+    it('makes one incident of one press id sent at once to two sites, over the socket and over HTTP', async () => {
+      const phone = await device('kris', { autoReceipt: false });
+      const sites = [t.ids.site.vasaskolan, t.ids.site.solrosen];
+      const viaSocket = randomUUID();
+      const acks = await Promise.all(sites.map((siteId) => phone.emit<{ outcome: string; incident: { id: string } }>('raise', {
+        pressId: viaSocket, siteId, alarmTypeId: t.ids.alarmType.hot,
+      })));
+      const outcomes = acks.map((a) => (a.ok ? a.data : a.error));
+      expect(outcomes.map((o) => ('outcome' in o ? o.outcome : o.code)).sort()).toEqual(['raised', 'replayed']);
+      expect(new Set(outcomes.map((o) => ('incident' in o ? o.incident.id : null))).size).toBe(1);
+
+      const viaHttp = randomUUID();
+      const answers = await Promise.all(sites.map((siteId) => t.request({
+        method: 'POST', url: '/api/v1/alarms', token: token.kris, body: { pressId: viaHttp, siteId, alarmTypeId: t.ids.alarmType.brand, confirmContradiction: true },
+      })));
+      expect(answers.map((a) => a.body.outcome).sort(), JSON.stringify(answers.map((a) => a.body))).toEqual(['raised', 'replayed']);
+      expect(answers[0]?.body.incident.id).toBe(answers[1]?.body.incident.id);
+      for (const pressId of [viaSocket, viaHttp]) expect(await count('SELECT 1 FROM incident_presses WHERE press_id = $1', [pressId])).toBe(1);
+      expect(await count("SELECT 1 FROM incidents WHERE state = 'active'", [])).toBe(2);
+    });
+
+    it('refuses over the socket what HTTP refuses: a contradiction without confirmation, a staff drill, a reused press id', async () => {
+      const phone = await device('bertil', { autoReceipt: false });
+      const pressId = randomUUID();
+      await raised('anna', { pressId, alarmTypeId: t.ids.alarmType.inrymning });
+      const before = await t.snapshot();
+      const contradiction = await phone.raise({ siteId: t.ids.site.vasaskolan, alarmTypeId: t.ids.alarmType.brand });
+      expect(contradiction).toMatchObject({ ok: false, error: { code: 'contradicts_instruction', details: { current: { typeKey: 'inrymning' } } } });
+      const drill = await phone.raise({ siteId: t.ids.site.vasaskolan, alarmTypeId: t.ids.alarmType.hot, drill: true });
+      expect(drill).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+      const reused = await phone.raise({ pressId, siteId: t.ids.site.vasaskolan, alarmTypeId: t.ids.alarmType.inrymning });
+      expect(reused).toMatchObject({ ok: false, error: { code: 'conflict' } });
+      expect(await t.snapshot()).toBe(before);
+
+      const confirmed = await phone.raise({ siteId: t.ids.site.vasaskolan, alarmTypeId: t.ids.alarmType.brand, confirmContradiction: true });
+      expect(confirmed).toMatchObject({ ok: true, data: { outcome: 'raised', instruction: { typeKey: 'inrymning', activeIncidents: 2 } } });
+    });
+  });
+
+  describe('catch-up', () => {
+    it('gives a device that was offline while three alarms were raised all three on reconnect, in cursor order', async () => {
+      const phone = await device('bertil', { autoReceipt: false });
+      const offlineAt = phone.cursor;
+      phone.goOffline();
+      const ids: string[] = [];
+      for (const type of [t.ids.alarmType.brand, t.ids.alarmType.hot, t.ids.alarmType.inrymning]) {
+        ids.push(await raised('anna', { alarmTypeId: type, confirmContradiction: true }));
+      }
+      expect(phone.events.filter((e) => ids.includes(e.incidentId))).toEqual([]);
+
+      await phone.comeBack();
+      await phone.waitFor((d) => ids.every((id) => d.of('raised', id).length === 1), 5000, 'three alarms after reconnect');
+      expect(phone.resyncs).toHaveLength(1);
+      expect(phone.events.filter((e) => e.type === 'raised').map((e) => e.incidentId)).toEqual(ids);
+      expect(phone.cursor).toBe(phone.events.at(-1)?.id);
+
+      const ack = await phone.emit<CatchUpData>('sync', { cursor: offlineAt });
+      if (!ack.ok || ack.data.kind !== 'events') throw new Error(`expected events, got ${JSON.stringify(ack)}`);
+      const cursors = ack.data.events.map((e) => BigInt(e.id));
+      expect(cursors).toEqual([...cursors].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+      expect(new Set(cursors).size).toBe(cursors.length);
+      expect(ack.data.events.filter((e) => e.type === 'raised').map((e) => e.incidentId)).toEqual(ids);
+      // The threat contradicts the fire but the fire still rules; the lockdown takes over, and the fire's and the threat's people are told too.
+      const [fire, threat, lockdown] = ids;
+      expect(ack.data.events.filter((e) => e.type === 'instruction_changed').map((e) => e.incidentId)).toEqual([threat, lockdown, fire, threat]);
+      expect(ack.data.cursor).toBe(ack.data.events.at(-1)?.id);
+    });
+
+    it('gives a device without a cursor, or with one the server never issued, an explicit resync of the active incidents', async () => {
+      const ids = [
+        await raised('anna', { alarmTypeId: t.ids.alarmType.brand }),
+        await raised('anna', { alarmTypeId: t.ids.alarmType.hot, confirmContradiction: true }),
+      ];
+      const fresh = await device('bertil');
+      expect(fresh.resyncs).toHaveLength(1);
+      expect(fresh.resyncs[0]).toMatchObject({ kind: 'resync', reason: 'no_cursor' });
+      expect(fresh.resyncs[0]?.incidents?.map((i) => i.incident.id)).toEqual(ids);
+
+      const lost = await device('bertil', { cursor: '999999999' });
+      await lost.waitFor((d) => d.resyncs.length === 1, 5000, 'resync');
+      expect(lost.resyncs[0]).toMatchObject({ kind: 'resync', reason: 'unknown_cursor' });
+      expect(lost.resyncs[0]?.incidents?.map((i) => i.incident.id)).toEqual(ids);
+      expect(BigInt(lost.cursor ?? '0')).toBeLessThan(999_999_999n);
+
+      const ack = await fresh.emit<CatchUpData>('sync', { cursor: '999999999' });
+      expect(ack).toMatchObject({ ok: true, data: { kind: 'resync', reason: 'unknown_cursor' } });
+    });
+  });
+
+  describe('receipts', () => {
+    it('records a receipt per device but one delivered event per person, and never moves delivered_at', async () => {
+      const phone = await device('bertil', { deviceId: 'bertil-phone-1' });
+      const laptop = await device('bertil', { deviceId: 'bertil-laptop-1' });
+      const id = await raised('anna', { alarmTypeId: t.ids.alarmType.brand });
+      await Promise.all([phone, laptop].map((d) => d.waitFor((x) => x.of('raised', id).length === 1, 5000, 'alarm arrives')));
+
+      const receipts = 'SELECT device_id FROM incident_receipts WHERE incident_id = $1 AND person_id = $2';
+      await expect.poll(() => count(receipts, [id, person.bertil]), { timeout: 5000 }).toBe(2);
+      const delivered = "SELECT 1 FROM incident_events WHERE incident_id = $1 AND type = 'delivered' AND actor_person_id = $2";
+      expect(await count(delivered, [id, person.bertil])).toBe(1);
+      const deliveredAt = async () => (await t.db.query<{ delivered_at: Date | null }>(
+        'SELECT delivered_at FROM incident_recipients WHERE incident_id = $1 AND person_id = $2', [id, person.bertil],
+      )).rows[0]?.delivered_at?.toISOString();
+      const first = await deliveredAt();
+      expect(first).toEqual(expect.any(String));
+
+      const tablet = await device('bertil', { deviceId: 'bertil-tablet-1', autoReceipt: false });
+      expect(await tablet.emit('receipt', { incidentId: id, kind: 'delivered' })).toEqual({ ok: true, data: null });
+      expect(await phone.emit('receipt', { incidentId: id, kind: 'delivered' })).toEqual({ ok: true, data: null });
+      expect(await count(receipts, [id, person.bertil])).toBe(3);
+      expect(await count(delivered, [id, person.bertil])).toBe(1);
+      expect(await deliveredAt()).toBe(first);
+    });
+
+    it('takes an acknowledgement as delivery too', async () => {
+      const id = await raised('anna', { alarmTypeId: t.ids.alarmType.brand });
+      const phone = await device('cecilia', { autoReceipt: false });
+      expect(await phone.emit('receipt', { incidentId: id, kind: 'acknowledged' })).toEqual({ ok: true, data: null });
+      const row = (await t.db.query<{ delivered_at: Date | null; acknowledged_at: Date | null }>(
+        'SELECT delivered_at, acknowledged_at FROM incident_recipients WHERE incident_id = $1 AND person_id = $2', [id, person.cecilia],
+      )).rows[0];
+      expect(row?.delivered_at).toBeInstanceOf(Date);
+      expect(row?.acknowledged_at).toBeInstanceOf(Date);
+      const events = (await t.db.query<{ type: string }>(
+        'SELECT type FROM incident_events WHERE incident_id = $1 AND actor_person_id = $2 ORDER BY id', [id, person.cecilia],
+      )).rows.map((r) => r.type);
+      expect(events).toEqual(['delivered', 'acknowledged']);
+    });
+
+    it('sends a crisis lead\'s device roll-call summaries as receipts and responses arrive, and staff none', async () => {
+      const kimPhone = await device('kris', { autoReceipt: false });
+      const bertilPhone = await device('bertil');
+      const id = await raised('anna', { alarmTypeId: t.ids.alarmType.brand });
+      await kimPhone.waitFor((d) => d.rollcalls.some((r) => r.incidentId === id && r.summary.delivered === 1), 5000, 'roll call after the receipt');
+
+      const answer = await t.request({ method: 'POST', url: `/api/v1/incidents/${id}/responses`, token: token.anna, body: { status: 'need_help' } });
+      expect(answer.status).toBe(200);
+      await kimPhone.waitFor((d) => d.rollcalls.some((r) => r.incidentId === id && r.summary.needHelp === 1), 5000, 'roll call after the response');
+      expect(kimPhone.rollcalls.at(-1)?.summary).toMatchObject({ targeted: 5, delivered: 1, needHelp: 1, noAnswer: 4 });
+      expect(bertilPhone.rollcalls).toEqual([]);
+    });
+  });
+
+  describe('revoked sessions', () => {
+    it('stops a socket whose session was revoked at its next action, and lets it change nothing', async () => {
+      const session = await t.login(EMAIL.bertil);
+      const phone = await device(session, { deviceId: 'bertil-phone-2' });
+      const laptop = await device(session, { deviceId: 'bertil-laptop-2' });
+      expect(await phone.emit('sync', { cursor: phone.cursor })).toMatchObject({ ok: true });
+      expect((await t.request({ method: 'POST', url: '/api/v1/auth/logout', token: session })).status).toBe(204);
+
+      const before = await t.snapshot();
+      expect(await phone.emit('sync', { cursor: null })).toMatchObject({ ok: false, error: { code: 'unauthenticated' } });
+      const raiseAck = await laptop.raise({ siteId: t.ids.site.vasaskolan, alarmTypeId: t.ids.alarmType.brand });
+      expect(raiseAck).toMatchObject({ ok: false, error: { code: 'unauthenticated' } });
+      expect(await t.snapshot()).toBe(before);
+      await phone.waitFor((d) => !d.socket.connected, 5000, 'socket closed');
+      await laptop.waitFor((d) => !d.socket.connected, 5000, 'socket closed');
+    });
+  });
+});
