@@ -357,12 +357,54 @@ describe('realtime protocol on one node', () => {
   });
 
   describe('revoked sessions', () => {
-    it('stops a socket whose session was revoked at its next action, and lets it change nothing', async () => {
+    it('closes the sockets of a session the moment it is signed out, even on a device that only listens, and no others', async () => {
+      const session = await t.login(EMAIL.bertil);
+      const other = await t.login(EMAIL.bertil);
+      const phone = await device(session, { deviceId: 'bertil-phone-3' });
+      const laptop = await device(session, { deviceId: 'bertil-laptop-3' });
+      const tablet = await device(other, { deviceId: 'bertil-tablet-3' });
+      expect((await t.request({ method: 'POST', url: '/api/v1/auth/logout', token: session })).status).toBe(204);
+      await phone.waitFor((d) => d.endedByServer, 5000, 'closed by the server');
+      await laptop.waitFor((d) => d.endedByServer, 5000, 'closed by the server');
+
+      const seenByPhone = phone.events.length;
+      const id = await raised('anna', { alarmTypeId: t.ids.alarmType.hot });
+      await tablet.waitFor((d) => d.of('raised', id).length === 1, 5000, 'the other session still receives');
+      expect(tablet.endedByServer).toBe(false);
+      expect(phone.events.length).toBe(seenByPhone);
+      await t.request({ method: 'POST', url: `/api/v1/incidents/${id}/resolve`, token: token.kris, body: {} });
+    });
+
+    it('closes every socket of a person who signs out everywhere', async () => {
+      const first = await t.login(EMAIL.bertil);
+      const second = await t.login(EMAIL.bertil);
+      const phone = await device(first, { deviceId: 'bertil-phone-4' });
+      const laptop = await device(second, { deviceId: 'bertil-laptop-4' });
+      expect((await t.request({ method: 'POST', url: '/api/v1/auth/logout-all', token: first })).status).toBe(204);
+      await phone.waitFor((d) => d.endedByServer, 5000, 'closed by the server');
+      await laptop.waitFor((d) => d.endedByServer, 5000, 'closed by the server');
+    });
+
+    it('closes every socket of a person an admin deactivates, and refuses their reconnect', async () => {
+      const session = await t.login(EMAIL.cecilia);
+      const phone = await device(session, { deviceId: 'cecilia-phone-5' });
+      const res = await t.request({ method: 'PATCH', url: `/api/v1/people/${person.cecilia}`, token: token.admin, body: { active: false } });
+      expect(res.status).toBe(200);
+      await phone.waitFor((d) => d.endedByServer, 5000, 'closed by the server');
+      const refused = await refusal(url, { token: session, deviceId: 'cecilia-phone-5' });
+      expect(refused.data?.code).toBe('unauthenticated');
+      await t.request({ method: 'PATCH', url: `/api/v1/people/${person.cecilia}`, token: token.admin, body: { active: true } });
+    });
+
+    it('stops a socket whose session ended behind its back (expired) at its next action, and lets it change nothing', async () => {
       const session = await t.login(EMAIL.bertil);
       const phone = await device(session, { deviceId: 'bertil-phone-2' });
       const laptop = await device(session, { deviceId: 'bertil-laptop-2' });
       expect(await phone.emit('sync', { cursor: phone.cursor })).toMatchObject({ ok: true });
-      expect((await t.request({ method: 'POST', url: '/api/v1/auth/logout', token: session })).status).toBe(204);
+      await t.db.query(
+        "UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = (SELECT id FROM sessions WHERE person_id = $1 ORDER BY created_at DESC LIMIT 1)",
+        [person.bertil],
+      );
 
       const before = await t.snapshot();
       expect(await phone.emit('sync', { cursor: null })).toMatchObject({ ok: false, error: { code: 'unauthenticated' } });

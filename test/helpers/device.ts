@@ -44,9 +44,15 @@ export class TestDevice {
   cursor: string | null;
   /** Every distinct event seen, in cursor order. */
   readonly events: Envelope[] = [];
+  /** Every distinct event seen, in the order it arrived (live or in a catch-up answer). */
+  readonly arrivals: Envelope[] = [];
   readonly resyncs: CatchUpResult[] = [];
+  /** Why each connection ended, as Socket.IO reports it ("io server disconnect" would make a real client give up). */
+  readonly disconnectReasons: string[] = [];
   readonly rollcalls: { incidentId: string; summary: Record<string, number> }[] = [];
   socket!: Socket;
+  /** The server closed the connection on purpose (a revoked session): the device stays offline, as the app does. */
+  endedByServer = false;
   private readonly seen = new Set<string>();
   private urlIndex = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -80,8 +86,13 @@ export class TestDevice {
     socket.on('catch_up', (r: CatchUpResult) => this.apply(r));
     socket.on('sync_hint', () => void this.sync().catch(() => undefined));
     socket.on('rollcall', (r: { incidentId: string; summary: Record<string, number> }) => this.rollcalls.push(r));
-    socket.on('disconnect', () => {
+    socket.on('disconnect', (reason) => {
+      this.disconnectReasons.push(reason);
       if (this.closed) return;
+      if (reason === 'io server disconnect') {
+        this.endedByServer = true;
+        return;
+      }
       // Like the app: try the next node after a short pause, until one answers.
       this.urlIndex += 1;
       setTimeout(() => void this.reopen(), 100);
@@ -115,6 +126,7 @@ export class TestDevice {
       if (this.seen.has(e.id)) continue;
       this.seen.add(e.id);
       this.events.push(e);
+      this.arrivals.push(e);
       if (this.options.autoReceipt !== false && (e.type === 'raised' || e.type === 'reraised')) {
         void this.emit('receipt', { incidentId: e.incidentId, kind: 'delivered' }).catch(() => undefined);
       }

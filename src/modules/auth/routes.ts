@@ -66,6 +66,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { tags: ['auth'], summary: 'End this session', response: { 204: NoContent, ...commonErrors } },
   }, async (request, reply) => {
     await revokeSession(app.db, request.principal.personId, request.principal.sessionId);
+    app.realtime.endSessions({ sessionId: request.principal.sessionId });
     return reply.status(204).send(null);
   });
 
@@ -73,6 +74,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { tags: ['auth'], summary: 'End every session of the caller (all devices)', response: { 204: NoContent, ...commonErrors } },
   }, async (request, reply) => {
     await revokeAllSessions(app.db, request.principal.personId);
+    app.realtime.endSessions({ personId: request.principal.personId });
     return reply.status(204).send(null);
   });
 
@@ -116,6 +118,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { tags: ['auth'], summary: 'End one of the caller\'s sessions (e.g. a lost phone)', params: IdParams, response: { 204: NoContent, ...commonErrors } },
   }, async (request, reply) => {
     await revokeSession(app.db, request.principal.personId, request.params.id);
+    app.realtime.endSessions({ sessionId: request.params.id });
     return reply.status(204).send(null);
   });
 
@@ -131,6 +134,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request, reply) => {
     await changePassword(app.db, request.principal, request.body, request.id);
+    app.realtime.endSessions({ personId: request.principal.personId, exceptSessionId: request.principal.sessionId });
     return reply.status(204).send(null);
   });
 };

@@ -99,7 +99,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       }, { additionalProperties: false, minProperties: 1 }),
       response: { 200: PersonView, ...commonErrors, 409: commonErrors[400] },
     },
-  }, async (request) => present(await updatePerson(app.db, request.principal, request.params.id, request.body, request.id)));
+  }, async (request) => {
+    const person = await updatePerson(app.db, request.principal, request.params.id, request.body, request.id);
+    if (request.body.password || request.body.active === false) app.realtime.endSessions({ personId: person.id });
+    return present(person);
+  });
 };
 
 export default routes;

@@ -18,7 +18,12 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** What the alarm use cases need: database, config, clock and the publisher to devices. */
     alarms: AlarmDeps;
-    realtime: { io: Server; receipts: ReceiptBuffer };
+    realtime: {
+      io: Server;
+      receipts: ReceiptBuffer;
+      /** Closes, on every node, the sockets of ended sessions: one session, or all of a person's (but one). */
+      endSessions(target: { sessionId: string } | { personId: string; exceptSessionId?: string }): void;
+    };
   }
 }
 
@@ -39,6 +44,7 @@ function errorBody(err: unknown): Ack<never> {
 }
 
 export const personRoom = (personId: string): string => `person:${personId}`;
+const sessionRoom = (sessionId: string): string => `session:${sessionId}`;
 
 /**
  * Socket.IO on the app's HTTP server: bearer-token handshake, a room per person, catch-up from the
@@ -80,7 +86,17 @@ export default fp<{ clock: Clock }>(async (app, opts) => {
   const receipts = new ReceiptBuffer(app.db, app.log, (events) => publisher.publish(events));
   const deps: AlarmDeps = { db: app.db, config: app.config, clock: opts.clock, publish: (events) => publisher.publish(events) };
   app.decorate('alarms', deps);
-  app.decorate('realtime', { io, receipts });
+  app.decorate('realtime', {
+    io,
+    receipts,
+    // A revoked session must stop receiving at once (a lost phone that only listens would otherwise
+    // keep getting alarms); disconnecting with a packet makes the client stop reconnecting.
+    endSessions: (target) => {
+      if ('sessionId' in target) io.in(sessionRoom(target.sessionId)).disconnectSockets(true);
+      else if (target.exceptSessionId) io.in(personRoom(target.personId)).except(sessionRoom(target.exceptSessionId)).disconnectSockets(true);
+      else io.in(personRoom(target.personId)).disconnectSockets(true);
+    },
+  });
 
   io.use((socket, next) => {
     void (async () => {
@@ -99,7 +115,7 @@ export default fp<{ clock: Clock }>(async (app, opts) => {
   io.on('connection', (raw) => {
     const socket = raw as unknown as AppSocket;
     const { principal, deviceId } = socket.data;
-    void socket.join(personRoom(principal.personId));
+    void socket.join([personRoom(principal.personId), sessionRoom(principal.sessionId)]);
     const log = app.log.child({ personId: principal.personId, deviceId });
 
     const sendCatchUp = async (cursor: string | null) => {
