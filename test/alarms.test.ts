@@ -342,6 +342,17 @@ describe('the alarm path over HTTP', () => {
         expect(e.data.instruction?.drill, e.type).toBe(true);
       }
     });
+
+    it('refuses a drill while a real alarm is active at the site, so it cannot drown out the real one', async () => {
+      const real = await h.raise('anna', { alarmTypeId: brand() });
+      expect(real.status).toBe(201);
+      const before = await t.snapshot();
+      const drill = await h.raise('rektor', { alarmTypeId: inrymning(), drill: true, confirmContradiction: true });
+      expect(drill.status).toBe(409);
+      expect(drill.body.code).toBe('real_alarm_active');
+      expect(drill.body.details.current).toMatchObject({ typeKey: 'brand', drill: false });
+      expect(await t.snapshot()).toBe(before);
+    });
   });
 
   describe('during an incident', () => {
@@ -402,7 +413,7 @@ describe('the alarm path over HTTP', () => {
       expect(await count(t, 'SELECT 1 FROM incident_messages WHERE incident_id = $1', [id])).toBe(2);
     });
 
-    it('gives the leads a roll call of names with delivery, acknowledgement and status, and refuses it to staff', async () => {
+    it('gives the leads a roll call of names with delivery, acknowledgement and status (an answer counts as seen), and refuses it to staff', async () => {
       const bertilPhone = await device('bertil');
       const fire = await h.raise('anna', { alarmTypeId: brand() });
       const id: string = fire.body.incident.id;
@@ -411,13 +422,13 @@ describe('the alarm path over HTTP', () => {
       expect(ack).toEqual({ ok: true, data: null });
       expect((await h.api('cecilia', 'POST', `/incidents/${id}/responses`, { status: 'safe' })).status).toBe(200);
 
-      await expect.poll(async () => (await h.api('kris', 'GET', `/incidents/${id}/rollcall`)).body.summary.delivered, { timeout: 5000 }).toBe(1);
+      await expect.poll(async () => (await h.api('kris', 'GET', `/incidents/${id}/rollcall`)).body.summary.delivered, { timeout: 5000 }).toBe(2);
       const roll = await h.api('kris', 'GET', `/incidents/${id}/rollcall`);
-      expect(roll.body.summary).toEqual({ targeted: 5, delivered: 1, acknowledged: 1, safe: 1, needHelp: 0, notOnSite: 0, noAnswer: 4 });
+      expect(roll.body.summary).toEqual({ targeted: 5, delivered: 2, acknowledged: 2, safe: 1, needHelp: 0, notOnSite: 0, noAnswer: 4 });
       const byName = new Map((roll.body.people as { name: string }[]).map((p) => [p.name, p]));
       expect(sorted([...byName.keys()])).toEqual(sorted(['Anna Andersson', 'Bertil Berg', 'Cecilia Carlsson', 'Kim Krisledare', 'Rebecka Rektor']));
       expect(byName.get('Bertil Berg')).toMatchObject({ deliveredAt: expect.any(String), acknowledgedAt: expect.any(String), status: null, lead: false });
-      expect(byName.get('Cecilia Carlsson')).toMatchObject({ deliveredAt: null, acknowledgedAt: null, status: 'safe' });
+      expect(byName.get('Cecilia Carlsson')).toMatchObject({ deliveredAt: expect.any(String), acknowledgedAt: expect.any(String), status: 'safe' });
       expect(byName.get('Kim Krisledare')).toMatchObject({ lead: true });
 
       for (const lead of ['rektor', 'admin'] as const) expect((await h.api(lead, 'GET', `/incidents/${id}/rollcall`)).status).toBe(200);
@@ -557,7 +568,7 @@ describe('the alarm path over HTTP', () => {
       const bertilSees = rows.filter((r) => r.audience === 'all' || r.actor_person_id === h.person.bertil);
       expect(await ids('bertil')).toEqual(bertilSees.map((r) => r.id));
       const types = (await h.api('bertil', 'GET', `/incidents/${id}/timeline`)).body.events.map((e: { type: string }) => e.type);
-      expect(types).toEqual(['raised', 'responded', 'reply', 'message']);
+      expect(types).toEqual(['raised', 'delivered', 'acknowledged', 'responded', 'reply', 'message']);
       expect(rows.some((r) => r.type === 'responded' && r.actor_person_id === h.person.anna)).toBe(true);
     });
 

@@ -21,6 +21,9 @@ export function createPool(connectionString: string, config: Config, log: Log): 
   });
   // An idle client losing its connection emits 'error' on the pool; unhandled, it kills the process.
   pool.on('error', (err) => log.warn({ err }, 'idle database connection failed'));
+  // A client in use is not covered by that: when Postgres goes away mid-transaction, the query fails
+  // (and the request answers database_unavailable), then the client emits 'error' too, which must not kill the process.
+  pool.on('connect', (client) => client.on('error', (err) => log.debug({ err }, 'database connection in use failed')));
   return pool;
 }
 

@@ -19,6 +19,7 @@ export const ERRORS = {
     message: 'This alarm contradicts what staff at the site have been told to do. Confirm to raise it anyway; everyone will see the change.',
   },
   incident_ended: { status: 409, message: 'The incident has already ended.' },
+  real_alarm_active: { status: 409, message: 'A real alarm is active at this site: no drills until all clear.' },
   body_too_large: { status: 413, message: 'The request body is too large.' },
   unsupported_media_type: { status: 415, message: 'Send JSON (Content-Type: application/json).' },
   account_locked: { status: 429, message: 'Too many failed sign-ins. Try again later.' },

@@ -5,6 +5,7 @@ import type { IncidentEvent } from './events.js';
 import { incidentSummary } from './incidents.js';
 import { otherActiveIncidents, sameInstruction } from './instruction.js';
 import type { AlarmDeps } from './raise.js';
+import { receiptEvents } from './receipts.js';
 
 export const DURING_SQL = {
   insertResponse: `
@@ -35,9 +36,17 @@ export async function respond(
     const { id } = (await tx.query<{ id: string }>(DURING_SQL.insertResponse, [
       incident.id, principal.personId, input.status, input.text ?? null, input.location ?? null, now,
     ])).rows[0] as { id: string };
+    // An answer proves the alarm was seen: it counts as delivered and acknowledged.
+    const seen = await receiptEvents(tx, [{
+      incidentId: incident.id, personId: principal.personId, deviceId: `session:${principal.sessionId}`,
+      kind: 'acknowledged', channel: 'response', at: now,
+    }]);
     return {
       result: null,
-      events: [event('responded', 'leads', { responseId: id, personId: principal.personId, status: input.status, text: input.text ?? null, location: input.location ?? null })],
+      events: [
+        ...seen,
+        event('responded', 'leads', { responseId: id, personId: principal.personId, status: input.status, text: input.text ?? null, location: input.location ?? null }),
+      ],
     };
   });
   return events;

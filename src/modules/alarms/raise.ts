@@ -94,6 +94,8 @@ async function decide(tx: Tx, deps: AlarmDeps, principal: Principal, input: Rais
   if (active) return join(tx, deps, principal, input, active, now);
 
   const before = await siteInstruction(tx, site.id);
+  // A drill while a real alarm is active could be mistaken for, or drown out, the real one.
+  if (drill && before && !before.drill) throw new AppError('real_alarm_active', undefined, { current: before });
   const contradiction = contradicts(before, type, drill);
   if (contradiction && !input.confirmContradiction) {
     throw new AppError('contradicts_instruction', undefined, { current: before });

@@ -1,4 +1,4 @@
-import type { Db } from '../../db/pool.js';
+import type { Db, Queryable } from '../../db/pool.js';
 import { inTransaction } from '../../db/pool.js';
 import type { Log } from '../../lib/log.js';
 import { appendEvents, type IncidentEvent, type NewEvent } from './events.js';
@@ -8,7 +8,8 @@ export interface Receipt {
   personId: string;
   deviceId: string;
   kind: 'delivered' | 'acknowledged';
-  channel: 'socket' | 'push';
+  /** socket and push: a device confirmed; response: the person answered, which proves they saw it. */
+  channel: 'socket' | 'push' | 'response';
   at: Date;
 }
 
@@ -46,24 +47,31 @@ interface FirstRow {
   at: Date;
 }
 
-/** Records a batch of device receipts in one transaction; the first per person and kind becomes a timeline event. */
+/**
+ * Writes receipts and returns the timeline events they cause: the first receipt per person and
+ * kind. Call it inside the caller's transaction, before appending the events.
+ */
+export async function receiptEvents(tx: Queryable, receipts: Receipt[]): Promise<NewEvent[]> {
+  if (receipts.length === 0) return [];
+  await tx.query(RECEIPT_SQL.insert, [
+    receipts.map((r) => r.incidentId), receipts.map((r) => r.personId), receipts.map((r) => r.deviceId),
+    receipts.map((r) => r.kind), receipts.map((r) => r.channel), receipts.map((r) => r.at),
+  ]);
+  const columns = (list: Receipt[]) => [list.map((r) => r.incidentId), list.map((r) => r.personId), list.map((r) => r.at)];
+  const delivered = (await tx.query<FirstRow>(RECEIPT_SQL.firstDelivered, columns(receipts))).rows;
+  const acks = receipts.filter((r) => r.kind === 'acknowledged');
+  const acknowledged = acks.length ? (await tx.query<FirstRow>(RECEIPT_SQL.firstAcknowledged, columns(acks))).rows : [];
+  const toEvent = (type: 'delivered' | 'acknowledged') => (row: FirstRow): NewEvent => ({
+    incidentId: row.incident_id, organisationId: row.organisation_id, siteId: row.site_id,
+    type, audience: 'leads', actorPersonId: row.person_id, data: { personId: row.person_id, at: row.at },
+  });
+  return [...delivered.map(toEvent('delivered')), ...acknowledged.map(toEvent('acknowledged'))];
+}
+
+/** Records a batch of device receipts in one transaction. */
 export async function recordReceipts(db: Db, receipts: Receipt[]): Promise<IncidentEvent[]> {
   if (receipts.length === 0) return [];
-  return inTransaction(db, async (tx) => {
-    await tx.query(RECEIPT_SQL.insert, [
-      receipts.map((r) => r.incidentId), receipts.map((r) => r.personId), receipts.map((r) => r.deviceId),
-      receipts.map((r) => r.kind), receipts.map((r) => r.channel), receipts.map((r) => r.at),
-    ]);
-    const columns = (list: Receipt[]) => [list.map((r) => r.incidentId), list.map((r) => r.personId), list.map((r) => r.at)];
-    const delivered = (await tx.query<FirstRow>(RECEIPT_SQL.firstDelivered, columns(receipts))).rows;
-    const acks = receipts.filter((r) => r.kind === 'acknowledged');
-    const acknowledged = acks.length ? (await tx.query<FirstRow>(RECEIPT_SQL.firstAcknowledged, columns(acks))).rows : [];
-    const toEvent = (type: 'delivered' | 'acknowledged') => (row: FirstRow): NewEvent => ({
-      incidentId: row.incident_id, organisationId: row.organisation_id, siteId: row.site_id,
-      type, audience: 'leads', actorPersonId: row.person_id, data: { personId: row.person_id, at: row.at },
-    });
-    return appendEvents(tx, [...delivered.map(toEvent('delivered')), ...acknowledged.map(toEvent('acknowledged'))]);
-  });
+  return inTransaction(db, async (tx) => appendEvents(tx, await receiptEvents(tx, receipts)));
 }
 
 /**
