@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { DEMO_PASSWORD } from '../../src/seed/demo.js';
 import { freePort } from './services.js';
 
 export interface AppNode {
@@ -6,6 +7,8 @@ export interface AppNode {
   port: number;
   output(): string;
   exited: Promise<number | null>;
+  /** False once the process has exited (killed, stopped or crashed). */
+  isRunning(): boolean;
   /** SIGKILL: the node dies mid-flight, as a crash would. */
   kill(): Promise<void>;
   /** SIGTERM: graceful shutdown; resolves with the exit code. */
@@ -35,6 +38,7 @@ export async function startNode(env: Record<string, string>, options: { port?: n
     port,
     output: () => output,
     exited,
+    isRunning: () => child.exitCode === null && child.signalCode === null,
     kill: async () => {
       child.kill('SIGKILL');
       await exited;
@@ -55,4 +59,34 @@ export async function startNode(env: Record<string, string>, options: { port?: n
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** An HTTP answer from a node: the status and the parsed JSON body (error bodies carry code and message). */
+export interface NodeAnswer<T> {
+  status: number;
+  body: T & { code?: string; message?: string };
+}
+
+/** Calls a node's HTTP API as a client would, with an optional bearer token and JSON body. */
+export async function callNode<T = Record<string, unknown>>(
+  baseUrl: string, method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string,
+  options: { token?: string; body?: unknown } = {},
+): Promise<NodeAnswer<T>> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: {
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : {}) as NodeAnswer<T>['body'] };
+}
+
+/** Signs a demo account in through a node and returns its bearer token. */
+export async function loginAt(baseUrl: string, email: string): Promise<string> {
+  const res = await callNode<{ token: string }>(baseUrl, 'POST', '/api/v1/auth/login', { body: { email, password: DEMO_PASSWORD } });
+  if (res.status !== 200) throw new Error(`login ${email} at ${baseUrl} failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.token;
 }

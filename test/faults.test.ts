@@ -1,0 +1,384 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTestDatabase } from './helpers/app.js';
+import { TestDevice, type DeviceOptions } from './helpers/device.js';
+import { callNode, loginAt, startNode, type AppNode } from './helpers/nodes.js';
+import { startTestPostgres, startTestRedis, type PostgresServer, type RedisServer } from './helpers/services.js';
+
+const PEOPLE = {
+  anna: 'anna@vasaskolan.example',
+  bertil: 'bertil@vasaskolan.example',
+  cecilia: 'cecilia@vasaskolan.example',
+  rektor: 'rektor@vasaskolan.example',
+  kris: 'kris@utbildning.example',
+  admin: 'admin@utbildning.example',
+} as const;
+type Who = keyof typeof PEOPLE;
+const TYPE_KEYS = ['inrymning', 'brand', 'hot', 'utrymning'] as const;
+type TypeKey = (typeof TYPE_KEYS)[number];
+
+interface IncidentAnswer { outcome: string; incident: { id: string } }
+interface EventsAnswer { events: { id: string; type: string }[] }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const hasEvents = (ids: Iterable<string>) => {
+  const wanted = [...ids];
+  return (d: TestDevice) => wanted.every((id) => d.events.some((e) => e.id === id));
+};
+
+// Devices sync every second as the app does; recovery after a fault may take a few sync periods, not many.
+const RECOVERY_MS = 5000;
+
+/** What a fault must not lose: every alarm's 'raised' event and every 'responded' event. */
+interface Expected { raised: string[]; responded: string[] }
+
+describe('faults lose no alarm and no response', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
+  let redis: RedisServer | undefined;
+  let db: pg.Pool | undefined;
+  const started: AppNode[] = [];
+  const devices: TestDevice[] = [];
+  let env: Record<string, string> = {};
+  const nodes = {} as Record<'a' | 'b', AppNode>;
+  let vasaskolan = '';
+  /** Vasaskolan and four more schools. */
+  const sites: string[] = [];
+  const alarmType = {} as Record<TypeKey, string>;
+  const person = {} as Record<Who, string>;
+  const token = {} as Record<Who, string>;
+
+  const launch = async (port?: number): Promise<AppNode> => {
+    const node = await startNode(env, port === undefined ? {} : { port });
+    started.push(node);
+    return node;
+  };
+
+  const query = async <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> => {
+    if (!db) throw new Error('no database');
+    return (await db.query<T>(sql, params)).rows;
+  };
+
+  const connect = async (who: Who, urls: string[], options: Partial<DeviceOptions> = {}): Promise<TestDevice> => {
+    const device = await TestDevice.connect({ urls, token: token[who], syncEveryMs: 1000, ...options });
+    devices.push(device);
+    await device.waitFor((d) => d.cursor !== null, 5000, 'a first cursor');
+    return device;
+  };
+
+  const ok = <T>(res: { status: number; body: T }, status: number): T => {
+    expect(res.status, JSON.stringify(res.body)).toBe(status);
+    return res.body;
+  };
+
+  /** Anna raises an alarm through `node`; a colleague may then answer it ("I'm safe") through another. */
+  const raiseAndAnswer = async (
+    expected: Expected, node: AppNode, siteId: string, type: TypeKey,
+    answer?: { who: Who; through: AppNode },
+  ): Promise<void> => {
+    const raised = ok(await callNode<IncidentAnswer>(node.url, 'POST', '/api/v1/alarms', {
+      token: token.anna, body: { pressId: randomUUID(), siteId, alarmTypeId: alarmType[type], confirmContradiction: true },
+    }), 201);
+    const incidentId = raised.incident.id;
+    const [row] = await query<{ id: string }>("SELECT id FROM incident_events WHERE incident_id = $1 AND type = 'raised'", [incidentId]);
+    if (!row) throw new Error(`no raised event for ${incidentId}`);
+    expected.raised.push(row.id);
+    if (answer) {
+      const answered = ok(await callNode<EventsAnswer>(answer.through.url, 'POST', `/api/v1/incidents/${incidentId}/responses`, {
+        token: token[answer.who], body: { status: 'safe' },
+      }), 200);
+      expected.responded.push(...answered.events.filter((e) => e.type === 'responded').map((e) => e.id));
+    }
+  };
+
+  /** Every device ends with every alarm, and every lead also with every response, within RECOVERY_MS. */
+  const everythingArrives = async (expected: Expected, staff: TestDevice[], leads: TestDevice[]): Promise<void> => {
+    await Promise.all([
+      ...staff.map((d) => d.waitFor(hasEvents(expected.raised), RECOVERY_MS, `all ${expected.raised.length} alarms`)),
+      ...leads.map((d) => d.waitFor(hasEvents([...expected.raised, ...expected.responded]), RECOVERY_MS, 'every alarm and response')),
+    ]);
+  };
+
+  /**
+   * Raises `count` distinct alarms (site by site, type by type), two at a time, one through each
+   * node, each answered by a colleague through the other node; `faults` run alongside the pair of their index.
+   */
+  const burst = async (expected: Expected, count: number, faults: Map<number, () => Promise<void>>): Promise<void> => {
+    const plan = sites.flatMap((siteId) => TYPE_KEYS.map((type) => ({ siteId, type }))).slice(0, count);
+    for (let pair = 0; pair * 2 < plan.length; pair++) {
+      await Promise.all([
+        faults.get(pair)?.(),
+        ...plan.slice(pair * 2, pair * 2 + 2).map(({ siteId, type }, i) => {
+          const [through, other] = i === 0 ? [nodes.a, nodes.b] : [nodes.b, nodes.a];
+          return raiseAndAnswer(expected, through, siteId, type, { who: i === 0 ? 'bertil' : 'cecilia', through: other });
+        }),
+      ]);
+    }
+  };
+
+  /** Staff and a lead on each node, syncing every second as the app does, and two that never sync on their own. */
+  const devicesOnBothNodes = async () => {
+    const { a, b } = nodes;
+    return {
+      staff: [await connect('bertil', [a.url, b.url]), await connect('cecilia', [b.url, a.url])],
+      leads: [await connect('kris', [b.url, a.url])],
+      // Only live delivery and the nodes' sync hints reach these.
+      quiet: [await connect('rektor', [a.url, b.url], { syncEveryMs: 0 }), await connect('anna', [b.url, a.url], { syncEveryMs: 0 })],
+    };
+  };
+
+  const resolveAllActive = async (): Promise<void> => {
+    for (const { id } of await query<{ id: string }>("SELECT id FROM incidents WHERE state = 'active'")) {
+      ok(await callNode(nodes.a.url, 'POST', `/api/v1/incidents/${id}/resolve`, { token: token.kris, body: {} }), 200);
+    }
+  };
+
+  /** After a fault: both nodes are ready again, and alarms raised through either reach devices on the other at once, without any sync. */
+  const recovered = async (quiet: TestDevice[]): Promise<void> => {
+    for (const node of [nodes.a, nodes.b]) {
+      await expect.poll(async () => (await callNode(node.url, 'GET', '/readyz')).status, { timeout: 10_000, interval: 100 }).toBe(200);
+    }
+    await resolveAllActive();
+    for (const through of [nodes.a, nodes.b]) {
+      const expected: Expected = { raised: [], responded: [] };
+      await raiseAndAnswer(expected, through, vasaskolan, 'hot');
+      await Promise.all(quiet.map((d) => d.waitFor(hasEvents(expected.raised), 2000, `live delivery of an alarm raised through ${through.url}`)));
+      await resolveAllActive();
+    }
+  };
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    redis = await startTestRedis();
+    db = new pg.Pool({ connectionString: database.url, max: 2 });
+    // The forced DROP DATABASE at the end may hit an idle connection after end() resolved.
+    db.on('error', () => undefined);
+    env = {
+      DATABASE_URL: database.url, REDIS_URL: redis.url, MIGRATE_ON_START: 'true', SEED_DEMO: 'false', LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
+    };
+    [nodes.a, nodes.b] = await Promise.all([launch(), launch()]);
+    for (const row of await query<{ id: string; key: TypeKey }>('SELECT id, key FROM alarm_types WHERE organisation_id IS NULL')) {
+      alarmType[row.key] = row.id;
+    }
+    for (const [who, email] of Object.entries(PEOPLE) as [Who, string][]) {
+      const [row] = await query<{ id: string }>('SELECT id FROM people WHERE email = $1', [email]);
+      person[who] = row?.id ?? '';
+      token[who] = await loginAt(nodes.a.url, email);
+    }
+    const [school] = await query<{ id: string; organisation_id: string }>("SELECT id, organisation_id FROM sites WHERE name = 'Vasaskolan'");
+    if (!school) throw new Error('no Vasaskolan');
+    vasaskolan = school.id;
+    sites.push(school.id);
+    // Four more schools whose alarm group reaches the same people: 5 sites x 4 types = 20 distinct alarms.
+    for (let i = 1; i <= 4; i++) {
+      const site = ok(await callNode<{ id: string }>(nodes.a.url, 'POST', `/api/v1/organisations/${school.organisation_id}/sites`, {
+        token: token.admin, body: { name: `Skola ${i}`, kind: 'school' },
+      }), 201);
+      ok(await callNode(nodes.a.url, 'POST', `/api/v1/sites/${site.id}/alarm-groups`, {
+        token: token.admin,
+        body: {
+          name: 'All personal',
+          memberIds: [person.anna, person.bertil, person.cecilia, person.rektor, person.kris],
+          alarmTypes: TYPE_KEYS.map((key) => ({ alarmTypeId: alarmType[key], receives: true, mayRaise: true })),
+        },
+      }), 201);
+      sites.push(site.id);
+    }
+  });
+
+  afterAll(async () => {
+    for (const device of devices) device.close();
+    await Promise.all(started.map((node) => node.kill()));
+    await redis?.stop();
+    await db?.end().catch(() => undefined);
+    await database?.drop();
+  });
+
+  beforeEach(async () => {
+    // A test that killed a node leaves it dead; bring it back on the same address the devices know.
+    for (const key of ['a', 'b'] as const) {
+      if (!nodes[key].isRunning()) nodes[key] = await launch(nodes[key].port);
+    }
+    // Start with no active alarm, so each raise makes a new incident.
+    await resolveAllActive();
+  });
+
+  afterEach(() => {
+    for (const device of devices.splice(0)) device.close();
+  });
+
+  it('a node killed with SIGKILL: its devices reconnect to the other node and catch up, and alarms raised during the outage reach them', async () => {
+    const { a, b } = nodes;
+    const bertil = await connect('bertil', [b.url, a.url]);
+    const cecilia = await connect('cecilia', [b.url, a.url]);
+    const kris = await connect('kris', [b.url, a.url]);
+    const rektor = await connect('rektor', [a.url, b.url]);
+    const expected: Expected = { raised: [], responded: [] };
+    await raiseAndAnswer(expected, b, vasaskolan, 'inrymning', { who: 'bertil', through: b });
+    await everythingArrives(expected, [bertil, cecilia, rektor], [kris]);
+
+    await b.kill();
+    for (const type of ['brand', 'hot', 'utrymning'] as const) {
+      await raiseAndAnswer(expected, a, vasaskolan, type, { who: 'cecilia', through: a });
+    }
+    await everythingArrives(expected, [bertil, cecilia, rektor], [kris]);
+    for (const device of [bertil, cecilia, kris]) expect(device.url).toBe(a.url);
+  });
+
+  it('Redis restarted during a burst of 20 alarms raised through both nodes: devices on both nodes end with all of them within seconds', async () => {
+    const server = redis;
+    if (!server) throw new Error('no redis');
+    const { staff, leads, quiet } = await devicesOnBothNodes();
+    const expected: Expected = { raised: [], responded: [] };
+    let downSince: number | undefined;
+    const bringBack = async () => {
+      if (downSince === undefined) return;
+      await sleep(Math.max(0, 1500 - (Date.now() - downSince)));
+      downSince = undefined;
+      await server.start();
+    };
+    try {
+      await burst(expected, 20, new Map([
+        [3, async () => {
+          await server.stop();
+          downSince = Date.now();
+        }],
+        [7, bringBack],
+      ]));
+    } finally {
+      // Later tests need Redis, whatever happened here.
+      await bringBack();
+    }
+    expect(expected.raised).toHaveLength(20);
+    expect(expected.responded).toHaveLength(20);
+    await everythingArrives(expected, [...staff, ...quiet], leads);
+    await recovered(quiet);
+  });
+
+  it('Redis connections killed during a burst (the pub/sub subscribers, then the stream readers): nothing is lost', async () => {
+    const server = redis;
+    if (!server) throw new Error('no redis');
+    const { staff, leads, quiet } = await devicesOnBothNodes();
+    const admin = new Redis(server.url);
+    admin.on('error', () => undefined);
+    try {
+      const count = (list: unknown) => String(list).split('\n').filter(Boolean).length;
+      // Each node subscribes once, and holds a command connection, a stream reader and an app connection (the seventh is ours).
+      await expect.poll(async () => count(await admin.client('LIST', 'TYPE', 'PUBSUB')), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+      await expect.poll(async () => count(await admin.client('LIST', 'TYPE', 'NORMAL')), { timeout: 10_000 }).toBeGreaterThanOrEqual(7);
+      const expected: Expected = { raised: [], responded: [] };
+      const killed: number[] = [];
+      await burst(expected, 12, new Map([
+        [2, async () => {
+          killed.push(Number(await admin.client('KILL', 'TYPE', 'pubsub')));
+        }],
+        [4, async () => {
+          killed.push(Number(await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes')));
+        }],
+      ]));
+      expect(killed[0]).toBeGreaterThanOrEqual(2);
+      expect(killed[1]).toBeGreaterThanOrEqual(6);
+      await everythingArrives(expected, [...staff, ...quiet], leads);
+      await recovered(quiet);
+    } finally {
+      admin.disconnect();
+    }
+  });
+
+  it('a device offline while three alarms are raised receives all three, in order, when it reconnects to the other node', async () => {
+    const { a, b } = nodes;
+    const bertil = await connect('bertil', [a.url]);
+    bertil.goOffline();
+    const expected: Expected = { raised: [], responded: [] };
+    for (const type of ['inrymning', 'brand', 'hot'] as const) await raiseAndAnswer(expected, a, vasaskolan, type);
+    expect(bertil.events.filter((e) => expected.raised.includes(e.id))).toEqual([]);
+
+    await bertil.comeBack([b.url, a.url]);
+    await bertil.waitFor(hasEvents(expected.raised), 5000, 'the three alarms');
+    expect(bertil.url).toBe(b.url);
+    expect(bertil.arrivals.filter((e) => e.type === 'raised').map((e) => e.id)).toEqual(expected.raised);
+  });
+});
+
+describe('Postgres unavailable', () => {
+  let postgres: PostgresServer | undefined;
+  let node: AppNode | undefined;
+  let db: pg.Pool | undefined;
+
+  beforeAll(async () => {
+    postgres = await startTestPostgres();
+    const url = new URL(postgres.adminUrl);
+    url.pathname = '/samlarm';
+    // A node of its own on a Postgres of its own, migrated and seeded by the node itself.
+    node = await startNode({ DATABASE_URL: url.toString(), MIGRATE_ON_START: 'true', SEED_DEMO: 'true', LOGIN_RATE_LIMIT_PER_MINUTE: '1000' });
+    db = new pg.Pool({ connectionString: url.toString(), max: 2 });
+    db.on('error', () => undefined);
+  });
+
+  afterAll(async () => {
+    await node?.kill();
+    await db?.end().catch(() => undefined);
+    await postgres?.remove();
+  });
+
+  it('raising fails at once with database_unavailable and the advice to call 112, whether Postgres goes mid-raise or is already gone; nothing is half-written and the same presses succeed once it is back', async () => {
+    if (!node || !postgres || !db) throw new Error('not started');
+    const { url } = node;
+    const pool = db;
+    const idOf = async (sql: string, param: string) => (await pool.query<{ id: string }>(sql, [param])).rows[0]?.id ?? '';
+    const siteId = await idOf('SELECT id FROM sites WHERE name = $1', 'Vasaskolan');
+    const annaId = await idOf('SELECT id FROM people WHERE email = $1', PEOPLE.anna);
+    const typeId = (key: TypeKey) => idOf('SELECT id FROM alarm_types WHERE organisation_id IS NULL AND key = $1', key);
+    const [fire, threat, lockdown] = await Promise.all([typeId('brand'), typeId('hot'), typeId('inrymning')]);
+    const anna = await loginAt(url, PEOPLE.anna);
+    const raise = (pressId: string, alarmTypeId: string) => callNode<IncidentAnswer>(url, 'POST', '/api/v1/alarms', {
+      token: anna, body: { pressId, siteId, alarmTypeId, confirmContradiction: true },
+    });
+    const written = async () => (await pool.query<{ incidents: number; presses: number; events: number; recipients: number }>(`
+      SELECT (SELECT count(*)::int FROM incidents) AS incidents, (SELECT count(*)::int FROM incident_presses) AS presses,
+             (SELECT count(*)::int FROM incident_events) AS events, (SELECT count(*)::int FROM incident_recipients) AS recipients`)).rows[0];
+    const unavailable = (res: Awaited<ReturnType<typeof raise>>) => {
+      expect(res.status, JSON.stringify(res.body)).toBe(503);
+      expect(res.body.code).toBe('database_unavailable');
+      expect(res.body.message).toMatch(/112/);
+    };
+
+    const first = await raise(randomUUID(), fire);
+    expect(first.status).toBe(201);
+    const before = await written();
+
+    // Hold a raise mid-transaction, after it has written its incident: an uncommitted press with the
+    // same id makes its own press insert wait. Then Postgres goes away.
+    const midRaisePress = randomUUID();
+    const blocker = await pool.connect();
+    blocker.on('error', () => undefined);
+    await blocker.query('BEGIN');
+    await blocker.query('INSERT INTO incident_presses (press_id, incident_id, person_id) VALUES ($1, $2, $3)', [midRaisePress, first.body.incident.id, annaId]);
+    const midRaise = raise(midRaisePress, threat);
+    await expect.poll(async () => (await pool.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'samlarm' AND wait_event_type = 'Lock'",
+    )).rows[0]?.n, { timeout: 5000, interval: 50 }).toBe(1);
+    const stopped = Date.now();
+    await postgres.stop();
+    blocker.release(true);
+    unavailable(await midRaise);
+    expect(Date.now() - stopped).toBeLessThan(5000);
+
+    const downPress = randomUUID();
+    const started = Date.now();
+    unavailable(await raise(downPress, lockdown));
+    expect(Date.now() - started).toBeLessThan(5000);
+
+    await postgres.start();
+    await expect.poll(async () => (await callNode(url, 'GET', '/readyz')).status, { timeout: 15_000, interval: 200 }).toBe(200);
+    expect(await written()).toEqual(before);
+    expect((await pool.query('SELECT 1 FROM incident_presses WHERE press_id = ANY($1::uuid[])', [[midRaisePress, downPress]])).rowCount).toBe(0);
+
+    for (const [pressId, alarmTypeId] of [[midRaisePress, threat], [downPress, lockdown]] as const) {
+      const retried = await raise(pressId, alarmTypeId);
+      expect(retried.status, JSON.stringify(retried.body)).toBe(201);
+      expect(retried.body.outcome).toBe('raised');
+    }
+  });
+});

@@ -1,0 +1,248 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTestDatabase } from './helpers/app.js';
+import { TestDevice, type DeviceOptions } from './helpers/device.js';
+import { callNode, loginAt, startNode, type AppNode } from './helpers/nodes.js';
+import { startTestRedis, type RedisServer } from './helpers/services.js';
+
+const PEOPLE = {
+  anna: 'anna@vasaskolan.example',
+  bertil: 'bertil@vasaskolan.example',
+  cecilia: 'cecilia@vasaskolan.example',
+  kris: 'kris@utbildning.example',
+} as const;
+type Who = keyof typeof PEOPLE;
+type TypeKey = 'inrymning' | 'brand' | 'hot' | 'utrymning';
+
+interface IncidentAnswer { outcome: string; incident: { id: string } }
+interface EventsAnswer { events: { id: string; type: string }[] }
+interface RollCallAnswer {
+  summary: Record<string, number>;
+  people: { personId: string; deliveredAt: string | null; status: string | null }[];
+}
+interface ReadyAnswer { status?: string; failing?: string[] }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const hasEvents = (ids: Iterable<string>) => {
+  const wanted = [...ids];
+  return (d: TestDevice) => wanted.every((id) => d.events.some((e) => e.id === id));
+};
+
+describe('several nodes on one Redis and one Postgres', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
+  let redis: RedisServer | undefined;
+  let db: pg.Pool | undefined;
+  const started: AppNode[] = [];
+  const devices: TestDevice[] = [];
+  let env: Record<string, string> = {};
+  let nodeA: AppNode;
+  let nodeB: AppNode;
+  let vasaskolan = '';
+  const alarmType = {} as Record<TypeKey, string>;
+  const person = {} as Record<Who, string>;
+  const token = {} as Record<Who, string>;
+
+  const launch = async (extra: Record<string, string> = {}): Promise<AppNode> => {
+    const node = await startNode({ ...env, ...extra });
+    started.push(node);
+    return node;
+  };
+
+  const query = async <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> => {
+    if (!db) throw new Error('no database');
+    return (await db.query<T>(sql, params)).rows;
+  };
+
+  const connect = async (who: Who, urls: string[], options: Partial<DeviceOptions> = {}): Promise<TestDevice> => {
+    const device = await TestDevice.connect({ urls, token: token[who], ...options });
+    devices.push(device);
+    return device;
+  };
+
+  const raisedEventId = async (incidentId: string): Promise<string> => {
+    const [row] = await query<{ id: string }>("SELECT id FROM incident_events WHERE incident_id = $1 AND type = 'raised'", [incidentId]);
+    if (!row) throw new Error(`no raised event for ${incidentId}`);
+    return row.id;
+  };
+
+  /** Anna raises an alarm at Vasaskolan through `node`; returns the incident and its 'raised' event (a cursor). */
+  const raiseThrough = async (node: AppNode, type: TypeKey): Promise<{ incidentId: string; eventId: string }> => {
+    const res = await callNode<IncidentAnswer>(node.url, 'POST', '/api/v1/alarms', {
+      token: token.anna,
+      body: { pressId: randomUUID(), siteId: vasaskolan, alarmTypeId: alarmType[type], confirmContradiction: true },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return { incidentId: res.body.incident.id, eventId: await raisedEventId(res.body.incident.id) };
+  };
+
+  const resolveThrough = async (node: AppNode, incidentId: string): Promise<void> => {
+    const res = await callNode(node.url, 'POST', `/api/v1/incidents/${incidentId}/resolve`, { token: token.kris, body: {} });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+  };
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    redis = await startTestRedis();
+    db = new pg.Pool({ connectionString: database.url, max: 2 });
+    // The forced DROP DATABASE at the end may hit an idle connection after end() resolved.
+    db.on('error', () => undefined);
+    env = {
+      DATABASE_URL: database.url, REDIS_URL: redis.url, MIGRATE_ON_START: 'true', SEED_DEMO: 'false', LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
+    };
+    [nodeA, nodeB] = await Promise.all([launch(), launch()]);
+    const [site] = await query<{ id: string }>("SELECT id FROM sites WHERE name = 'Vasaskolan'");
+    vasaskolan = site?.id ?? '';
+    for (const row of await query<{ id: string; key: TypeKey }>('SELECT id, key FROM alarm_types WHERE organisation_id IS NULL')) {
+      alarmType[row.key] = row.id;
+    }
+    for (const [who, email] of Object.entries(PEOPLE) as [Who, string][]) {
+      const [row] = await query<{ id: string }>('SELECT id FROM people WHERE email = $1', [email]);
+      person[who] = row?.id ?? '';
+      token[who] = await loginAt(who === 'kris' ? nodeB.url : nodeA.url, email);
+    }
+  });
+
+  afterAll(async () => {
+    for (const device of devices) device.close();
+    await Promise.all(started.map((node) => node.kill()));
+    await redis?.stop();
+    await db?.end().catch(() => undefined);
+    await database?.drop();
+  });
+
+  beforeEach(async () => {
+    // Every test starts with no active alarm, so each raise makes a new incident.
+    for (const { id } of await query<{ id: string }>("SELECT id FROM incidents WHERE state = 'active'")) await resolveThrough(nodeA, id);
+  });
+
+  afterEach(() => {
+    // Devices from one test must not answer (with receipts) in the next.
+    for (const device of devices.splice(0)) device.close();
+  });
+
+  it('an alarm raised through node A, over HTTP and with a socket raise, reaches a device connected to node B', async () => {
+    const bertil = await connect('bertil', [nodeB.url]);
+    const anna = await connect('anna', [nodeA.url]);
+
+    const viaHttp = await raiseThrough(nodeA, 'inrymning');
+    await bertil.waitFor(hasEvents([viaHttp.eventId]), 5000, 'the alarm raised over HTTP on A');
+
+    const ack = await anna.raise({ siteId: vasaskolan, alarmTypeId: alarmType.brand, confirmContradiction: true });
+    if (!ack.ok) throw new Error(`socket raise refused: ${JSON.stringify(ack.error)}`);
+    expect(ack.data.outcome).toBe('raised');
+    const viaSocket = await raisedEventId(ack.data.incident.id);
+    await bertil.waitFor(hasEvents([viaSocket]), 5000, 'the alarm raised with a socket raise on A');
+
+    expect(bertil.of('raised').map((e) => e.incidentId)).toEqual([viaHttp.incidentId, ack.data.incident.id]);
+    await bertil.waitFor((d) => d.of('instruction_changed', ack.data.incident.id).length === 1, 5000, 'the change of instruction');
+    expect(bertil.of('instruction_changed', ack.data.incident.id)[0]?.data.contradiction).toBe(true);
+  });
+
+  it('a response made on node B reaches the crisis lead on node A, and the roll call on A counts a receipt sent on B', async () => {
+    const kris = await connect('kris', [nodeA.url], { autoReceipt: false });
+    const bertil = await connect('bertil', [nodeB.url], { autoReceipt: false });
+    const { incidentId, eventId } = await raiseThrough(nodeA, 'hot');
+    await bertil.waitFor(hasEvents([eventId]), 5000, 'the alarm');
+
+    const rollCall = async () =>
+      (await callNode<RollCallAnswer>(nodeA.url, 'GET', `/api/v1/incidents/${incidentId}/rollcall`, { token: token.kris })).body;
+    const bertilIn = (r: RollCallAnswer) => r.people.find((p) => p.personId === person.bertil);
+    expect(bertilIn(await rollCall())?.deliveredAt).toBeNull();
+
+    const receipt = await bertil.emit('receipt', { incidentId, kind: 'delivered' });
+    expect(receipt.ok).toBe(true);
+    await kris.waitFor((d) => d.of('delivered', incidentId).some((e) => e.actorPersonId === person.bertil), 5000, "bertil's receipt");
+    const afterReceipt = await rollCall();
+    expect(afterReceipt.summary.delivered).toBe(1);
+    expect(bertilIn(afterReceipt)?.deliveredAt).not.toBeNull();
+
+    const response = await callNode<EventsAnswer>(nodeB.url, 'POST', `/api/v1/incidents/${incidentId}/responses`, {
+      token: token.bertil, body: { status: 'need_help', text: 'Inlåst i sal 12' },
+    });
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    const responded = response.body.events.find((e) => e.type === 'responded');
+    if (!responded) throw new Error('no responded event in the answer');
+    await kris.waitFor(hasEvents([responded.id]), 5000, "bertil's response");
+    expect(kris.events.find((e) => e.id === responded.id)?.data).toMatchObject({ personId: person.bertil, status: 'need_help' });
+    await kris.waitFor((d) => d.rollcalls.some((r) => r.incidentId === incidentId && r.summary.needHelp === 1), 5000, 'a roll-call update');
+    const afterResponse = await rollCall();
+    expect(afterResponse.summary.needHelp).toBe(1);
+    expect(bertilIn(afterResponse)?.status).toBe('need_help');
+  });
+
+  it('a device that connects to node B after an alarm was raised on A catches up on connect', async () => {
+    const before = await connect('cecilia', [nodeB.url]);
+    await before.waitFor((d) => d.cursor !== null, 5000, 'a first cursor');
+    const cursor = before.cursor;
+    before.close();
+
+    const { incidentId, eventId } = await raiseThrough(nodeA, 'utrymning');
+
+    const again = await connect('cecilia', [nodeB.url], { deviceId: before.deviceId, cursor });
+    await again.waitFor(hasEvents([eventId]), 5000, 'the alarm in the catch-up');
+    expect(again.resyncs).toEqual([]);
+    expect(BigInt(again.cursor ?? '0')).toBeGreaterThanOrEqual(BigInt(eventId));
+
+    const fresh = await connect('cecilia', [nodeB.url]);
+    await fresh.waitFor((d) => d.resyncs.length === 1, 5000, 'a resync for a device without a cursor');
+    expect(fresh.resyncs[0]?.incidents?.map((i) => i.incident.id)).toContain(incidentId);
+  });
+
+  it('on SIGTERM a node drains: readiness says draining, its devices move to the other node and miss no alarm raised meanwhile (even one raised through the draining node), and it exits 0', async () => {
+    const nodeC = await launch({ SHUTDOWN_DRAIN_MS: '1500' });
+    const moving = await Promise.all([connect('bertil', [nodeC.url, nodeA.url]), connect('cecilia', [nodeC.url, nodeA.url])]);
+    const kris = await connect('kris', [nodeA.url]);
+    await Promise.all(moving.map((d) => d.waitFor((x) => x.cursor !== null, 5000, 'a first cursor')));
+
+    const raised: string[] = [];
+    let stopRaising = false;
+    const raising = (async () => {
+      // Alarms keep coming while the devices move: raise, all clear, raise again.
+      while (!stopRaising) {
+        const { incidentId, eventId } = await raiseThrough(nodeA, 'inrymning');
+        raised.push(eventId);
+        await resolveThrough(nodeA, incidentId);
+        await sleep(100);
+      }
+    })();
+
+    let countAtExit = 0;
+    const readiness: { status: number; body: ReadyAnswer }[] = [];
+    try {
+      await sleep(300);
+      const exitCode = nodeC.stop();
+      await sleep(100);
+      // A request that reaches the node while it drains is still served, and its alarm still goes out.
+      raised.push((await raiseThrough(nodeC, 'hot')).eventId);
+      for (;;) {
+        const res = await callNode<ReadyAnswer>(nodeC.url, 'GET', '/readyz').catch(() => undefined);
+        if (!res) break;
+        readiness.push(res);
+        await sleep(100);
+      }
+      expect(await exitCode).toBe(0);
+      countAtExit = raised.length;
+      await sleep(500);
+    } finally {
+      stopRaising = true;
+      await raising;
+    }
+
+    // From the moment the node drains, readiness fails and says why. Answers before the signal is handled
+    // do not count; the last ones, while the server closes, may be Fastify's own 503 without our body.
+    const sinceDrain = readiness.slice(readiness.findIndex((r) => r.body.failing?.includes('draining') === true));
+    expect(sinceDrain.map((r) => r.status)).toEqual(sinceDrain.map(() => 503));
+    expect(sinceDrain.filter((r) => r.body.failing?.includes('draining')).length).toBeGreaterThan(3);
+    expect(sinceDrain.filter((r) => r.body.failing && !r.body.failing.includes('draining'))).toEqual([]);
+    expect(countAtExit).toBeGreaterThan(1);
+    expect(raised.length).toBeGreaterThan(countAtExit);
+    for (const device of [...moving, kris]) await device.waitFor(hasEvents(raised), 10_000, 'every alarm raised during the drain');
+    for (const device of moving) {
+      expect(device.url).toBe(nodeA.url);
+      expect(device.socket.connected).toBe(true);
+      // Dropped, not told to go away: a real client would give up after "io server disconnect".
+      expect(device.disconnectReasons).toEqual(['transport close']);
+    }
+  });
+});
