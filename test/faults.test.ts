@@ -256,6 +256,23 @@ describe('faults lose no alarm and no response', () => {
     await recovered(quiet);
   });
 
+  it('while Redis is down, devices on the node that raised an alarm get it live at once, and those on the other node once Redis is back', async () => {
+    const server = redis;
+    if (!server) throw new Error('no redis');
+    const { a, b } = nodes;
+    const onA = await connect('bertil', [a.url, b.url], { syncEveryMs: 0 });
+    const onB = await connect('cecilia', [b.url, a.url], { syncEveryMs: 0 });
+    const expected: Expected = { raised: [], responded: [] };
+    await server.stop();
+    try {
+      await raiseAndAnswer(expected, a, vasaskolan, 'brand');
+      await onA.waitFor(hasEvents(expected.raised), 1000, 'live delivery on the raising node without Redis');
+    } finally {
+      await server.start();
+    }
+    await onB.waitFor(hasEvents(expected.raised), RECOVERY_MS, 'delivery on the other node after Redis is back');
+  });
+
   it('Redis connections killed during a burst (the pub/sub subscribers, then the stream readers): nothing is lost', async () => {
     const server = redis;
     if (!server) throw new Error('no redis');

@@ -19,6 +19,15 @@ export interface EventEnvelope {
   data: Record<string, unknown>;
 }
 
+/** The server-side event that carries a delivery to the other nodes. */
+export const REMOTE_DELIVERY = 'samlarm:deliver';
+
+export interface RemoteDelivery {
+  rooms: string[];
+  name: 'event' | 'rollcall';
+  payload: unknown;
+}
+
 const ROLLCALL_TYPES = new Set(['delivered', 'acknowledged', 'responded', 'joined', 'reraised', 'recipients_computed']);
 const ROLLCALL_THROTTLE_MS = 250;
 
@@ -30,7 +39,8 @@ const ROLLCALL_THROTTLE_MS = 250;
 export class Publisher {
   private readonly rollCallsDue = new Map<string, NodeJS.Timeout>();
 
-  constructor(private readonly io: Server, private readonly db: Db, private readonly log: Log) {}
+  /** `clustered`: other nodes exist behind the Redis adapter and get each delivery too. */
+  constructor(private readonly io: Server, private readonly db: Db, private readonly log: Log, private readonly clustered: boolean) {}
 
   static envelope(e: IncidentEvent): EventEnvelope {
     return {
@@ -51,7 +61,7 @@ export class Publisher {
         const people = event.audience === 'all'
           ? audience.map((r) => r.person_id)
           : [...new Set([...audience.filter((r) => r.lead).map((r) => r.person_id), ...(event.actorPersonId ? [event.actorPersonId] : [])])];
-        if (people.length) this.io.to(people.map((p) => `person:${p}`)).emit('event', Publisher.envelope(event));
+        if (people.length) this.deliver(people, 'event', Publisher.envelope(event));
         if (ROLLCALL_TYPES.has(event.type)) this.scheduleRollCall(event.incidentId, audience.filter((r) => r.lead).map((r) => r.person_id));
       }
     } catch (err) {
@@ -59,12 +69,23 @@ export class Publisher {
     }
   }
 
+  /**
+   * This node's devices first, at once; then the other nodes through the adapter's stream. A plain
+   * cluster broadcast would deliver locally only after Redis took the message, so a Redis outage
+   * would silence even the node where the alarm was raised.
+   */
+  private deliver(people: string[], name: RemoteDelivery['name'], payload: unknown): void {
+    const rooms = people.map((p) => `person:${p}`);
+    this.io.local.to(rooms).emit(name, payload);
+    if (this.clustered) this.io.serverSideEmit(REMOTE_DELIVERY, { rooms, name, payload } satisfies RemoteDelivery);
+  }
+
   private scheduleRollCall(incidentId: string, leads: string[]): void {
     if (this.rollCallsDue.has(incidentId) || leads.length === 0) return;
     this.rollCallsDue.set(incidentId, setTimeout(() => {
       this.rollCallsDue.delete(incidentId);
       rollCall(this.db, incidentId).then(
-        ({ summary }) => this.io.to(leads.map((p) => `person:${p}`)).emit('rollcall', { incidentId, summary, at: new Date().toISOString() }),
+        ({ summary }) => this.deliver(leads, 'rollcall', { incidentId, summary, at: new Date().toISOString() }),
         (err: unknown) => this.log.warn({ err, incidentId }, 'roll-call summary not sent'),
       );
     }, ROLLCALL_THROTTLE_MS));

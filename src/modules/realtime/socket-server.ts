@@ -11,7 +11,7 @@ import { ReceiptBuffer } from '../alarms/receipts.js';
 import { raiseAlarm, type AlarmDeps } from '../alarms/raise.js';
 import { incidentSummary } from '../alarms/incidents.js';
 import { catchUp } from './catch-up.js';
-import { Publisher } from './publisher.js';
+import { Publisher, REMOTE_DELIVERY, type RemoteDelivery } from './publisher.js';
 import { Handshake, RaiseRequest, ReceiptRequest, SyncRequest, parse, type Ack } from './protocol.js';
 
 declare module 'fastify' {
@@ -82,7 +82,11 @@ export default fp<{ clock: Clock }>(async (app, opts) => {
     }));
   }
 
-  const publisher = new Publisher(io, app.db, app.log);
+  const publisher = new Publisher(io, app.db, app.log, adapterRedis !== undefined);
+  // Deliveries published by other nodes: to this node's devices only (each node delivers its own).
+  (io as unknown as { on(event: string, listener: (d: RemoteDelivery) => void): void }).on(REMOTE_DELIVERY, (d) => {
+    io.local.to(d.rooms).emit(d.name, d.payload);
+  });
   const receipts = new ReceiptBuffer(app.db, app.log, (events) => publisher.publish(events));
   const deps: AlarmDeps = { db: app.db, config: app.config, clock: opts.clock, publish: (events) => publisher.publish(events) };
   app.decorate('alarms', deps);
