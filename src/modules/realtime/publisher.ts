@@ -1,7 +1,7 @@
 import type { Server } from 'socket.io';
 import type { Db } from '../../db/pool.js';
 import type { Log } from '../../lib/log.js';
-import type { IncidentEvent } from '../alarms/events.js';
+import type { Audience, IncidentEvent } from '../alarms/events.js';
 import { rollCall } from '../alarms/rollcall.js';
 
 export const PUBLISHER_SQL = {
@@ -22,22 +22,40 @@ export interface EventEnvelope {
 /** The server-side event that carries a delivery to the other nodes. */
 export const REMOTE_DELIVERY = 'samlarm:deliver';
 
-export interface RemoteDelivery {
-  rooms: string[];
-  name: 'event' | 'rollcall';
-  payload: unknown;
+/**
+ * A delivery for the other nodes: an event with its audience, which each node resolves to its own
+ * devices (a list of thousands of rooms would cross Redis with every alarm), or a small message to
+ * named people (roll-call summaries to the leads).
+ */
+export type RemoteDelivery =
+  | { kind: 'event'; envelope: EventEnvelope; audience: Audience }
+  | { kind: 'people'; people: string[]; name: 'rollcall'; payload: unknown };
+
+/** Shown live as roll-call summaries rather than one by one; they stay in the timeline and catch-up. */
+const SUMMARISED_TYPES = new Set(['delivered', 'acknowledged']);
+const ROLLCALL_TYPES = new Set(['delivered', 'acknowledged', 'responded', 'joined', 'reraised', 'recipients_computed']);
+/** Presses that may add the presser to the recipients: the cached audience is read again. */
+const AUDIENCE_CHANGES = new Set(['joined', 'reraised']);
+const ROLLCALL_THROTTLE_MS = 250;
+const AUDIENCE_TTL_MS = 60_000;
+
+interface IncidentAudience {
+  all: string[];
+  leads: string[];
+  loadedAt: number;
 }
 
-const ROLLCALL_TYPES = new Set(['delivered', 'acknowledged', 'responded', 'joined', 'reraised', 'recipients_computed']);
-const ROLLCALL_THROTTLE_MS = 250;
+const rooms = (people: string[]) => people.map((p) => `person:${p}`);
 
 /**
- * Sends committed events to the devices of the people they concern, through each person's room
- * (one broadcast, whichever node their devices are on), and a throttled roll-call summary to the
- * incident's leads. Never throws: a device that misses a live event gets it on catch-up.
+ * Sends committed events to the devices of the people they concern, through each person's room:
+ * this node's devices at once, the other nodes' through the adapter, each node resolving the
+ * audience itself. Never throws: a device that misses a live event gets it on catch-up.
  */
 export class Publisher {
   private readonly rollCallsDue = new Map<string, NodeJS.Timeout>();
+  /** Recipients are frozen when an incident is raised (only joining pressers are added), so each node caches them. */
+  private readonly audiences = new Map<string, IncidentAudience>();
 
   /** `clustered`: other nodes exist behind the Redis adapter and get each delivery too. */
   constructor(private readonly io: Server, private readonly db: Db, private readonly log: Log, private readonly clustered: boolean) {}
@@ -51,33 +69,53 @@ export class Publisher {
 
   async publish(events: IncidentEvent[]): Promise<void> {
     try {
-      const audiences = new Map<string, { person_id: string; lead: boolean }[]>();
       for (const event of events) {
-        let audience = audiences.get(event.incidentId);
-        if (!audience) {
-          audience = (await this.db.query<{ person_id: string; lead: boolean }>(PUBLISHER_SQL.audience, [event.incidentId])).rows;
-          audiences.set(event.incidentId, audience);
-        }
-        const people = event.audience === 'all'
-          ? audience.map((r) => r.person_id)
-          : [...new Set([...audience.filter((r) => r.lead).map((r) => r.person_id), ...(event.actorPersonId ? [event.actorPersonId] : [])])];
-        if (people.length) this.deliver(people, 'event', Publisher.envelope(event));
-        if (ROLLCALL_TYPES.has(event.type)) this.scheduleRollCall(event.incidentId, audience.filter((r) => r.lead).map((r) => r.person_id));
+        const audience = await this.audienceOf(event.incidentId, AUDIENCE_CHANGES.has(event.type));
+        if (ROLLCALL_TYPES.has(event.type)) this.scheduleRollCall(event.incidentId, audience.leads);
+        if (SUMMARISED_TYPES.has(event.type)) continue;
+        const envelope = Publisher.envelope(event);
+        this.io.local.to(rooms(this.people(audience, event.audience, event.actorPersonId))).emit('event', envelope);
+        if (this.clustered) this.remote({ kind: 'event', envelope, audience: event.audience });
       }
     } catch (err) {
       this.log.warn({ err, events: events.length }, 'publishing failed; devices will catch up');
     }
   }
 
-  /**
-   * This node's devices first, at once; then the other nodes through the adapter's stream. A plain
-   * cluster broadcast would deliver locally only after Redis took the message, so a Redis outage
-   * would silence even the node where the alarm was raised.
-   */
-  private deliver(people: string[], name: RemoteDelivery['name'], payload: unknown): void {
-    const rooms = people.map((p) => `person:${p}`);
-    this.io.local.to(rooms).emit(name, payload);
-    if (this.clustered) this.io.serverSideEmit(REMOTE_DELIVERY, { rooms, name, payload } satisfies RemoteDelivery);
+  /** A delivery published by another node: to this node's devices only. */
+  async receive(delivery: RemoteDelivery): Promise<void> {
+    try {
+      if (delivery.kind === 'people') {
+        this.io.local.to(rooms(delivery.people)).emit(delivery.name, delivery.payload);
+        return;
+      }
+      const { envelope } = delivery;
+      const audience = await this.audienceOf(envelope.incidentId, AUDIENCE_CHANGES.has(envelope.type));
+      this.io.local.to(rooms(this.people(audience, delivery.audience, envelope.actorPersonId))).emit('event', envelope);
+    } catch (err) {
+      this.log.warn({ err }, 'remote delivery failed; devices will catch up');
+    }
+  }
+
+  private people(audience: IncidentAudience, who: Audience, actor: string | null): string[] {
+    if (who === 'all') return audience.all;
+    return actor && !audience.leads.includes(actor) ? [...audience.leads, actor] : audience.leads;
+  }
+
+  private async audienceOf(incidentId: string, reload: boolean): Promise<IncidentAudience> {
+    const cached = this.audiences.get(incidentId);
+    if (cached && !reload && Date.now() - cached.loadedAt < AUDIENCE_TTL_MS) return cached;
+    const rows = (await this.db.query<{ person_id: string; lead: boolean }>(PUBLISHER_SQL.audience, [incidentId])).rows;
+    const audience = { all: rows.map((r) => r.person_id), leads: rows.filter((r) => r.lead).map((r) => r.person_id), loadedAt: Date.now() };
+    this.audiences.set(incidentId, audience);
+    for (const [id, entry] of this.audiences) {
+      if (Date.now() - entry.loadedAt >= AUDIENCE_TTL_MS) this.audiences.delete(id);
+    }
+    return audience;
+  }
+
+  private remote(delivery: RemoteDelivery): void {
+    this.io.serverSideEmit(REMOTE_DELIVERY, delivery);
   }
 
   private scheduleRollCall(incidentId: string, leads: string[]): void {
@@ -85,7 +123,11 @@ export class Publisher {
     this.rollCallsDue.set(incidentId, setTimeout(() => {
       this.rollCallsDue.delete(incidentId);
       rollCall(this.db, incidentId).then(
-        ({ summary }) => this.deliver(leads, 'rollcall', { incidentId, summary, at: new Date().toISOString() }),
+        ({ summary }) => {
+          const payload = { incidentId, summary, at: new Date().toISOString() };
+          this.io.local.to(rooms(leads)).emit('rollcall', payload);
+          if (this.clustered) this.remote({ kind: 'people', people: leads, name: 'rollcall', payload });
+        },
         (err: unknown) => this.log.warn({ err, incidentId }, 'roll-call summary not sent'),
       );
     }, ROLLCALL_THROTTLE_MS));

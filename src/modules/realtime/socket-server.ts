@@ -85,7 +85,7 @@ export default fp<{ clock: Clock }>(async (app, opts) => {
   const publisher = new Publisher(io, app.db, app.log, adapterRedis !== undefined);
   // Deliveries published by other nodes: to this node's devices only (each node delivers its own).
   (io as unknown as { on(event: string, listener: (d: RemoteDelivery) => void): void }).on(REMOTE_DELIVERY, (d) => {
-    io.local.to(d.rooms).emit(d.name, d.payload);
+    void publisher.receive(d);
   });
   const receipts = new ReceiptBuffer(app.db, app.log, (events) => publisher.publish(events));
   const deps: AlarmDeps = { db: app.db, config: app.config, clock: opts.clock, publish: (events) => publisher.publish(events) };
