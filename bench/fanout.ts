@@ -96,27 +96,36 @@ async function connectClients(urls: string[], count: number, auth: (i: number) =
 
 interface Measured {
   latencies: number[];
+  /** Per round: until the HTTP answer (the alarm committed and handed to this node's devices). */
+  answered: number[];
+  /** Per round: until the first device had it. */
+  first: number[];
   lost: number;
 }
 
 /** Sends `trigger` and records, per targeted client, the time until its copy arrived. */
 async function measure(clients: Client[], rounds: number, pauseMs: number, trigger: (round: number) => Promise<string>, timeoutMs = 30_000): Promise<Measured> {
   const latencies: number[] = [];
+  const answered: number[] = [];
+  const first: number[] = [];
   let lost = 0;
   for (let round = 0; round < rounds; round++) {
     // Quiet between rounds: the previous alarm's receipts and all clear are not measured with this one.
     if (round > 0) await new Promise((r) => setTimeout(r, pauseMs));
     const started = performance.now();
     const key = await trigger(round);
+    answered.push(performance.now() - started);
     await waitFor(() => clients.every((c) => c.received.has(key)), timeoutMs).catch(() => undefined);
     progress(`round ${round + 1}/${rounds}: ${clients.filter((c) => c.received.has(key)).length}/${clients.length} received`);
+    const before = latencies.length;
     for (const c of clients) {
       const at = c.received.get(key);
       if (at === undefined) lost += 1;
       else latencies.push(at - started);
     }
+    first.push(Math.min(...latencies.slice(before)));
   }
-  return { latencies, lost };
+  return { latencies, answered, first, lost };
 }
 
 async function main(): Promise<void> {
@@ -196,6 +205,9 @@ async function main(): Promise<void> {
       baseline_p99_ms: round(percentile(base.latencies, 99)),
       ratio_p99: round(percentile(all.latencies, 99) / percentile(base.latencies, 99)),
       lost: all.lost,
+      raise_answered_p50_ms: round(percentile(all.answered, 50)),
+      first_device_p50_ms: round(percentile(all.first, 50)),
+      baseline_first_device_p50_ms: round(percentile(base.first, 50)),
       baseline_lost: base.lost,
       school_recipients: SCHOOL_SIZE,
       school_alarms: SCHOOL_ALARMS,

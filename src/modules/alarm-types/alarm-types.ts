@@ -20,18 +20,12 @@ export interface CapMapping {
   urgency: (typeof CAP_URGENCIES)[number];
 }
 
-export interface AlarmType {
+/** An alarm type as stored: what an admin sets, plus identity and bookkeeping. */
+export interface AlarmType extends AlarmTypeInput {
   id: string;
   organisationId: string | null;
   builtIn: boolean;
   key: string;
-  label: { sv: string; en: string };
-  instruction: { sv: string; en: string };
-  colour: string;
-  icon: string;
-  sound: (typeof SOUND_PROFILES)[number];
-  precedence: number;
-  cap: CapMapping;
   archived: boolean;
   createdAt: Date;
   updatedAt: Date;

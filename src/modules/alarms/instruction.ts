@@ -1,17 +1,8 @@
+import type { AlarmTypeInput } from '../alarm-types/alarm-types.js';
 import type { Queryable } from '../../db/pool.js';
 
 /** The alarm type as frozen into an incident when it was raised. */
-export interface TypeSnapshot {
-  id: string;
-  key: string;
-  label: { sv: string; en: string };
-  instruction: { sv: string; en: string };
-  colour: string;
-  icon: string;
-  sound: 'loud' | 'silent';
-  precedence: number;
-  cap: { category: string; event: string; responseType: string; severity: string; urgency: string };
-}
+export type TypeSnapshot = AlarmTypeInput & { id: string; key: string };
 
 /**
  * What staff at a site must do now (invariant 5): derived from the site's active incidents, a

@@ -75,7 +75,9 @@ export async function raiseAlarm(deps: AlarmDeps, principal: Principal, input: R
     // Last in the transaction: the events' ordering lock is held only until the commit just after.
     return { ...decided, events: await appendEvents(tx, decided.events) };
   });
-  await deps.publish(result.events);
+  // The presser's answer does not wait for the fan-out: the alarm is committed, and the publisher
+  // never fails (devices catch up on whatever it could not send).
+  void deps.publish(result.events);
   return result;
 }
 

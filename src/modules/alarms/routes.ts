@@ -19,7 +19,8 @@ const Bilingual = Type.Object({ sv: Type.String(), en: Type.String() });
 
 const TypeSnapshotView = Type.Object({
   id: Uuid, key: Type.String(), label: Bilingual, instruction: Bilingual, colour: Type.String(), icon: Type.String(),
-  sound: Type.String(), precedence: Type.Integer(), cap: Type.Record(Type.String(), Type.String()),
+  sound: Type.String(), precedence: Type.Integer(),
+  cap: Type.Object({ category: Type.String(), event: Type.String(), responseType: Type.String(), severity: Type.String(), urgency: Type.String() }),
 });
 const Person = Type.Object({ id: Uuid, name: Type.String() });
 const IncidentView = Type.Object({
