@@ -25,6 +25,12 @@ export interface RaiseInput {
 }
 
 /** raised: a new incident; joined: a press added to an active one; reraised: the same, after the join window (everyone alerted again); replayed: a retry of a press already recorded. */
+/** The recipient rows of one incident, as the publisher needs them. */
+export interface IncidentAudienceRows {
+  incidentId: string;
+  rows: { person_id: string; lead: boolean }[];
+}
+
 export type RaiseOutcome = 'raised' | 'joined' | 'reraised' | 'replayed';
 
 export interface RaiseResult {
@@ -38,8 +44,11 @@ export interface AlarmDeps {
   db: Db;
   config: Config;
   clock: Clock;
-  /** Sends committed events to devices; never throws (catch-up covers what it could not send). */
-  publish: (events: IncidentEvent[]) => Promise<void>;
+  /**
+   * Sends committed events to devices; never throws (catch-up covers what it could not send).
+   * `audience`: the recipients of a new incident as just written, so they need not be read back.
+   */
+  publish: (events: IncidentEvent[], audience?: IncidentAudienceRows) => Promise<void>;
 }
 
 const eventOf = (incident: { id: string; organisationId: string; siteId: string }, actor: string) =>
@@ -77,11 +86,11 @@ export async function raiseAlarm(deps: AlarmDeps, principal: Principal, input: R
   });
   // The presser's answer does not wait for the fan-out: the alarm is committed, and the publisher
   // never fails (devices catch up on whatever it could not send).
-  void deps.publish(result.events);
-  return result;
+  void deps.publish(result.events, result.audience);
+  return { outcome: result.outcome, incident: result.incident, instruction: result.instruction, events: result.events };
 }
 
-type Decision = Omit<RaiseResult, 'events'> & { events: NewEvent[] };
+type Decision = Omit<RaiseResult, 'events'> & { events: NewEvent[]; audience?: IncidentAudienceRows };
 
 async function decide(tx: Tx, deps: AlarmDeps, principal: Principal, input: RaiseInput): Promise<Decision> {
   const { site, type } = await authorise(tx, principal, input);
@@ -124,7 +133,7 @@ async function decide(tx: Tx, deps: AlarmDeps, principal: Principal, input: Rais
       for (const other of await otherActiveIncidents(tx, site.id, incident.id)) events.push({ ...change, incidentId: other });
     }
   }
-  return { outcome: 'raised', incident, instruction: after, events };
+  return { outcome: 'raised', incident, instruction: after, events, audience: { incidentId: id, rows: recipients } };
 }
 
 async function join(

@@ -2,6 +2,7 @@ import type { Server } from 'socket.io';
 import type { Db } from '../../db/pool.js';
 import type { Log } from '../../lib/log.js';
 import type { Audience, IncidentEvent } from '../alarms/events.js';
+import type { IncidentAudienceRows } from '../alarms/raise.js';
 import { rollCall } from '../alarms/rollcall.js';
 
 export const PUBLISHER_SQL = {
@@ -28,7 +29,7 @@ export const REMOTE_DELIVERY = 'samlarm:deliver';
  * named people (roll-call summaries to the leads).
  */
 export type RemoteDelivery =
-  | { kind: 'event'; envelope: EventEnvelope; audience: Audience }
+  | { kind: 'event'; envelope: EventEnvelope; audience: Audience; people?: string[] }
   | { kind: 'people'; people: string[]; name: 'rollcall'; payload: unknown };
 
 /** Shown live as roll-call summaries rather than one by one; they stay in the timeline and catch-up. */
@@ -38,6 +39,8 @@ const ROLLCALL_TYPES = new Set(['delivered', 'acknowledged', 'responded', 'joine
 const AUDIENCE_CHANGES = new Set(['joined', 'reraised']);
 const ROLLCALL_THROTTLE_MS = 250;
 const AUDIENCE_TTL_MS = 60_000;
+/** Up to this many people travel with an event to the other nodes (a school); beyond, each node reads them itself. */
+const PEOPLE_SENT_ALONG = 1000;
 
 interface IncidentAudience {
   all: string[];
@@ -46,6 +49,10 @@ interface IncidentAudience {
 }
 
 const rooms = (people: string[]) => people.map((p) => `person:${p}`);
+
+const toAudience = (rows: IncidentAudienceRows['rows']): IncidentAudience => ({
+  all: rows.map((r) => r.person_id), leads: rows.filter((r) => r.lead).map((r) => r.person_id), loadedAt: Date.now(),
+});
 
 /**
  * Sends committed events to the devices of the people they concern, through each person's room:
@@ -67,15 +74,19 @@ export class Publisher {
     };
   }
 
-  async publish(events: IncidentEvent[]): Promise<void> {
+  async publish(events: IncidentEvent[], known?: IncidentAudienceRows): Promise<void> {
     try {
+      if (known) this.audiences.set(known.incidentId, toAudience(known.rows));
       for (const event of events) {
         const audience = await this.audienceOf(event.incidentId, AUDIENCE_CHANGES.has(event.type));
         if (ROLLCALL_TYPES.has(event.type)) this.scheduleRollCall(event.incidentId, audience.leads);
         if (SUMMARISED_TYPES.has(event.type)) continue;
         const envelope = Publisher.envelope(event);
-        this.io.local.to(rooms(this.people(audience, event.audience, event.actorPersonId))).emit('event', envelope);
-        if (this.clustered) this.remote({ kind: 'event', envelope, audience: event.audience });
+        const people = this.people(audience, event.audience, event.actorPersonId);
+        this.io.local.to(rooms(people)).emit('event', envelope);
+        if (this.clustered) {
+          this.remote({ kind: 'event', envelope, audience: event.audience, ...(people.length <= PEOPLE_SENT_ALONG ? { people } : {}) });
+        }
       }
     } catch (err) {
       this.log.warn({ err, events: events.length }, 'publishing failed; devices will catch up');
@@ -90,8 +101,9 @@ export class Publisher {
         return;
       }
       const { envelope } = delivery;
-      const audience = await this.audienceOf(envelope.incidentId, AUDIENCE_CHANGES.has(envelope.type));
-      this.io.local.to(rooms(this.people(audience, delivery.audience, envelope.actorPersonId))).emit('event', envelope);
+      const people = delivery.people
+        ?? this.people(await this.audienceOf(envelope.incidentId, AUDIENCE_CHANGES.has(envelope.type)), delivery.audience, envelope.actorPersonId);
+      this.io.local.to(rooms(people)).emit('event', envelope);
     } catch (err) {
       this.log.warn({ err }, 'remote delivery failed; devices will catch up');
     }
@@ -106,7 +118,7 @@ export class Publisher {
     const cached = this.audiences.get(incidentId);
     if (cached && !reload && Date.now() - cached.loadedAt < AUDIENCE_TTL_MS) return cached;
     const rows = (await this.db.query<{ person_id: string; lead: boolean }>(PUBLISHER_SQL.audience, [incidentId])).rows;
-    const audience = { all: rows.map((r) => r.person_id), leads: rows.filter((r) => r.lead).map((r) => r.person_id), loadedAt: Date.now() };
+    const audience = toAudience(rows);
     this.audiences.set(incidentId, audience);
     for (const [id, entry] of this.audiences) {
       if (Date.now() - entry.loadedAt >= AUDIENCE_TTL_MS) this.audiences.delete(id);

@@ -88,7 +88,7 @@ export default fp<{ clock: Clock }>(async (app, opts) => {
     void publisher.receive(d);
   });
   const receipts = new ReceiptBuffer(app.db, app.log, (events) => publisher.publish(events));
-  const deps: AlarmDeps = { db: app.db, config: app.config, clock: opts.clock, publish: (events) => publisher.publish(events) };
+  const deps: AlarmDeps = { db: app.db, config: app.config, clock: opts.clock, publish: (events, audience) => publisher.publish(events, audience) };
   app.decorate('alarms', deps);
   app.decorate('realtime', {
     io,
