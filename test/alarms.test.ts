@@ -11,7 +11,7 @@ import { TestDevice } from './helpers/device.js';
  * call, ending an incident, listing, the timeline, and bad input (invariants 1, 4-9).
  */
 
-type Method = 'GET' | 'POST' | 'PUT';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH';
 
 const EMAIL = {
   admin: 'admin@utbildning.example',
@@ -314,6 +314,39 @@ describe('the alarm path over HTTP', () => {
     });
   });
 
+  describe('announcing contradictions', () => {
+    it('tells the people of the site\'s other alarms about a confirmed contradicting alarm, even when their instruction stays', async () => {
+      const lockdown = await h.raise('anna', { alarmTypeId: inrymning() });
+      expect(lockdown.status).toBe(201);
+      const fire = await h.raise('bertil', { alarmTypeId: brand(), confirmContradiction: true });
+      expect(fire.status).toBe(201);
+      const rows = await timelineRows(t, lockdown.body.incident.id);
+      const change = rows.find((r) => r.type === 'instruction_changed');
+      expect(change?.audience).toBe('all');
+      const data = (await t.db.query<{ data: { cause: string; contradiction: boolean; instruction: { typeKey: string } } }>(
+        'SELECT data FROM incident_events WHERE id = $1', [change?.id],
+      )).rows[0]?.data;
+      expect(data).toMatchObject({ cause: fire.body.incident.id, contradiction: true, instruction: { typeKey: 'inrymning' } });
+    });
+
+    it('answers a retried press with its alarm even after the type was archived or the presser left the group', async () => {
+      const created = await h.api('admin', 'POST', `/organisations/${t.ids.org.utbildning}/alarm-types`, {
+        key: 'medicinskt', label: { sv: 'Medicinskt larm', en: 'Medical emergency' },
+        instruction: { sv: 'Ring 112.', en: 'Call 112.' }, colour: '#1565c0', icon: 'heart', sound: 'loud', precedence: 50,
+        cap: { category: 'Health', event: 'Medicinskt', responseType: 'Execute', severity: 'Severe', urgency: 'Immediate' },
+      });
+      expect(created.status).toBe(201);
+      const pressId = randomUUID();
+      const body = { pressId, siteId: t.ids.site.vasaskolan, alarmTypeId: created.body.id };
+      const first = await h.api('rektor', 'POST', '/alarms', body);
+      expect(first.status, JSON.stringify(first.body)).toBe(201);
+      expect((await h.api('admin', 'PATCH', `/alarm-types/${created.body.id}`, { archived: true })).status).toBe(200);
+      const retry = await h.api('rektor', 'POST', '/alarms', body);
+      expect(retry.status).toBe(200);
+      expect(retry.body).toMatchObject({ outcome: 'replayed', incident: { id: first.body.incident.id } });
+    });
+  });
+
   describe('drills', () => {
     it('refuses staff a drill and marks a rektor\'s drill as exercise in every event', async () => {
       const before = await t.snapshot();
@@ -441,6 +474,18 @@ describe('the alarm path over HTTP', () => {
   });
 
   describe('ending an incident', () => {
+    it('does not let whoever raised an alarm cancel it: another lead must', async () => {
+      const threat = await h.raise('kris', { alarmTypeId: t.ids.alarmType.hot });
+      expect(threat.status).toBe(201);
+      const id: string = threat.body.incident.id;
+      const before = await t.snapshot();
+      const own = await h.api('kris', 'POST', `/incidents/${id}/cancel`, { reason: 'Felaktigt larm' });
+      expect(own.status).toBe(403);
+      expect(own.body.code).toBe('forbidden');
+      expect(await t.snapshot()).toBe(before);
+      expect((await h.api('rektor', 'POST', `/incidents/${id}/cancel`, { reason: 'Felaktigt larm' })).status).toBe(200);
+    });
+
     it('lets only the site\'s leads resolve or cancel, and a cancel needs a reason', async () => {
       const fire = await h.raise('anna', { alarmTypeId: brand() });
       const id: string = fire.body.incident.id;
@@ -691,5 +736,31 @@ describe('the join window, on an injected clock', () => {
     const incident = (await h.api('kris', 'GET', `/incidents/${id}`)).body.incident;
     expect(incident.pressers.map((p: { personId: string }) => p.personId)).toEqual([h.person.anna, h.person.bertil, h.person.cecilia]);
     expect(Date.parse(incident.lastPressedAt)).toBe(now);
+  });
+
+  it('refuses to alert everyone again with a drill while a real alarm is active, and asks to confirm a contradicting re-alert', async () => {
+    const kris = (path: string) => h.api('kris', 'POST', path, {});
+    for (const { id } of (await t.db.query<{ id: string }>("SELECT id FROM incidents WHERE state = 'active'")).rows) await kris(`/incidents/${id}/resolve`);
+    const fireDrill = await h.raise('rektor', { alarmTypeId: t.ids.alarmType.brand, drill: true });
+    expect(fireDrill.status).toBe(201);
+    const lockdown = await h.raise('anna', { alarmTypeId: t.ids.alarmType.inrymning });
+    expect(lockdown.status).toBe(201);
+
+    now += 5 * 60_000;
+    const before = await t.snapshot();
+    const drillAgain = await h.raise('rektor', { alarmTypeId: t.ids.alarmType.brand, drill: true });
+    expect(drillAgain.status).toBe(409);
+    expect(drillAgain.body.code).toBe('real_alarm_active');
+    expect(await t.snapshot()).toBe(before);
+
+    const fire = await h.raise('anna', { alarmTypeId: t.ids.alarmType.brand, confirmContradiction: true });
+    expect(fire.status).toBe(201);
+    now += 5 * 60_000;
+    const fireAgain = await h.raise('bertil', { alarmTypeId: t.ids.alarmType.brand });
+    expect(fireAgain.status).toBe(409);
+    expect(fireAgain.body.code).toBe('contradicts_instruction');
+    expect(fireAgain.body.details.current).toMatchObject({ typeKey: 'inrymning' });
+    const confirmed = await h.raise('bertil', { alarmTypeId: t.ids.alarmType.brand, confirmContradiction: true });
+    expect(confirmed.body.outcome).toBe('reraised');
   });
 });

@@ -303,6 +303,23 @@ describe('faults lose no alarm and no response', () => {
     }
   });
 
+  it('only the pub/sub subscribers killed: devices that never sync on their own still get an alarm raised on the other node', async () => {
+    const server = redis;
+    if (!server) throw new Error('no redis');
+    const { a, b } = nodes;
+    const onB = await connect('cecilia', [b.url, a.url], { syncEveryMs: 0 });
+    const admin = new Redis(server.url);
+    admin.on('error', () => undefined);
+    try {
+      const expected: Expected = { raised: [], responded: [] };
+      expect(Number(await admin.client('KILL', 'TYPE', 'pubsub'))).toBeGreaterThanOrEqual(2);
+      await raiseAndAnswer(expected, a, vasaskolan, 'hot');
+      await onB.waitFor(hasEvents(expected.raised), 3000, 'the alarm, through the sync hint after the subscriber reconnected');
+    } finally {
+      admin.disconnect();
+    }
+  });
+
   it('a device offline while three alarms are raised receives all three, in order, when it reconnects to the other node', async () => {
     const { a, b } = nodes;
     const bertil = await connect('bertil', [a.url]);

@@ -275,9 +275,10 @@ describe('realtime protocol on one node', () => {
       expect(cursors).toEqual([...cursors].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
       expect(new Set(cursors).size).toBe(cursors.length);
       expect(ack.data.events.filter((e) => e.type === 'raised').map((e) => e.incidentId)).toEqual(ids);
-      // The threat contradicts the fire but the fire still rules; the lockdown takes over, and the fire's and the threat's people are told too.
+      // The threat contradicts the fire but the fire still rules, and the fire's people are told of the threat;
+      // the lockdown takes over, and the fire's and the threat's people are told too.
       const [fire, threat, lockdown] = ids;
-      expect(ack.data.events.filter((e) => e.type === 'instruction_changed').map((e) => e.incidentId)).toEqual([threat, lockdown, fire, threat]);
+      expect(ack.data.events.filter((e) => e.type === 'instruction_changed').map((e) => e.incidentId)).toEqual([threat, fire, lockdown, fire, threat]);
       expect(ack.data.cursor).toBe(ack.data.events.at(-1)?.id);
     });
 
@@ -358,6 +359,27 @@ describe('realtime protocol on one node', () => {
   });
 
   describe('revoked sessions', () => {
+    it('acts with the session\'s current rights: a rektor demoted to staff cannot start a drill over a socket opened before', async () => {
+      const rektorToken = await t.login('rektor@vasaskolan.example');
+      const tablet = await device(rektorToken, { deviceId: 'rektor-tablet-1' });
+      const rektorId = t.ids.person['rektor@vasaskolan.example'];
+      const demoted = await t.request({
+        method: 'PATCH', url: `/api/v1/people/${rektorId}`, token: token.admin, body: { roles: [{ role: 'staff', siteId: null }] },
+      });
+      expect(demoted.status, JSON.stringify(demoted.body)).toBe(200);
+      try {
+        const before = await t.snapshot();
+        const ack = await tablet.raise({ siteId: t.ids.site.vasaskolan, alarmTypeId: t.ids.alarmType.inrymning, drill: true });
+        expect(ack).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+        expect(await t.snapshot()).toBe(before);
+      } finally {
+        await t.request({
+          method: 'PATCH', url: `/api/v1/people/${rektorId}`, token: token.admin,
+          body: { roles: [{ role: 'staff', siteId: null }, { role: 'site_admin', siteId: t.ids.site.vasaskolan }] },
+        });
+      }
+    });
+
     it('closes the sockets of a session the moment it is signed out, even on a device that only listens, and no others', async () => {
       const session = await t.login(EMAIL.bertil);
       const other = await t.login(EMAIL.bertil);

@@ -1,5 +1,5 @@
 import { AppError } from '../../lib/errors.js';
-import { canEndIncident, canSendInstruction, type Principal } from '../auth/policies.js';
+import { canCancelIncident, canEndIncident, canSendInstruction, type Principal } from '../auth/policies.js';
 import { changeIncident } from './change.js';
 import type { IncidentEvent } from './events.js';
 import { incidentSummary } from './incidents.js';
@@ -80,6 +80,10 @@ export async function endIncident(
 ): Promise<IncidentEvent[]> {
   const { events } = await changeIncident(deps, principal, incidentId, { whenEnded: 'refuse' }, async ({ tx, incident, event, instruction }) => {
     if (!canEndIncident(principal, site(incident))) throw new AppError('forbidden', 'Only crisis leads and rektorer may end an alarm.');
+    const pressedIt = incident.pressers.some((p) => p.personId === principal.personId);
+    if (input.outcome === 'cancelled' && !canCancelIncident(principal, site(incident), pressedIt)) {
+      throw new AppError('forbidden', 'Someone other than who raised the alarm must cancel it.');
+    }
     if (input.outcome === 'cancelled' && !input.reason) throw new AppError('validation_failed', 'Say why the alarm is cancelled.');
     const before = await instruction();
     await tx.query(DURING_SQL.end, [incident.id, input.outcome, deps.clock.now(), principal.personId, input.reason ?? null]);

@@ -59,6 +59,7 @@ export const EVENT_SQL = {
      LIMIT $3`,
   maxId: "SELECT coalesce(max(id), 0)::text AS id FROM incident_events",
   forIncident: `SELECT ${EVENT_COLUMNS} FROM incident_events WHERE incident_id = $1 ORDER BY id`,
+  latestAlert: `SELECT ${EVENT_COLUMNS} FROM incident_events WHERE incident_id = $1 AND type IN ('raised', 'reraised') ORDER BY id DESC LIMIT 1`,
 } as const;
 
 /**
@@ -90,4 +91,9 @@ export async function latestEventId(db: Queryable): Promise<string> {
 
 export async function incidentTimeline(db: Queryable, incidentId: string): Promise<IncidentEvent[]> {
   return (await db.query<IncidentEvent>(EVENT_SQL.forIncident, [incidentId])).rows;
+}
+
+/** The event that last alerted everyone of an incident: what a replayed press sends again. */
+export async function latestAlertEvents(db: Queryable, incidentId: string): Promise<IncidentEvent[]> {
+  return (await db.query<IncidentEvent>(EVENT_SQL.latestAlert, [incidentId])).rows;
 }

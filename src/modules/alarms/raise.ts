@@ -5,7 +5,7 @@ import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import { canRaiseAlarm, canRunDrill, type Principal } from '../auth/policies.js';
 import { visibleSite, type Site } from '../sites/sites.js';
-import { appendEvents, type IncidentEvent, type NewEvent } from './events.js';
+import { appendEvents, latestAlertEvents, type IncidentEvent, type NewEvent } from './events.js';
 import { incidentSummary, loadIncident, type Incident } from './incidents.js';
 import {
   contradicts, otherActiveIncidents, sameInstruction, siteInstruction, type SiteInstruction, type TypeSnapshot,
@@ -85,29 +85,32 @@ export async function raiseAlarm(deps: AlarmDeps, principal: Principal, input: R
     return { ...decided, events: await appendEvents(tx, decided.events) };
   });
   // The presser's answer does not wait for the fan-out: the alarm is committed, and the publisher
-  // never fails (devices catch up on whatever it could not send).
-  void deps.publish(result.events, result.audience);
+  // never fails (devices catch up on whatever it could not send). A replay sends the alarm again:
+  // the first attempt may have died between its commit and its fan-out.
+  const toPublish = result.outcome === 'replayed' ? await latestAlertEvents(deps.db, result.incident.id) : result.events;
+  void deps.publish(toPublish, result.audience);
   return { outcome: result.outcome, incident: result.incident, instruction: result.instruction, events: result.events };
 }
 
 type Decision = Omit<RaiseResult, 'events'> & { events: NewEvent[]; audience?: IncidentAudienceRows };
 
 async function decide(tx: Tx, deps: AlarmDeps, principal: Principal, input: RaiseInput): Promise<Decision> {
-  const { site, type } = await authorise(tx, principal, input);
+  // A retry is answered with what the first attempt did, even if rights or the type changed since.
   await tx.query(ALARM_SQL.lockPress, [input.pressId]);
-  await tx.query(ALARM_SQL.lockSite, [site.id]);
   const replayed = await replay(tx, principal, input.pressId);
-  if (replayed) return { outcome: 'replayed', incident: replayed, instruction: await siteInstruction(tx, site.id), events: [] };
+  if (replayed) return { outcome: 'replayed', incident: replayed, instruction: await siteInstruction(tx, replayed.siteId), events: [] };
 
+  const { site, type } = await authorise(tx, principal, input);
+  await tx.query(ALARM_SQL.lockSite, [site.id]);
   const now = deps.clock.now();
   const drill = input.drill === true;
-  const active = (await tx.query<{ id: string; last_pressed_at: Date }>(ALARM_SQL.activeIncident, [site.id, type.id, drill])).rows[0];
-  if (active) return join(tx, deps, principal, input, active, now);
-
   const before = await siteInstruction(tx, site.id);
   // A drill while a real alarm is active could be mistaken for, or drown out, the real one.
   if (drill && before && !before.drill) throw new AppError('real_alarm_active', undefined, { current: before });
   const contradiction = contradicts(before, type, drill);
+  const active = (await tx.query<{ id: string; last_pressed_at: Date }>(ALARM_SQL.activeIncident, [site.id, type.id, drill])).rows[0];
+  if (active) return join(tx, deps, principal, input, active, now, contradiction);
+
   if (contradiction && !input.confirmContradiction) {
     throw new AppError('contradicts_instruction', undefined, { current: before });
   }
@@ -129,23 +132,26 @@ async function decide(tx: Tx, deps: AlarmDeps, principal: Principal, input: Rais
   if (before && (contradiction || !sameInstruction(before, after))) {
     const change = event('instruction_changed', 'all', { previous: before, instruction: after, contradiction, cause: incident.id });
     events.push(change);
-    if (!sameInstruction(before, after)) {
-      for (const other of await otherActiveIncidents(tx, site.id, incident.id)) events.push({ ...change, incidentId: other });
-    }
+    for (const other of await otherActiveIncidents(tx, site.id, incident.id)) events.push({ ...change, incidentId: other });
   }
   return { outcome: 'raised', incident, instruction: after, events, audience: { incidentId: id, rows: recipients } };
 }
 
 async function join(
   tx: Tx, deps: AlarmDeps, principal: Principal, input: RaiseInput, active: { id: string; last_pressed_at: Date }, now: Date,
+  contradiction: boolean,
 ): Promise<Decision> {
+  const withinWindow = now.getTime() - active.last_pressed_at.getTime() <= deps.config.ALARM_JOIN_WINDOW_SECONDS * 1000;
+  // Alerting everyone again with an alarm that contradicts what they were told needs the same confirmation as raising it.
+  if (!withinWindow && contradiction && !input.confirmContradiction) {
+    throw new AppError('contradicts_instruction', undefined, { current: await siteInstruction(tx, input.siteId) });
+  }
   await tx.query(ALARM_SQL.insertPress, [input.pressId, active.id, principal.personId, input.location ?? null, input.message ?? null, now]);
   await tx.query(ALARM_SQL.touchIncident, [active.id, now]);
   const incident = await loadIncident(tx, active.id);
   await tx.query(ALARM_SQL.addPresserAsRecipient, [active.id, principal.personId, incident.organisationId]);
   const instruction = await siteInstruction(tx, incident.siteId);
   // Within the window a press only joins; after it, a new press may mean new danger: alert everyone again.
-  const withinWindow = now.getTime() - active.last_pressed_at.getTime() <= deps.config.ALARM_JOIN_WINDOW_SECONDS * 1000;
   const outcome = withinWindow ? 'joined' : 'reraised';
   const data = { incident: incidentSummary(incident), pressedBy: principal.personId, location: input.location ?? null, instruction };
   const events = [eventOf(incident, principal.personId)(outcome, withinWindow ? 'leads' : 'all', data)];

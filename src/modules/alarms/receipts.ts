@@ -1,5 +1,6 @@
 import type { Db, Queryable } from '../../db/pool.js';
 import { inTransaction } from '../../db/pool.js';
+import { AppError } from '../../lib/errors.js';
 import type { Log } from '../../lib/log.js';
 import { appendEvents, type IncidentEvent, type NewEvent } from './events.js';
 
@@ -79,6 +80,8 @@ export async function recordReceipts(db: Db, receipts: Receipt[]): Promise<Incid
  * behind the timeline's ordering lock. A node gathers them for a few milliseconds and writes them
  * together. `add` resolves once the receipt is committed.
  */
+const MAX_PENDING_RECEIPTS = 50_000;
+
 export class ReceiptBuffer {
   private pending: { receipt: Receipt; done: () => void }[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -92,6 +95,8 @@ export class ReceiptBuffer {
   ) {}
 
   add(receipt: Receipt): Promise<void> {
+    // While the database is away receipts wait here; past a bound the device is told to try later.
+    if (this.pending.length >= MAX_PENDING_RECEIPTS) return Promise.reject(new AppError('database_unavailable'));
     return new Promise((done) => {
       this.pending.push({ receipt, done });
       this.timer ??= setTimeout(() => void this.flush(), this.delayMs);

@@ -122,8 +122,15 @@ export const canRaiseAlarm = (p: Principal, site: SiteRef, mayRaiseViaGroup: boo
 /** Drills travel the real path, so only those who lead real incidents may start one. */
 export const canRunDrill = isIncidentLead;
 
-/** All clear and cancel (false alarm): only the site's leads. */
+/** All clear: only the site's leads. */
 export const canEndIncident = isIncidentLead;
+
+/**
+ * Cancel (false alarm): the site's leads, but never someone who pressed it, so that a person forced to
+ * raise or to call off an alarm cannot make it vanish alone.
+ */
+export const canCancelIncident = (p: Principal, site: SiteRef, pressedIt: boolean): boolean =>
+  isIncidentLead(p, site) && !pressedIt;
 
 /** Instructions to everyone in an incident: only the site's leads. */
 export const canSendInstruction = isIncidentLead;

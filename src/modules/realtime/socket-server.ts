@@ -65,14 +65,24 @@ export default fp<{ clock: Clock }>(async (app, opts) => {
   let adapterRedis: Redis | undefined;
   if (app.config.REDIS_URL) {
     // A connection of its own with the offline queue on: the adapter's reads wait out a Redis restart.
-    adapterRedis = new Redis(app.config.REDIS_URL, { retryStrategy: (n) => Math.min(n * 100, 1000) });
-    adapterRedis.on('error', (err) => app.log.debug({ err: err.message }, 'adapter redis error'));
-    let connectedOnce = false;
-    adapterRedis.on('ready', () => {
-      // After Redis comes back, anything broadcast meanwhile may be gone: ask this node's devices to catch up.
-      if (connectedOnce) setTimeout(() => io.local.emit('sync_hint'), 200);
-      connectedOnce = true;
-    });
+    // Commands wait out an outage however long it lasts (maxRetriesPerRequest null): a session's
+    // disconnect or a delivery is sent late rather than dropped.
+    adapterRedis = new Redis(app.config.REDIS_URL, { retryStrategy: (n) => Math.min(n * 100, 1000), maxRetriesPerRequest: null });
+    const hintAfterReconnect = (client: Redis) => {
+      client.on('error', (err) => app.log.debug({ err: err.message }, 'adapter redis error'));
+      let connectedOnce = false;
+      client.on('ready', () => {
+        // Whatever reached other nodes through this connection while it was down may be gone (the
+        // adapter's pub/sub loses it): ask this node's devices to catch up from their cursors.
+        if (connectedOnce) setTimeout(() => io.local.emit('sync_hint'), 200);
+        connectedOnce = true;
+      });
+      return client;
+    };
+    hintAfterReconnect(adapterRedis);
+    // The adapter opens its subscriber and stream-reader connections with duplicate(): watch those too.
+    const duplicate = adapterRedis.duplicate.bind(adapterRedis);
+    adapterRedis.duplicate = (...args: Parameters<Redis['duplicate']>) => hintAfterReconnect(duplicate(...args));
     io.adapter(createAdapter(adapterRedis, {
       streamName: `${app.config.REDIS_KEY_PREFIX}socket.io`,
       channelPrefix: `${app.config.REDIS_KEY_PREFIX}socket.io`,
@@ -123,7 +133,7 @@ export default fp<{ clock: Clock }>(async (app, opts) => {
     const log = app.log.child({ personId: principal.personId, deviceId });
 
     const sendCatchUp = async (cursor: string | null) => {
-      const result = await catchUp(app.db, principal.personId, cursor);
+      const result = await catchUp(app.db, socket.data.principal.personId, cursor);
       return result.kind === 'events'
         ? { kind: result.kind, cursor: result.cursor, events: result.events.map(Publisher.envelope) }
         : { kind: result.kind, cursor: result.cursor, reason: result.reason, incidents: result.incidents };
@@ -133,8 +143,11 @@ export default fp<{ clock: Clock }>(async (app, opts) => {
     const handle = (name: string, work: (payload: unknown) => Promise<unknown>) => {
       socket.on(name as never, ((payload: unknown, ack?: unknown) => {
         void (async () => {
-          // A revoked session stops at its next action, not only at the next handshake.
-          if (!(await principalForToken(app.db, app.config, socket.data.token))) throw new AppError('unauthenticated');
+          // Every action acts with the session's current rights (roles may have changed since the
+          // handshake), and a revoked session stops at its next action.
+          const current = await principalForToken(app.db, app.config, socket.data.token);
+          if (!current) throw new AppError('unauthenticated');
+          socket.data.principal = current;
           return work(payload);
         })().then(
           (data) => typeof ack === 'function' && ack({ ok: true, data }),
@@ -151,19 +164,24 @@ export default fp<{ clock: Clock }>(async (app, opts) => {
     handle('sync', async (payload) => sendCatchUp(parse(SyncRequest, payload).cursor));
     handle('receipt', async (payload) => {
       const r = parse(ReceiptRequest, payload);
-      await receipts.add({ incidentId: r.incidentId, personId: principal.personId, deviceId, kind: r.kind, channel: 'socket', at: new Date() });
+      await receipts.add({ incidentId: r.incidentId, personId: socket.data.principal.personId, deviceId, kind: r.kind, channel: 'socket', at: new Date() });
       return null;
     });
     handle('raise', async (payload) => {
-      const result = await raiseAlarm(deps, principal, parse(RaiseRequest, payload));
+      const result = await raiseAlarm(deps, socket.data.principal, parse(RaiseRequest, payload));
       return { outcome: result.outcome, incident: incidentSummary(result.incident), instruction: result.instruction };
     });
 
     const cursor = socket.handshake.auth.cursor;
-    void sendCatchUp(typeof cursor === 'string' ? cursor : null).then(
-      (initial) => (socket as unknown as Socket).emit('catch_up', initial),
-      (err: unknown) => log.warn({ err }, 'catch-up on connect failed; the device will sync again'),
-    );
+    void (async () => {
+      // Checked again now that the socket is in its session's room: a sign-out that committed after
+      // the handshake's check but before the join would otherwise have missed this socket.
+      if (!(await principalForToken(app.db, app.config, socket.data.token))) {
+        socket.disconnect(true);
+        return;
+      }
+      (socket as unknown as Socket).emit('catch_up', await sendCatchUp(typeof cursor === 'string' ? cursor : null));
+    })().catch((err: unknown) => log.warn({ err }, 'catch-up on connect failed; the device will sync again'));
   });
 
   app.addHook('preClose', async () => {
