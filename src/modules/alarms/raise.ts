@@ -88,7 +88,8 @@ export async function raiseAlarm(deps: AlarmDeps, principal: Principal, input: R
   // never fails (devices catch up on whatever it could not send). A replay sends the alarm again:
   // the first attempt may have died between its commit and its fan-out.
   const toPublish = result.outcome === 'replayed' ? await latestAlertEvents(deps.db, result.incident.id) : result.events;
-  void deps.publish(toPublish, result.audience);
+  // setImmediate: the fan-out starts after the answer is on its way, not in the microtasks before it.
+  setImmediate(() => void deps.publish(toPublish, result.audience));
   return { outcome: result.outcome, incident: result.incident, instruction: result.instruction, events: result.events };
 }
 
