@@ -347,6 +347,23 @@ describe('the alarm path over HTTP', () => {
     });
   });
 
+  describe('joining an incident under way', () => {
+    it('sends someone who becomes part of an incident by pressing its current state, with the instructions given before', async () => {
+      const adminPhone = await device('admin');
+      const lockdown = await h.raise('anna', { alarmTypeId: inrymning() });
+      expect(lockdown.status).toBe(201);
+      const id: string = lockdown.body.incident.id;
+      expect((await h.api('kris', 'POST', `/incidents/${id}/messages`, { kind: 'instruction', body: 'Stanna i klassrummen' })).status).toBe(200);
+      const joined = await h.raise('admin', { alarmTypeId: inrymning() });
+      expect(joined.body.outcome).toBe('joined');
+
+      const resyncWith = (d: TestDevice) => d.resyncs.find((r) => r.reason === 'joined_incident' && r.incidents?.some((i) => i.incident.id === id));
+      await adminPhone.waitFor((d) => resyncWith(d) !== undefined, 5000, 'a resync with the incident');
+      const state = resyncWith(adminPhone)?.incidents?.find((i) => i.incident.id === id) as { messages?: { body: string }[] } | undefined;
+      expect(state?.messages?.map((m) => m.body)).toEqual(['Stanna i klassrummen']);
+    });
+  });
+
   describe('drills', () => {
     it('refuses staff a drill and marks a rektor\'s drill as exercise in every event', async () => {
       const before = await t.snapshot();

@@ -49,6 +49,8 @@ export interface AlarmDeps {
    * `audience`: the recipients of a new incident as just written, so they need not be read back.
    */
   publish: (events: IncidentEvent[], audience?: IncidentAudienceRows) => Promise<void>;
+  /** Sends a person's devices the current state: they just became part of an incident already under way. */
+  resync: (personId: string) => Promise<void>;
 }
 
 const eventOf = (incident: { id: string; organisationId: string; siteId: string }, actor: string) =>
@@ -89,11 +91,15 @@ export async function raiseAlarm(deps: AlarmDeps, principal: Principal, input: R
   // the first attempt may have died between its commit and its fan-out.
   const toPublish = result.outcome === 'replayed' ? await latestAlertEvents(deps.db, result.incident.id) : result.events;
   // setImmediate: the fan-out starts after the answer is on its way, not in the microtasks before it.
-  setImmediate(() => void deps.publish(toPublish, result.audience));
+  setImmediate(() => {
+    void deps.publish(toPublish, result.audience);
+    // Joining by pressing makes someone part of an incident whose earlier events lie before their cursor.
+    if (result.newRecipient) void deps.resync(result.newRecipient);
+  });
   return { outcome: result.outcome, incident: result.incident, instruction: result.instruction, events: result.events };
 }
 
-type Decision = Omit<RaiseResult, 'events'> & { events: NewEvent[]; audience?: IncidentAudienceRows };
+type Decision = Omit<RaiseResult, 'events'> & { events: NewEvent[]; audience?: IncidentAudienceRows; newRecipient?: string };
 
 async function decide(tx: Tx, deps: AlarmDeps, principal: Principal, input: RaiseInput): Promise<Decision> {
   // A retry is answered with what the first attempt did, even if rights or the type changed since.
@@ -150,11 +156,11 @@ async function join(
   await tx.query(ALARM_SQL.insertPress, [input.pressId, active.id, principal.personId, input.location ?? null, input.message ?? null, now]);
   await tx.query(ALARM_SQL.touchIncident, [active.id, now]);
   const incident = await loadIncident(tx, active.id);
-  await tx.query(ALARM_SQL.addPresserAsRecipient, [active.id, principal.personId, incident.organisationId]);
+  const added = await tx.query(ALARM_SQL.addPresserAsRecipient, [active.id, principal.personId, incident.organisationId]);
   const instruction = await siteInstruction(tx, incident.siteId);
   // Within the window a press only joins; after it, a new press may mean new danger: alert everyone again.
   const outcome = withinWindow ? 'joined' : 'reraised';
   const data = { incident: incidentSummary(incident), pressedBy: principal.personId, location: input.location ?? null, instruction };
   const events = [eventOf(incident, principal.personId)(outcome, withinWindow ? 'leads' : 'all', data)];
-  return { outcome, incident, instruction, events };
+  return { outcome, incident, instruction, events, ...(added.rowCount ? { newRecipient: principal.personId } : {}) };
 }

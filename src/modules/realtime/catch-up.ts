@@ -15,7 +15,10 @@ export interface ActiveIncidentState {
 
 export type CatchUp =
   | { kind: 'events'; cursor: string; events: IncidentEvent[] }
-  | { kind: 'resync'; cursor: string; reason: 'no_cursor' | 'unknown_cursor' | 'too_far_behind'; incidents: ActiveIncidentState[] };
+  | { kind: 'resync'; cursor: string; reason: ResyncReason; incidents: ActiveIncidentState[] };
+
+/** Why a device gets the current state instead of events: see docs/realtime.md. */
+export type ResyncReason = 'no_cursor' | 'unknown_cursor' | 'too_far_behind' | 'joined_incident';
 
 export const CATCH_UP_SQL = {
   activeFor: `
@@ -47,11 +50,18 @@ async function activeState(db: Queryable, personId: string): Promise<ActiveIncid
  */
 export async function catchUp(db: Queryable, personId: string, cursor: string | null): Promise<CatchUp> {
   const latest = await latestEventId(db);
-  const resync = async (reason: 'no_cursor' | 'unknown_cursor' | 'too_far_behind'): Promise<CatchUp> =>
-    ({ kind: 'resync', cursor: latest, reason, incidents: await activeState(db, personId) });
-  if (cursor === null) return resync('no_cursor');
-  if (BigInt(cursor) > BigInt(latest)) return resync('unknown_cursor');
+  if (cursor === null) return resync(db, personId, 'no_cursor', latest);
+  if (BigInt(cursor) > BigInt(latest)) return resync(db, personId, 'unknown_cursor', latest);
   const events = await eventsSince(db, personId, cursor, CATCH_UP_LIMIT + 1);
-  if (events.length > CATCH_UP_LIMIT) return resync('too_far_behind');
+  if (events.length > CATCH_UP_LIMIT) return resync(db, personId, 'too_far_behind', latest);
   return { kind: 'events', cursor: events.at(-1)?.id ?? cursor, events };
+}
+
+/**
+ * The current state of every active incident the person is part of. The cursor is read before the
+ * state (pass it in, or it is read here), so nothing falls between them.
+ */
+export async function resync(db: Queryable, personId: string, reason: ResyncReason, cursor?: string): Promise<CatchUp> {
+  const latest = cursor ?? (await latestEventId(db));
+  return { kind: 'resync', cursor: latest, reason, incidents: await activeState(db, personId) };
 }

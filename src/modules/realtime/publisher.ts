@@ -4,6 +4,7 @@ import type { Log } from '../../lib/log.js';
 import type { Audience, IncidentEvent } from '../alarms/events.js';
 import type { IncidentAudienceRows } from '../alarms/raise.js';
 import { rollCall } from '../alarms/rollcall.js';
+import { resync } from './catch-up.js';
 
 export const PUBLISHER_SQL = {
   audience: 'SELECT person_id, lead FROM incident_recipients WHERE incident_id = $1',
@@ -30,7 +31,7 @@ export const REMOTE_DELIVERY = 'samlarm:deliver';
  */
 export type RemoteDelivery =
   | { kind: 'event'; envelope: EventEnvelope; audience: Audience; people?: string[] }
-  | { kind: 'people'; people: string[]; name: 'rollcall'; payload: unknown };
+  | { kind: 'people'; people: string[]; name: 'rollcall' | 'catch_up'; payload: unknown };
 
 /** Shown live as roll-call summaries rather than one by one; they stay in the timeline and catch-up. */
 const SUMMARISED_TYPES = new Set(['delivered', 'acknowledged']);
@@ -130,16 +131,26 @@ export class Publisher {
     this.io.serverSideEmit(REMOTE_DELIVERY, delivery);
   }
 
+  /** A person's devices, on every node, get the current state (a `catch_up` resync). */
+  async resync(personId: string): Promise<void> {
+    try {
+      this.toPeople([personId], 'catch_up', await resync(this.db, personId, 'joined_incident'));
+    } catch (err) {
+      this.log.warn({ err, personId }, 'resync not sent; the device will sync');
+    }
+  }
+
+  private toPeople(people: string[], name: 'rollcall' | 'catch_up', payload: unknown): void {
+    this.io.local.to(rooms(people)).emit(name, payload);
+    if (this.clustered) this.remote({ kind: 'people', people, name, payload });
+  }
+
   private scheduleRollCall(incidentId: string, leads: string[]): void {
     if (this.rollCallsDue.has(incidentId) || leads.length === 0) return;
     this.rollCallsDue.set(incidentId, setTimeout(() => {
       this.rollCallsDue.delete(incidentId);
       rollCall(this.db, incidentId).then(
-        ({ summary }) => {
-          const payload = { incidentId, summary, at: new Date().toISOString() };
-          this.io.local.to(rooms(leads)).emit('rollcall', payload);
-          if (this.clustered) this.remote({ kind: 'people', people: leads, name: 'rollcall', payload });
-        },
+        ({ summary }) => this.toPeople(leads, 'rollcall', { incidentId, summary, at: new Date().toISOString() }),
         (err: unknown) => this.log.warn({ err, incidentId }, 'roll-call summary not sent'),
       );
     }, ROLLCALL_THROTTLE_MS));

@@ -98,7 +98,11 @@ export default fp<{ clock: Clock }>(async (app, opts) => {
     void publisher.receive(d);
   });
   const receipts = new ReceiptBuffer(app.db, app.log, (events) => publisher.publish(events));
-  const deps: AlarmDeps = { db: app.db, config: app.config, clock: opts.clock, publish: (events, audience) => publisher.publish(events, audience) };
+  const deps: AlarmDeps = {
+    db: app.db, config: app.config, clock: opts.clock,
+    publish: (events, audience) => publisher.publish(events, audience),
+    resync: (personId) => publisher.resync(personId),
+  };
   app.decorate('alarms', deps);
   app.decorate('realtime', {
     io,
