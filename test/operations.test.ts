@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from './helpers/app.js';
 
@@ -29,6 +30,18 @@ describe('operations endpoints', () => {
     expect(res.headers['content-type']).toContain('text/plain');
     expect(res.body).toMatch(/samlarm_http_requests_total\{method="GET",route="\/healthz",status="200"\} \d+/);
     expect(res.body).toContain('samlarm_process_cpu_seconds_total');
+  });
+
+  it('metrics count the connected devices and the alarm events this node published', async () => {
+    const anna = await t.login('anna@vasaskolan.example');
+    const raised = await t.request({
+      method: 'POST', url: '/api/v1/alarms', token: anna,
+      body: { pressId: randomUUID(), siteId: t.ids.site.vasaskolan, alarmTypeId: t.ids.alarmType.hot },
+    });
+    expect(raised.status).toBe(201);
+    await expect.poll(async () => (await t.app.inject({ method: 'GET', url: '/metrics' })).body, { timeout: 5000 })
+      .toMatch(/samlarm_incident_events_published_total\{type="raised"\} 1/);
+    expect((await t.app.inject({ method: 'GET', url: '/metrics' })).body).toMatch(/samlarm_connected_devices 0/);
   });
 
   it('the OpenAPI document lists every API route with response schemas', async () => {

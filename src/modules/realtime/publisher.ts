@@ -66,7 +66,13 @@ export class Publisher {
   private readonly audiences = new Map<string, IncidentAudience>();
 
   /** `clustered`: other nodes exist behind the Redis adapter and get each delivery too. */
-  constructor(private readonly io: Server, private readonly db: Db, private readonly log: Log, private readonly clustered: boolean) {}
+  constructor(
+    private readonly io: Server,
+    private readonly db: Db,
+    private readonly log: Log,
+    private readonly clustered: boolean,
+    private readonly counted: (type: string) => void = () => undefined,
+  ) {}
 
   static envelope(e: IncidentEvent): EventEnvelope {
     return {
@@ -79,6 +85,7 @@ export class Publisher {
     try {
       if (known) this.audiences.set(known.incidentId, toAudience(known.rows));
       for (const event of events) {
+        this.counted(event.type);
         const audience = await this.audienceOf(event.incidentId, AUDIENCE_CHANGES.has(event.type));
         if (ROLLCALL_TYPES.has(event.type)) this.scheduleRollCall(event.incidentId, audience.leads);
         if (SUMMARISED_TYPES.has(event.type)) continue;

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
 import { Redis } from 'ioredis';
+import { Counter, Gauge } from 'prom-client';
 import { Server, type Socket } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { AppError, ERRORS } from '../../lib/errors.js';
@@ -92,7 +93,21 @@ export default fp<{ clock: Clock }>(async (app, opts) => {
     }));
   }
 
-  const publisher = new Publisher(io, app.db, app.log, adapterRedis !== undefined);
+  const published = new Counter({
+    name: 'samlarm_incident_events_published_total',
+    help: 'Timeline events this node published to devices, by type (raised, responded, resolved…)',
+    labelNames: ['type'] as const,
+    registers: [app.metrics],
+  });
+  new Gauge({
+    name: 'samlarm_connected_devices',
+    help: 'Socket.IO connections open on this node',
+    registers: [app.metrics],
+    collect() {
+      this.set(io.engine.clientsCount);
+    },
+  });
+  const publisher = new Publisher(io, app.db, app.log, adapterRedis !== undefined, (type) => published.inc({ type }));
   // Deliveries published by other nodes: to this node's devices only (each node delivers its own).
   (io as unknown as { on(event: string, listener: (d: RemoteDelivery) => void): void }).on(REMOTE_DELIVERY, (d) => {
     void publisher.receive(d);
@@ -199,4 +214,4 @@ export default fp<{ clock: Clock }>(async (app, opts) => {
     await io.of('/').adapter.close();
     adapterRedis?.disconnect();
   });
-}, { name: 'realtime', dependencies: ['database', 'config'] });
+}, { name: 'realtime', dependencies: ['database', 'config', 'metrics'] });
