@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
 import { Redis } from 'ioredis';
 import { Counter, Gauge } from 'prom-client';
-import { Server, type Socket } from 'socket.io';
+import { Server, type DefaultEventsMap } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { AppError, ERRORS } from '../../lib/errors.js';
 import type { Clock } from '../../lib/clock.js';
@@ -34,7 +34,10 @@ interface SocketData {
   deviceId: string;
 }
 
-type AppSocket = Socket<Record<string, never>, Record<string, never>, Record<string, never>, SocketData>;
+/** Server-side events between nodes: deliveries published by another node. */
+interface InterNodeEvents {
+  [REMOTE_DELIVERY]: (delivery: RemoteDelivery) => void;
+}
 
 function errorBody(err: unknown): Ack<never> {
   if (err instanceof AppError) {
@@ -53,7 +56,7 @@ const sessionRoom = (sessionId: string): string => `session:${sessionId}`;
  * Streams adapter; whatever Redis loses, devices recover from Postgres by cursor.
  */
 export default fp<{ clock: Clock }>(async (app, opts) => {
-  const io = new Server(app.server, {
+  const io = new Server<DefaultEventsMap, DefaultEventsMap, InterNodeEvents, SocketData>(app.server, {
     path: '/socket.io',
     serveClient: false,
     pingInterval: 10_000,
@@ -109,7 +112,7 @@ export default fp<{ clock: Clock }>(async (app, opts) => {
   });
   const publisher = new Publisher(io, app.db, app.log, adapterRedis !== undefined, (type) => published.inc({ type }));
   // Deliveries published by other nodes: to this node's devices only (each node delivers its own).
-  (io as unknown as { on(event: string, listener: (d: RemoteDelivery) => void): void }).on(REMOTE_DELIVERY, (d) => {
+  io.on(REMOTE_DELIVERY, (d) => {
     void publisher.receive(d);
   });
   const receipts = new ReceiptBuffer(app.db, app.log, (events) => publisher.publish(events));
@@ -145,8 +148,7 @@ export default fp<{ clock: Clock }>(async (app, opts) => {
     });
   });
 
-  io.on('connection', (raw) => {
-    const socket = raw as unknown as AppSocket;
+  io.on('connection', (socket) => {
     const { principal, deviceId } = socket.data;
     void socket.join([personRoom(principal.personId), sessionRoom(principal.sessionId)]);
     const log = app.log.child({ personId: principal.personId, deviceId });
@@ -199,7 +201,7 @@ export default fp<{ clock: Clock }>(async (app, opts) => {
         socket.disconnect(true);
         return;
       }
-      (socket as unknown as Socket).emit('catch_up', await sendCatchUp(typeof cursor === 'string' ? cursor : null));
+      socket.emit('catch_up', await sendCatchUp(typeof cursor === 'string' ? cursor : null));
     })().catch((err: unknown) => log.warn({ err }, 'catch-up on connect failed; the device will sync again'));
   });
 
