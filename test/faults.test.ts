@@ -1,32 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestDatabase } from './helpers/app.js';
-import { TestDevice, type DeviceOptions } from './helpers/device.js';
+import { randomUUID } from 'node:crypto';
+import type { TestDevice, DeviceOptions } from './helpers/device.js';
+import {
+  Cluster, PEOPLE, TYPE_KEYS, hasEvents, sleep, type EventsAnswer, type IncidentAnswer, type TypeKey, type Who,
+} from './helpers/cluster.js';
 import { callNode, loginAt, startNode, type AppNode } from './helpers/nodes.js';
-import { startTestPostgres, startTestRedis, type PostgresServer, type RedisServer } from './helpers/services.js';
-
-const PEOPLE = {
-  anna: 'anna@vasaskolan.example',
-  bertil: 'bertil@vasaskolan.example',
-  cecilia: 'cecilia@vasaskolan.example',
-  rektor: 'rektor@vasaskolan.example',
-  kris: 'kris@utbildning.example',
-  admin: 'admin@utbildning.example',
-} as const;
-type Who = keyof typeof PEOPLE;
-const TYPE_KEYS = ['inrymning', 'brand', 'hot', 'utrymning'] as const;
-type TypeKey = (typeof TYPE_KEYS)[number];
-
-interface IncidentAnswer { outcome: string; incident: { id: string } }
-interface EventsAnswer { events: { id: string; type: string }[] }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const hasEvents = (ids: Iterable<string>) => {
-  const wanted = [...ids];
-  return (d: TestDevice) => wanted.every((id) => d.events.some((e) => e.id === id));
-};
+import { startTestPostgres, type PostgresServer } from './helpers/services.js';
 
 // Devices sync every second as the app does; recovery after a fault may take a few sync periods, not many.
 const RECOVERY_MS = 5000;
@@ -35,34 +16,14 @@ const RECOVERY_MS = 5000;
 interface Expected { raised: string[]; responded: string[] }
 
 describe('faults lose no alarm and no response', () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
-  let redis: RedisServer | undefined;
-  let db: pg.Pool | undefined;
-  const started: AppNode[] = [];
-  const devices: TestDevice[] = [];
-  let env: Record<string, string> = {};
+  let c: Cluster;
   const nodes = {} as Record<'a' | 'b', AppNode>;
-  let vasaskolan = '';
   /** Vasaskolan and four more schools. */
   const sites: string[] = [];
-  const alarmType = {} as Record<TypeKey, string>;
-  const person = {} as Record<Who, string>;
-  const token = {} as Record<Who, string>;
 
-  const launch = async (port?: number): Promise<AppNode> => {
-    const node = await startNode(env, port === undefined ? {} : { port });
-    started.push(node);
-    return node;
-  };
-
-  const query = async <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> => {
-    if (!db) throw new Error('no database');
-    return (await db.query<T>(sql, params)).rows;
-  };
-
+  /** A device as the app runs it: syncing every second; it has its first cursor when this returns. */
   const connect = async (who: Who, urls: string[], options: Partial<DeviceOptions> = {}): Promise<TestDevice> => {
-    const device = await TestDevice.connect({ urls, token: token[who], syncEveryMs: 1000, ...options });
-    devices.push(device);
+    const device = await c.connect(who, urls, { syncEveryMs: 1000, ...options });
     await device.waitFor((d) => d.cursor !== null, 5000, 'a first cursor');
     return device;
   };
@@ -78,15 +39,13 @@ describe('faults lose no alarm and no response', () => {
     answer?: { who: Who; through: AppNode },
   ): Promise<void> => {
     const raised = ok(await callNode<IncidentAnswer>(node.url, 'POST', '/api/v1/alarms', {
-      token: token.anna, body: { pressId: randomUUID(), siteId, alarmTypeId: alarmType[type], confirmContradiction: true },
+      token: c.token.anna, body: { pressId: randomUUID(), siteId, alarmTypeId: c.alarmType[type], confirmContradiction: true },
     }), 201);
     const incidentId = raised.incident.id;
-    const [row] = await query<{ id: string }>("SELECT id FROM incident_events WHERE incident_id = $1 AND type = 'raised'", [incidentId]);
-    if (!row) throw new Error(`no raised event for ${incidentId}`);
-    expected.raised.push(row.id);
+    expected.raised.push(await c.raisedEventId(incidentId));
     if (answer) {
       const answered = ok(await callNode<EventsAnswer>(answer.through.url, 'POST', `/api/v1/incidents/${incidentId}/responses`, {
-        token: token[answer.who], body: { status: 'safe' },
+        token: c.token[answer.who], body: { status: 'safe' },
       }), 200);
       expected.responded.push(...answered.events.filter((e) => e.type === 'responded').map((e) => e.id));
     }
@@ -128,11 +87,7 @@ describe('faults lose no alarm and no response', () => {
     };
   };
 
-  const resolveAllActive = async (): Promise<void> => {
-    for (const { id } of await query<{ id: string }>("SELECT id FROM incidents WHERE state = 'active'")) {
-      ok(await callNode(nodes.a.url, 'POST', `/api/v1/incidents/${id}/resolve`, { token: token.kris, body: {} }), 200);
-    }
-  };
+  const resolveAllActive = () => c.resolveAllActive(nodes.a);
 
   /** After a fault: both nodes are ready again, and alarms raised through either reach devices on the other at once, without any sync. */
   const recovered = async (quiet: TestDevice[]): Promise<void> => {
@@ -142,71 +97,47 @@ describe('faults lose no alarm and no response', () => {
     await resolveAllActive();
     for (const through of [nodes.a, nodes.b]) {
       const expected: Expected = { raised: [], responded: [] };
-      await raiseAndAnswer(expected, through, vasaskolan, 'hot');
+      await raiseAndAnswer(expected, through, c.vasaskolan, 'hot');
       await Promise.all(quiet.map((d) => d.waitFor(hasEvents(expected.raised), 2000, `live delivery of an alarm raised through ${through.url}`)));
       await resolveAllActive();
     }
   };
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    redis = await startTestRedis();
-    db = new pg.Pool({ connectionString: database.url, max: 2 });
-    // The forced DROP DATABASE at the end may hit an idle connection after end() resolved.
-    db.on('error', () => undefined);
-    env = {
-      DATABASE_URL: database.url, REDIS_URL: redis.url, MIGRATE_ON_START: 'true', SEED_DEMO: 'false', LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
-    };
-    [nodes.a, nodes.b] = await Promise.all([launch(), launch()]);
-    for (const row of await query<{ id: string; key: TypeKey }>('SELECT id, key FROM alarm_types WHERE organisation_id IS NULL')) {
-      alarmType[row.key] = row.id;
-    }
-    for (const [who, email] of Object.entries(PEOPLE) as [Who, string][]) {
-      const [row] = await query<{ id: string }>('SELECT id FROM people WHERE email = $1', [email]);
-      person[who] = row?.id ?? '';
-      token[who] = await loginAt(nodes.a.url, email);
-    }
-    const [school] = await query<{ id: string; organisation_id: string }>("SELECT id, organisation_id FROM sites WHERE name = 'Vasaskolan'");
+    c = await Cluster.start(2);
+    [nodes.a, nodes.b] = c.nodes as [AppNode, AppNode];
+    const [school] = await c.query<{ id: string; organisation_id: string }>("SELECT id, organisation_id FROM sites WHERE name = 'Vasaskolan'");
     if (!school) throw new Error('no Vasaskolan');
-    vasaskolan = school.id;
     sites.push(school.id);
     // Four more schools whose alarm group reaches the same people: 5 sites x 4 types = 20 distinct alarms.
     for (let i = 1; i <= 4; i++) {
       const site = ok(await callNode<{ id: string }>(nodes.a.url, 'POST', `/api/v1/organisations/${school.organisation_id}/sites`, {
-        token: token.admin, body: { name: `Skola ${i}`, kind: 'school' },
+        token: c.token.admin, body: { name: `Skola ${i}`, kind: 'school' },
       }), 201);
       ok(await callNode(nodes.a.url, 'POST', `/api/v1/sites/${site.id}/alarm-groups`, {
-        token: token.admin,
+        token: c.token.admin,
         body: {
           name: 'All personal',
-          memberIds: [person.anna, person.bertil, person.cecilia, person.rektor, person.kris],
-          alarmTypes: TYPE_KEYS.map((key) => ({ alarmTypeId: alarmType[key], receives: true, mayRaise: true })),
+          memberIds: [c.person.anna, c.person.bertil, c.person.cecilia, c.person.rektor, c.person.kris],
+          alarmTypes: TYPE_KEYS.map((key) => ({ alarmTypeId: c.alarmType[key], receives: true, mayRaise: true })),
         },
       }), 201);
       sites.push(site.id);
     }
   });
 
-  afterAll(async () => {
-    for (const device of devices) device.close();
-    await Promise.all(started.map((node) => node.kill()));
-    await redis?.stop();
-    await db?.end().catch(() => undefined);
-    await database?.drop();
-  });
+  afterAll(() => c?.stop());
 
   beforeEach(async () => {
     // A test that killed a node leaves it dead; bring it back on the same address the devices know.
     for (const key of ['a', 'b'] as const) {
-      if (!nodes[key].isRunning()) nodes[key] = await launch(nodes[key].port);
+      if (!nodes[key].isRunning()) nodes[key] = await c.launch({ port: nodes[key].port });
     }
     // Start with no active alarm, so each raise makes a new incident.
     await resolveAllActive();
   });
 
-  afterEach(() => {
-    for (const device of devices.splice(0)) device.close();
-  });
+  afterEach(() => c.closeDevices());
 
   it('a node killed with SIGKILL: its devices reconnect to the other node and catch up, and alarms raised during the outage reach them', async () => {
     const { a, b } = nodes;
@@ -215,19 +146,19 @@ describe('faults lose no alarm and no response', () => {
     const kris = await connect('kris', [b.url, a.url]);
     const rektor = await connect('rektor', [a.url, b.url]);
     const expected: Expected = { raised: [], responded: [] };
-    await raiseAndAnswer(expected, b, vasaskolan, 'inrymning', { who: 'bertil', through: b });
+    await raiseAndAnswer(expected, b, c.vasaskolan, 'inrymning', { who: 'bertil', through: b });
     await everythingArrives(expected, [bertil, cecilia, rektor], [kris]);
 
     await b.kill();
     for (const type of ['brand', 'hot', 'utrymning'] as const) {
-      await raiseAndAnswer(expected, a, vasaskolan, type, { who: 'cecilia', through: a });
+      await raiseAndAnswer(expected, a, c.vasaskolan, type, { who: 'cecilia', through: a });
     }
     await everythingArrives(expected, [bertil, cecilia, rektor], [kris]);
     for (const device of [bertil, cecilia, kris]) expect(device.url).toBe(a.url);
   });
 
   it('Redis restarted during a burst of 20 alarms raised through both nodes: devices on both nodes end with all of them within seconds', async () => {
-    const server = redis;
+    const server = c.redis;
     if (!server) throw new Error('no redis');
     const { staff, leads, quiet } = await devicesOnBothNodes();
     const expected: Expected = { raised: [], responded: [] };
@@ -257,7 +188,7 @@ describe('faults lose no alarm and no response', () => {
   });
 
   it('while Redis is down, devices on the node that raised an alarm get it live at once, and those on the other node once Redis is back', async () => {
-    const server = redis;
+    const server = c.redis;
     if (!server) throw new Error('no redis');
     const { a, b } = nodes;
     const onA = await connect('bertil', [a.url, b.url], { syncEveryMs: 0 });
@@ -265,7 +196,7 @@ describe('faults lose no alarm and no response', () => {
     const expected: Expected = { raised: [], responded: [] };
     await server.stop();
     try {
-      await raiseAndAnswer(expected, a, vasaskolan, 'brand');
+      await raiseAndAnswer(expected, a, c.vasaskolan, 'brand');
       await onA.waitFor(hasEvents(expected.raised), 1000, 'live delivery on the raising node without Redis');
     } finally {
       await server.start();
@@ -274,7 +205,7 @@ describe('faults lose no alarm and no response', () => {
   });
 
   it('Redis connections killed during a burst (the pub/sub subscribers, then the stream readers): nothing is lost', async () => {
-    const server = redis;
+    const server = c.redis;
     if (!server) throw new Error('no redis');
     const { staff, leads, quiet } = await devicesOnBothNodes();
     const admin = new Redis(server.url);
@@ -304,7 +235,7 @@ describe('faults lose no alarm and no response', () => {
   });
 
   it('only the pub/sub subscribers killed: devices that never sync on their own still get an alarm raised on the other node', async () => {
-    const server = redis;
+    const server = c.redis;
     if (!server) throw new Error('no redis');
     const { a, b } = nodes;
     const onB = await connect('cecilia', [b.url, a.url], { syncEveryMs: 0 });
@@ -313,7 +244,7 @@ describe('faults lose no alarm and no response', () => {
     try {
       const expected: Expected = { raised: [], responded: [] };
       expect(Number(await admin.client('KILL', 'TYPE', 'pubsub'))).toBeGreaterThanOrEqual(2);
-      await raiseAndAnswer(expected, a, vasaskolan, 'hot');
+      await raiseAndAnswer(expected, a, c.vasaskolan, 'hot');
       await onB.waitFor(hasEvents(expected.raised), 3000, 'the alarm, through the sync hint after the subscriber reconnected');
     } finally {
       admin.disconnect();
@@ -325,7 +256,7 @@ describe('faults lose no alarm and no response', () => {
     const bertil = await connect('bertil', [a.url]);
     bertil.goOffline();
     const expected: Expected = { raised: [], responded: [] };
-    for (const type of ['inrymning', 'brand', 'hot'] as const) await raiseAndAnswer(expected, a, vasaskolan, type);
+    for (const type of ['inrymning', 'brand', 'hot'] as const) await raiseAndAnswer(expected, a, c.vasaskolan, type);
     expect(bertil.events.filter((e) => expected.raised.includes(e.id))).toEqual([]);
 
     await bertil.comeBack([b.url, a.url]);

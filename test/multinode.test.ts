@@ -1,137 +1,59 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestDatabase } from './helpers/app.js';
-import { TestDevice, type DeviceOptions } from './helpers/device.js';
-import { callNode, loginAt, startNode, type AppNode } from './helpers/nodes.js';
-import { startTestRedis, type RedisServer } from './helpers/services.js';
+import { Cluster, hasEvents, sleep, type EventsAnswer, type IncidentAnswer, type TypeKey } from './helpers/cluster.js';
+import { callNode, type AppNode } from './helpers/nodes.js';
 
-const PEOPLE = {
-  anna: 'anna@vasaskolan.example',
-  bertil: 'bertil@vasaskolan.example',
-  cecilia: 'cecilia@vasaskolan.example',
-  kris: 'kris@utbildning.example',
-} as const;
-type Who = keyof typeof PEOPLE;
-type TypeKey = 'inrymning' | 'brand' | 'hot' | 'utrymning';
-
-interface IncidentAnswer { outcome: string; incident: { id: string } }
-interface EventsAnswer { events: { id: string; type: string }[] }
 interface RollCallAnswer {
   summary: Record<string, number>;
   people: { personId: string; deliveredAt: string | null; status: string | null }[];
 }
 interface ReadyAnswer { status?: string; failing?: string[] }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const hasEvents = (ids: Iterable<string>) => {
-  const wanted = [...ids];
-  return (d: TestDevice) => wanted.every((id) => d.events.some((e) => e.id === id));
-};
-
 describe('several nodes on one Redis and one Postgres', () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
-  let redis: RedisServer | undefined;
-  let db: pg.Pool | undefined;
-  const started: AppNode[] = [];
-  const devices: TestDevice[] = [];
-  let env: Record<string, string> = {};
+  let c: Cluster;
   let nodeA: AppNode;
   let nodeB: AppNode;
-  let vasaskolan = '';
-  const alarmType = {} as Record<TypeKey, string>;
-  const person = {} as Record<Who, string>;
-  const token = {} as Record<Who, string>;
-
-  const launch = async (extra: Record<string, string> = {}): Promise<AppNode> => {
-    const node = await startNode({ ...env, ...extra });
-    started.push(node);
-    return node;
-  };
-
-  const query = async <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> => {
-    if (!db) throw new Error('no database');
-    return (await db.query<T>(sql, params)).rows;
-  };
-
-  const connect = async (who: Who, urls: string[], options: Partial<DeviceOptions> = {}): Promise<TestDevice> => {
-    const device = await TestDevice.connect({ urls, token: token[who], ...options });
-    devices.push(device);
-    return device;
-  };
-
-  const raisedEventId = async (incidentId: string): Promise<string> => {
-    const [row] = await query<{ id: string }>("SELECT id FROM incident_events WHERE incident_id = $1 AND type = 'raised'", [incidentId]);
-    if (!row) throw new Error(`no raised event for ${incidentId}`);
-    return row.id;
-  };
 
   /** Anna raises an alarm at Vasaskolan through `node`; returns the incident and its 'raised' event (a cursor). */
   const raiseThrough = async (node: AppNode, type: TypeKey): Promise<{ incidentId: string; eventId: string }> => {
     const res = await callNode<IncidentAnswer>(node.url, 'POST', '/api/v1/alarms', {
-      token: token.anna,
-      body: { pressId: randomUUID(), siteId: vasaskolan, alarmTypeId: alarmType[type], confirmContradiction: true },
+      token: c.token.anna,
+      body: { pressId: randomUUID(), siteId: c.vasaskolan, alarmTypeId: c.alarmType[type], confirmContradiction: true },
     });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
-    return { incidentId: res.body.incident.id, eventId: await raisedEventId(res.body.incident.id) };
+    return { incidentId: res.body.incident.id, eventId: await c.raisedEventId(res.body.incident.id) };
   };
 
   const resolveThrough = async (node: AppNode, incidentId: string): Promise<void> => {
-    const res = await callNode(node.url, 'POST', `/api/v1/incidents/${incidentId}/resolve`, { token: token.kris, body: {} });
+    const res = await callNode(node.url, 'POST', `/api/v1/incidents/${incidentId}/resolve`, { token: c.token.kris, body: {} });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
   };
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    redis = await startTestRedis();
-    db = new pg.Pool({ connectionString: database.url, max: 2 });
-    // The forced DROP DATABASE at the end may hit an idle connection after end() resolved.
-    db.on('error', () => undefined);
-    env = {
-      DATABASE_URL: database.url, REDIS_URL: redis.url, MIGRATE_ON_START: 'true', SEED_DEMO: 'false', LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
-    };
-    [nodeA, nodeB] = await Promise.all([launch(), launch()]);
-    const [site] = await query<{ id: string }>("SELECT id FROM sites WHERE name = 'Vasaskolan'");
-    vasaskolan = site?.id ?? '';
-    for (const row of await query<{ id: string; key: TypeKey }>('SELECT id, key FROM alarm_types WHERE organisation_id IS NULL')) {
-      alarmType[row.key] = row.id;
-    }
-    for (const [who, email] of Object.entries(PEOPLE) as [Who, string][]) {
-      const [row] = await query<{ id: string }>('SELECT id FROM people WHERE email = $1', [email]);
-      person[who] = row?.id ?? '';
-      token[who] = await loginAt(who === 'kris' ? nodeB.url : nodeA.url, email);
-    }
+    c = await Cluster.start(2);
+    [nodeA, nodeB] = c.nodes as [AppNode, AppNode];
   });
 
-  afterAll(async () => {
-    for (const device of devices) device.close();
-    await Promise.all(started.map((node) => node.kill()));
-    await redis?.stop();
-    await db?.end().catch(() => undefined);
-    await database?.drop();
-  });
+  afterAll(() => c?.stop());
 
   beforeEach(async () => {
     // Every test starts with no active alarm, so each raise makes a new incident.
-    for (const { id } of await query<{ id: string }>("SELECT id FROM incidents WHERE state = 'active'")) await resolveThrough(nodeA, id);
+    await c.resolveAllActive(nodeA);
   });
 
-  afterEach(() => {
-    // Devices from one test must not answer (with receipts) in the next.
-    for (const device of devices.splice(0)) device.close();
-  });
+  afterEach(() => c.closeDevices());
 
   it('an alarm raised through node A, over HTTP and with a socket raise, reaches a device connected to node B', async () => {
-    const bertil = await connect('bertil', [nodeB.url]);
-    const anna = await connect('anna', [nodeA.url]);
+    const bertil = await c.connect('bertil', [nodeB.url]);
+    const anna = await c.connect('anna', [nodeA.url]);
 
     const viaHttp = await raiseThrough(nodeA, 'inrymning');
     await bertil.waitFor(hasEvents([viaHttp.eventId]), 5000, 'the alarm raised over HTTP on A');
 
-    const ack = await anna.raise({ siteId: vasaskolan, alarmTypeId: alarmType.brand, confirmContradiction: true });
+    const ack = await anna.raise({ siteId: c.vasaskolan, alarmTypeId: c.alarmType.brand, confirmContradiction: true });
     if (!ack.ok) throw new Error(`socket raise refused: ${JSON.stringify(ack.error)}`);
     expect(ack.data.outcome).toBe('raised');
-    const viaSocket = await raisedEventId(ack.data.incident.id);
+    const viaSocket = await c.raisedEventId(ack.data.incident.id);
     await bertil.waitFor(hasEvents([viaSocket]), 5000, 'the alarm raised with a socket raise on A');
 
     expect(bertil.of('raised').map((e) => e.incidentId)).toEqual([viaHttp.incidentId, ack.data.incident.id]);
@@ -140,14 +62,14 @@ describe('several nodes on one Redis and one Postgres', () => {
   });
 
   it('a response made on node B reaches the crisis lead on node A, and the roll call on A counts a receipt sent on B', async () => {
-    const kris = await connect('kris', [nodeA.url], { autoReceipt: false });
-    const bertil = await connect('bertil', [nodeB.url], { autoReceipt: false });
+    const kris = await c.connect('kris', [nodeA.url], { autoReceipt: false });
+    const bertil = await c.connect('bertil', [nodeB.url], { autoReceipt: false });
     const { incidentId, eventId } = await raiseThrough(nodeA, 'hot');
     await bertil.waitFor(hasEvents([eventId]), 5000, 'the alarm');
 
     const rollCall = async () =>
-      (await callNode<RollCallAnswer>(nodeA.url, 'GET', `/api/v1/incidents/${incidentId}/rollcall`, { token: token.kris })).body;
-    const bertilIn = (r: RollCallAnswer) => r.people.find((p) => p.personId === person.bertil);
+      (await callNode<RollCallAnswer>(nodeA.url, 'GET', `/api/v1/incidents/${incidentId}/rollcall`, { token: c.token.kris })).body;
+    const bertilIn = (r: RollCallAnswer) => r.people.find((p) => p.personId === c.person.bertil);
     expect(bertilIn(await rollCall())?.deliveredAt).toBeNull();
 
     const receipt = await bertil.emit('receipt', { incidentId, kind: 'delivered' });
@@ -159,13 +81,13 @@ describe('several nodes on one Redis and one Postgres', () => {
     expect(bertilIn(afterReceipt)?.deliveredAt).not.toBeNull();
 
     const response = await callNode<EventsAnswer>(nodeB.url, 'POST', `/api/v1/incidents/${incidentId}/responses`, {
-      token: token.bertil, body: { status: 'need_help', text: 'Inlåst i sal 12' },
+      token: c.token.bertil, body: { status: 'need_help', text: 'Inlåst i sal 12' },
     });
     expect(response.status, JSON.stringify(response.body)).toBe(200);
     const responded = response.body.events.find((e) => e.type === 'responded');
     if (!responded) throw new Error('no responded event in the answer');
     await kris.waitFor(hasEvents([responded.id]), 5000, "bertil's response");
-    expect(kris.events.find((e) => e.id === responded.id)?.data).toMatchObject({ personId: person.bertil, status: 'need_help' });
+    expect(kris.events.find((e) => e.id === responded.id)?.data).toMatchObject({ personId: c.person.bertil, status: 'need_help' });
     await kris.waitFor((d) => d.rollcalls.some((r) => r.incidentId === incidentId && r.summary.needHelp === 1), 5000, 'a roll-call update');
     const afterResponse = await rollCall();
     expect(afterResponse.summary.needHelp).toBe(1);
@@ -173,27 +95,27 @@ describe('several nodes on one Redis and one Postgres', () => {
   });
 
   it('a device that connects to node B after an alarm was raised on A catches up on connect', async () => {
-    const before = await connect('cecilia', [nodeB.url]);
+    const before = await c.connect('cecilia', [nodeB.url]);
     await before.waitFor((d) => d.cursor !== null, 5000, 'a first cursor');
     const cursor = before.cursor;
     before.close();
 
     const { incidentId, eventId } = await raiseThrough(nodeA, 'utrymning');
 
-    const again = await connect('cecilia', [nodeB.url], { deviceId: before.deviceId, cursor });
+    const again = await c.connect('cecilia', [nodeB.url], { deviceId: before.deviceId, cursor });
     await again.waitFor(hasEvents([eventId]), 5000, 'the alarm in the catch-up');
     expect(again.resyncs).toEqual([]);
     expect(BigInt(again.cursor ?? '0')).toBeGreaterThanOrEqual(BigInt(eventId));
 
-    const fresh = await connect('cecilia', [nodeB.url]);
+    const fresh = await c.connect('cecilia', [nodeB.url]);
     await fresh.waitFor((d) => d.resyncs.length === 1, 5000, 'a resync for a device without a cursor');
     expect(fresh.resyncs[0]?.incidents?.map((i) => i.incident.id)).toContain(incidentId);
   });
 
   it('on SIGTERM a node drains: readiness says draining, its devices move to the other node and miss no alarm raised meanwhile (even one raised through the draining node), and it exits 0', async () => {
-    const nodeC = await launch({ SHUTDOWN_DRAIN_MS: '1500' });
-    const moving = await Promise.all([connect('bertil', [nodeC.url, nodeA.url]), connect('cecilia', [nodeC.url, nodeA.url])]);
-    const kris = await connect('kris', [nodeA.url]);
+    const nodeC = await c.launch({ env: { SHUTDOWN_DRAIN_MS: '1500' } });
+    const moving = await Promise.all([c.connect('bertil', [nodeC.url, nodeA.url]), c.connect('cecilia', [nodeC.url, nodeA.url])]);
+    const kris = await c.connect('kris', [nodeA.url]);
     await Promise.all(moving.map((d) => d.waitFor((x) => x.cursor !== null, 5000, 'a first cursor')));
 
     const raised: string[] = [];
