@@ -22,14 +22,8 @@ export interface NewEvent {
 }
 
 /** An event as stored and as sent to devices; `id` is the catch-up cursor. */
-export interface IncidentEvent {
+export interface IncidentEvent extends NewEvent {
   id: string;
-  incidentId: string;
-  organisationId: string;
-  siteId: string;
-  type: EventType;
-  audience: Audience;
-  actorPersonId: string | null;
   data: Record<string, unknown> & { instruction?: SiteInstruction | null };
   at: Date;
 }
