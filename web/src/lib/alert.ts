@@ -1,0 +1,60 @@
+import type { Sound } from './types.ts';
+
+/**
+ * The alarm's sound and vibration. Tones are generated with Web Audio (no sound files to fetch when
+ * offline). A type with the silent profile (lockdown) never makes a sound and never vibrates: a
+ * phone ringing in a hiding place can cost a life.
+ */
+let context: AudioContext | null = null;
+let timer: number | undefined;
+let playing: string | null = null;
+
+/** Browsers start audio only after a user gesture: unlock it on the first touch or key press. */
+export function unlockAudio(): void {
+  try {
+    context ??= new AudioContext();
+    if (context.state === 'suspended') void context.resume();
+  } catch {
+    context = null;
+  }
+}
+
+function beep(frequency: number, start: number, duration: number): void {
+  if (!context) return;
+  const osc = context.createOscillator();
+  const gain = context.createGain();
+  osc.type = 'square';
+  osc.frequency.value = frequency;
+  gain.gain.setValueAtTime(0.0001, start);
+  gain.gain.exponentialRampToValueAtTime(0.4, start + 0.02);
+  gain.gain.setValueAtTime(0.4, start + duration - 0.03);
+  gain.gain.exponentialRampToValueAtTime(0.0001, start + duration);
+  osc.connect(gain).connect(context.destination);
+  osc.start(start);
+  osc.stop(start + duration);
+}
+
+/** Starts the alert for an incident; a second call for the same incident changes nothing. */
+export function startAlert(incidentId: string, sound: Sound): void {
+  if (sound === 'silent' || playing === incidentId) return;
+  stopAlert();
+  playing = incidentId;
+  const cycle = () => {
+    if (context) {
+      const now = context.currentTime;
+      beep(960, now, 0.35);
+      beep(700, now + 0.4, 0.35);
+    }
+    navigator.vibrate?.([400, 200, 400]);
+  };
+  cycle();
+  timer = window.setInterval(cycle, 1000);
+}
+
+export function stopAlert(incidentId?: string): void {
+  if (incidentId && playing !== incidentId) return;
+  if (timer !== undefined) window.clearInterval(timer);
+  timer = undefined;
+  playing = null;
+  navigator.vibrate?.(0);
+}

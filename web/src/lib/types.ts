@@ -1,0 +1,76 @@
+/** The API's shapes as the app reads them (README "API overview", docs/realtime.md). */
+export type Lang = 'sv' | 'en';
+export interface Bilingual { sv: string; en: string }
+
+export interface RoleGrant { role: string; siteId: string | null }
+export interface Person {
+  id: string; organisationId: string; name: string; email: string; phone: string | null; language: Lang;
+  active: boolean; siteIds: string[]; roles: RoleGrant[];
+}
+export interface SiteSummary { id: string; organisationId: string; name: string; kind: string }
+export interface Me { person: Person; organisation: { id: string; name: string; kind: string }; sites: SiteSummary[] }
+
+export type Sound = 'loud' | 'silent';
+export interface AlarmType {
+  id: string; key: string; label: Bilingual; instruction: Bilingual; colour: string; icon: string; sound: Sound;
+  precedence: number; archived: boolean; builtIn: boolean;
+}
+
+/** An incident as events and catch-up carry it: the fields both the live summary and the full incident have. */
+export interface Incident {
+  id: string; siteId: string; siteName: string; drill: boolean; state: 'active' | 'resolved' | 'cancelled';
+  location: string | null; message: string | null; raisedBy: { id: string; name: string }; raisedAt: string;
+  recipients: number;
+  type: { id: string; key: string; label: Bilingual; instruction: Bilingual; colour: string; icon: string; sound: Sound };
+}
+
+export interface Instruction {
+  siteId: string; incidentId: string; typeKey: string; label: Bilingual; text: Bilingual; colour: string; icon: string;
+  sound: Sound; responseType: string; drill: boolean; since: string; activeIncidents: number;
+}
+
+export interface Envelope {
+  id: string; incidentId: string; siteId: string; type: string; actorPersonId: string | null; at: string;
+  data: Record<string, unknown>;
+}
+
+export type ResponseStatus = 'safe' | 'need_help' | 'not_on_site';
+
+export interface IncidentMessage { key: string; body: string; at: string }
+
+export interface ActiveIncidentState {
+  incident: Incident; instruction: Instruction | null; messages: { id: string; authorId: string; body: string; at: string }[];
+  myStatus: ResponseStatus | null;
+}
+
+export type CatchUp =
+  | { kind: 'events'; cursor: string; events: Envelope[] }
+  | { kind: 'resync'; cursor: string; reason: string; incidents: ActiveIncidentState[] };
+
+export interface RollCallSummary {
+  targeted: number; delivered: number; acknowledged: number; safe: number; needHelp: number; notOnSite: number; noAnswer: number;
+}
+export interface RollCallPerson {
+  personId: string; name: string; lead: boolean; deliveredAt: string | null; acknowledgedAt: string | null;
+  status: ResponseStatus | null; text: string | null; location: string | null; respondedAt: string | null;
+}
+
+export interface AlarmGroup {
+  id: string; siteId: string; name: string; description: string | null;
+  members: { id: string; name: string }[];
+  alarmTypes: { alarmTypeId: string; key: string; receives: boolean; mayRaise: boolean }[];
+  escalationContacts: { personId: string | null; name: string | null; phone: string | null; email: string | null }[];
+}
+
+export interface AuditEntry {
+  id: string; action: string; entityType: string; entityId: string; actor: { id: string; name: string | null } | null; at: string;
+}
+
+export interface DeviceHealth {
+  people: {
+    personId: string; name: string; canReceiveAlarms: boolean;
+    devices: { sessionId: string; label: string | null; platform: string | null; pushPermission: string | null; pushSubscribed: boolean; lastSeenAt: string | null }[];
+  }[];
+}
+
+export interface MyDevice { pushPermission: string; pushSubscribed: boolean; lastSeenAt: string | null; canReceiveAlarms: boolean }

@@ -1,0 +1,108 @@
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { NetworkError } from './lib/api.ts';
+import { unlockAudio } from './lib/alert.ts';
+import { signOut, startSession } from './lib/auth.ts';
+import { registerServiceWorker } from './lib/push.ts';
+import { match, navigate, usePath } from './lib/router.ts';
+import { storedToken } from './lib/session.ts';
+import { isAdminAt, setState, useAppState, useT } from './lib/store.ts';
+import { AdminPage, AuditPage, DeviceHealthPage, GroupPage } from './ui/admin.tsx';
+import { AlarmPage } from './ui/alarm.tsx';
+import { InstructionBanner, link } from './ui/components.tsx';
+import { HomePage } from './ui/home.tsx';
+import { DevicePage, LoginPage, SetupPage } from './ui/onboarding.tsx';
+import { RollCallPage } from './ui/rollcall.tsx';
+import './styles.css';
+
+function Header() {
+  const t = useT();
+  const { me, connection, lang } = useAppState();
+  const admin = me?.sites.some((s) => isAdminAt(me, s.id)) ?? false;
+  return (
+    <header class="top">
+      <a class="brand" href="/" onClick={link('/')}>Samlarm</a>
+      {me && (
+        <span class={`conn ${connection}`} role="status">
+          <span aria-hidden="true">{connection === 'connected' ? '●' : '○'} </span>
+          {connection === 'connected' ? t('connected') : connection === 'connecting' ? t('connecting') : t('offline')}
+        </span>
+      )}
+      <nav aria-label="Samlarm">
+        {me && <a href="/device" onClick={link('/device')}>{t('deviceCheck')}</a>}
+        {admin && <a href="/admin" onClick={link('/admin')}>{t('admin')}</a>}
+        <button type="button" class="link" lang={lang === 'sv' ? 'en' : 'sv'} onClick={() => setState({ lang: lang === 'sv' ? 'en' : 'sv' })}>
+          {t('switchTo')}
+        </button>
+        {me && <button type="button" class="link" onClick={() => void signOut()}>{t('signOut')}</button>}
+      </nav>
+    </header>
+  );
+}
+
+function Banners() {
+  const { instructions, me } = useAppState();
+  const path = usePath();
+  if (path.startsWith('/alarm/')) return null;
+  const active = Object.values(instructions).filter((i) => i !== null);
+  const many = (me?.sites.length ?? 0) > 1;
+  return (
+    <>
+      {active.map((i) => (
+        <InstructionBanner key={i.siteId} instruction={i} siteName={many ? me?.sites.find((s) => s.id === i.siteId)?.name : undefined} />
+      ))}
+    </>
+  );
+}
+
+function Routes() {
+  const path = usePath();
+  const t = useT();
+  const { me } = useAppState();
+  if (!me) return <LoginPage />;
+  let m: Record<string, string> | null;
+  if (path === '/' || path === '/login') return <HomePage />;
+  if (path === '/setup') return <SetupPage />;
+  if (path === '/device') return <DevicePage />;
+  if ((m = match('/alarm/:id', path))) return <AlarmPage id={m.id ?? ''} />;
+  if ((m = match('/incidents/:id/rollcall', path))) return <RollCallPage id={m.id ?? ''} />;
+  if (path === '/admin') return <AdminPage />;
+  if (path === '/admin/audit') return <AuditPage />;
+  if (path === '/admin/devices') return <DeviceHealthPage />;
+  if ((m = match('/admin/groups/:id', path))) return <GroupPage id={m.id ?? ''} />;
+  return <main id="main"><h1>{t('notFound')}</h1></main>;
+}
+
+function App() {
+  const t = useT();
+  const [ready, setReady] = useState(storedToken() === null);
+  useEffect(() => {
+    if (ready) return;
+    startSession().then(
+      () => setReady(true),
+      (err: unknown) => {
+        // Offline at start: keep the token and show the shell; the socket keeps trying.
+        if (err instanceof NetworkError) setTimeout(() => location.reload(), 5000);
+        setReady(true);
+      },
+    );
+  }, []);
+  useEffect(() => {
+    if (ready && !storedToken() && location.pathname !== '/login') navigate('/login', { replace: true });
+  }, [ready]);
+  return (
+    <>
+      <a class="skip" href="#main">{t('skipToContent')}</a>
+      <Header />
+      <Banners />
+      {ready ? <Routes /> : <main id="main"><p role="status">{t('loading')}</p></main>}
+    </>
+  );
+}
+
+document.documentElement.lang = localStorage.getItem('samlarm.lang') === 'en' ? 'en' : 'sv';
+window.addEventListener('pointerdown', unlockAudio, { capture: true });
+window.addEventListener('keydown', unlockAudio, { capture: true });
+void registerServiceWorker();
+const root = document.getElementById('app');
+if (root) render(<App />, root);

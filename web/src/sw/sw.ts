@@ -1,0 +1,153 @@
+/// <reference lib="webworker" />
+import { base64UrlToBytes } from '../lib/base64url.ts';
+import { readDevice } from '../lib/device-store.ts';
+
+/**
+ * Samlarm's service worker: the offline shell, alarm notifications from Web Push, and the delivery
+ * receipt for each push (a push service's 201 is not a receipt; this is).
+ */
+declare const self: ServiceWorkerGlobalScope;
+
+const SHELL_CACHE = 'samlarm-shell-v1';
+const SHELL = ['/', '/manifest.webmanifest', '/icon.svg', '/icon-192.png'];
+
+/** The push payload the server sends (issue 4's contract). */
+interface PushPayload {
+  v: number;
+  kind: 'alarm' | 'reminder' | 'instruction' | 'all_clear' | 'escalation' | 'test';
+  incidentId: string | null;
+  drill: boolean;
+  title: string;
+  body: string;
+  tag: string;
+  lang: 'sv' | 'en';
+  alarmType: { key: string; colour: string; icon: string; sound: string } | null;
+  site: { id: string; name: string } | null;
+  at: string;
+}
+
+/** Options Chromium supports beyond TypeScript's lib: replace-and-alert-again, vibration. */
+type AlarmNotificationOptions = NotificationOptions & { renotify?: boolean; vibrate?: number[]; timestamp?: number };
+
+const DRILL = { sv: 'ÖVNING', en: 'DRILL' } as const;
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.addAll(SHELL)).catch(() => undefined).then(() => self.skipWaiting()));
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    for (const key of await caches.keys()) if (key !== SHELL_CACHE) await caches.delete(key);
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method !== 'GET' || url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith('/api/') || url.pathname.startsWith('/socket.io/')) return;
+  if (request.mode === 'navigate') {
+    // Network first, so a new app version is picked up at once; the cached shell when offline.
+    event.respondWith(fetch(request).then((res) => {
+      if (res.ok) void caches.open(SHELL_CACHE).then((cache) => cache.put('/', res.clone()));
+      return res;
+    }).catch(async () => (await caches.match('/')) ?? Response.error()));
+    return;
+  }
+  if (url.pathname.startsWith('/assets/')) {
+    // Hashed file names never change content: cache first.
+    event.respondWith((async () => {
+      const cached = await caches.match(request);
+      if (cached) return cached;
+      const res = await fetch(request);
+      if (res.ok) await (await caches.open(SHELL_CACHE)).put(request, res.clone());
+      return res;
+    })());
+  }
+});
+
+function parse(data: PushMessageData | null): PushPayload | null {
+  if (!data) return null;
+  try {
+    const value = data.json() as PushPayload;
+    return typeof value.title === 'string' ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+async function postReceipt(payload: PushPayload): Promise<void> {
+  if (!payload.incidentId || (payload.kind !== 'alarm' && payload.kind !== 'reminder' && payload.kind !== 'escalation')) return;
+  const device = await readDevice().catch(() => null);
+  if (!device?.token) return;
+  // The endpoint may not exist on an older server (404): the socket's receipt still counts.
+  await fetch(`/api/v1/incidents/${payload.incidentId}/receipts`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${device.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ kind: 'delivered', deviceId: device.deviceId, channel: 'push' }),
+  }).catch(() => undefined);
+}
+
+self.addEventListener('push', (event) => {
+  const payload = parse(event.data);
+  event.waitUntil((async () => {
+    if (!payload) {
+      // A push must always show something (userVisibleOnly); never stay silent about an unknown one.
+      await self.registration.showNotification('Samlarm', { body: event.data?.text() ?? '', tag: 'samlarm-unknown' });
+      return;
+    }
+    const drill = DRILL[payload.lang] ?? DRILL.sv;
+    const title = payload.drill && !payload.title.includes(drill) ? `${drill}: ${payload.title}` : payload.title;
+    const silent = payload.alarmType?.sound === 'silent';
+    const options: AlarmNotificationOptions = {
+      body: payload.body,
+      tag: payload.tag,
+      data: payload,
+      lang: payload.lang,
+      icon: '/icon-192.png',
+      badge: '/icon-192.png',
+      requireInteraction: payload.kind !== 'test',
+      renotify: true,
+      silent,
+      timestamp: Date.parse(payload.at) || Date.now(),
+      ...(silent ? {} : { vibrate: [400, 200, 400, 200, 400] }),
+    };
+    await self.registration.showNotification(title, options);
+    // An open app syncs at once (its socket may have missed the event while the phone slept).
+    for (const client of await self.clients.matchAll({ type: 'window' })) client.postMessage({ type: 'push', incidentId: payload.incidentId });
+    await postReceipt(payload);
+  })());
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const payload = event.notification.data as PushPayload | null;
+  const path = payload?.incidentId ? `/alarm/${payload.incidentId}` : '/';
+  event.waitUntil((async () => {
+    const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+    const open = windows.find((w) => new URL(w.url).origin === self.location.origin);
+    if (open) {
+      await open.focus();
+      await open.navigate(path).catch(() => undefined);
+      return;
+    }
+    await self.clients.openWindow(path);
+  })());
+});
+
+/** The push service replaced the subscription: subscribe again and tell the server, or alarms stop. */
+self.addEventListener('pushsubscriptionchange', (event) => {
+  event.waitUntil((async () => {
+    const device = await readDevice().catch(() => null);
+    if (!device?.token) return;
+    const config = await fetch('/api/v1/push/config').then((r) => (r.ok ? (r.json() as Promise<{ vapidPublicKey: string }>) : null)).catch(() => null);
+    if (!config) return;
+    const subscription = await self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: base64UrlToBytes(config.vapidPublicKey) });
+    await fetch('/api/v1/me/device/push-subscription', {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${device.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(subscription.toJSON()),
+    }).catch(() => undefined);
+  })());
+});

@@ -1,0 +1,92 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../lib/api.ts';
+import { formatTime, pick } from '../lib/i18n.ts';
+import { realtime } from '../lib/realtime.ts';
+import { currentPress, raise } from '../lib/raise.ts';
+import { PressStatus } from './press.tsx';
+import { isLeadAt, useAppState, useT } from '../lib/store.ts';
+import type { AlarmType } from '../lib/types.ts';
+import { TypeIcon } from './icons.tsx';
+import { HoldButton, Page, link } from './components.tsx';
+
+export function HomePage() {
+  const t = useT();
+  const { me, incidents, lang } = useAppState();
+  const [siteId, setSiteId] = useState(me?.sites[0]?.id ?? '');
+  const [types, setTypes] = useState<AlarmType[] | null>(null);
+  const [location, setLocation] = useState('');
+  const [drill, setDrill] = useState(false);
+  const press = currentPress();
+
+  useEffect(() => {
+    if (!me) return;
+    // Every type of the organisation: there is no endpoint yet for "what may I raise here", so the
+    // server's answer (403) is what tells a person they may not raise one.
+    void api<{ alarmTypes: AlarmType[] }>('GET', `/organisations/${me.organisation.id}/alarm-types`).then(
+      (r) => setTypes(r.alarmTypes.filter((a) => !a.archived).sort((a, b) => b.precedence - a.precedence)),
+      () => setTypes([]),
+    );
+  }, [me?.organisation.id]);
+
+  if (!me) return null;
+  const lead = isLeadAt(me, siteId);
+  const active = Object.values(incidents).filter((v) => v.incident.state === 'active')
+    .sort((a, b) => b.incident.raisedAt.localeCompare(a.incident.raisedAt));
+  const ended = Object.values(incidents).filter((v) => v.incident.state !== 'active');
+
+  return (
+    <Page title={t('raiseTitle')}>
+      {press && <PressStatus press={press} />}
+      <p id="raise-help" class="help">{t('raiseHelp')}</p>
+      {me.sites.length > 1 && (
+        <p class="stack">
+          <label for="site">{t('site')}</label>
+          <select id="site" value={siteId} onChange={(e) => setSiteId(e.currentTarget.value)}>
+            {me.sites.map((s) => <option key={s.id} value={s.id}>{s.name}</option>)}
+          </select>
+        </p>
+      )}
+      <p class="stack">
+        <label for="location">{t('locationLabel')}</label>
+        <input id="location" type="text" maxLength={200} placeholder={t('locationPlaceholder')} value={location}
+          onInput={(e) => setLocation(e.currentTarget.value)} />
+      </p>
+      {lead && (
+        <p class="check">
+          <input id="drill" type="checkbox" checked={drill} onChange={(e) => setDrill(e.currentTarget.checked)} />
+          <label for="drill">{t('drillToggle')}</label>
+        </p>
+      )}
+      {types === null ? <p role="status">{t('loading')}</p> : types.length === 0 ? <p>{t('noTypes')}</p> : (
+        <div class="holds">
+          {types.map((type) => (
+            <HoldButton key={type.id} type={type} describedBy="raise-help"
+              onConfirm={() => raise({ siteId, alarmTypeId: type.id, location: location.trim() || null, drill: lead && drill })} />
+          ))}
+        </div>
+      )}
+      {ended.map(({ incident, endReason }) => (
+        <div key={incident.id} class="card ok" role="status">
+          <p class="big">{incident.state === 'resolved' ? t('allClear') : t('cancelled')}: {pick(lang, incident.type.label)}</p>
+          <p>{incident.state === 'resolved' ? t('allClearText') : t('cancelledText', { reason: endReason ?? '' })}</p>
+          <button type="button" class="secondary" onClick={() => realtime.dismiss(incident.id)}>{t('close')}</button>
+        </div>
+      ))}
+      <section aria-labelledby="active-title">
+        <h2 id="active-title">{t('activeAlarms')}</h2>
+        {active.length === 0 ? <p>{t('noActiveAlarms')}</p> : (
+          <ul class="list">
+            {active.map(({ incident }) => (
+              <li key={incident.id}>
+                <a href={`/alarm/${incident.id}`} onClick={link(`/alarm/${incident.id}`)}>
+                  <TypeIcon icon={incident.type.icon} size={20} />{' '}
+                  {incident.drill ? `${t('drillBanner')}: ` : ''}{pick(lang, incident.type.label)} · {incident.siteName} · {formatTime(lang, incident.raisedAt)}
+                </a>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </Page>
+  );
+}

@@ -1,0 +1,140 @@
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, api } from '../lib/api.ts';
+import { formatTime, pick, type TextKey } from '../lib/i18n.ts';
+import { useAppState, useT } from '../lib/store.ts';
+import type { Incident, ResponseStatus, RollCallPerson, RollCallSummary } from '../lib/types.ts';
+import { ErrorText, Page, link } from './components.tsx';
+
+const STATUS: Record<ResponseStatus, { key: TextKey; icon: string }> = {
+  need_help: { key: 'needsHelp', icon: '✚' },
+  safe: { key: 'safe', icon: '✔' },
+  not_on_site: { key: 'notOnSiteCount', icon: '⌂' },
+};
+const ORDER: Record<string, number> = { need_help: 0, none: 1, not_on_site: 2, safe: 3 };
+
+/** The crisis lead's live roll call: counts, names and answers; instructions; all clear or cancel. */
+export function RollCallPage({ id }: { id: string }) {
+  const t = useT();
+  const { lang, rollcallVersion, incidents } = useAppState();
+  const [incident, setIncident] = useState<Incident | null>(null);
+  const [summary, setSummary] = useState<RollCallSummary | null>(null);
+  const [people, setPeople] = useState<RollCallPerson[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [message, setMessage] = useState('');
+  const [reason, setReason] = useState('');
+  const [confirming, setConfirming] = useState<'resolve' | 'cancel' | null>(null);
+  const [busy, setBusy] = useState(false);
+  const version = rollcallVersion[id] ?? 0;
+  const live = incidents[id]?.incident.state;
+
+  useEffect(() => {
+    // Receipts arrive in bursts: gather them for a quarter of a second, then read the roll call once.
+    const timer = window.setTimeout(() => {
+      void Promise.all([
+        api<{ incident: Incident }>('GET', `/incidents/${id}`),
+        api<{ summary: RollCallSummary; people: RollCallPerson[] }>('GET', `/incidents/${id}/rollcall`),
+      ]).then(([i, r]) => {
+        setIncident(i.incident);
+        setSummary(r.summary);
+        setPeople(r.people);
+        setError(null);
+      }, (err: unknown) => setError(err instanceof ApiError && err.code === 'forbidden' ? t('onlyLeads') : t('errGeneric', { message: String(err) })));
+    }, version === 0 ? 0 : 250);
+    return () => window.clearTimeout(timer);
+  }, [id, version, live]);
+
+  const act = async (work: () => Promise<unknown>) => {
+    setBusy(true);
+    try {
+      await work();
+      setError(null);
+    } catch (err) {
+      setError(t('errGeneric', { message: err instanceof Error ? err.message : String(err) }));
+    }
+    setBusy(false);
+  };
+
+  const label = incident ? pick(lang, incident.type.label) : '';
+  const ended = incident ? incident.state !== 'active' : false;
+  const counts: { key: TextKey; value: number | undefined }[] = [
+    { key: 'targeted', value: summary?.targeted },
+    { key: 'delivered', value: summary?.delivered },
+    { key: 'acknowledged', value: summary?.acknowledged },
+    { key: 'safe', value: summary?.safe },
+    { key: 'needsHelp', value: summary?.needHelp },
+    { key: 'notOnSiteCount', value: summary?.notOnSite },
+    { key: 'noAnswer', value: summary?.noAnswer },
+  ];
+  const sorted = [...people].sort((a, b) => (ORDER[a.status ?? 'none'] ?? 1) - (ORDER[b.status ?? 'none'] ?? 1) || a.name.localeCompare(b.name));
+
+  return (
+    <Page title={t('rollCallTitle', { label: `${incident?.drill ? `${t('drillBanner')} ` : ''}${label}` })}>
+      {error && <ErrorText>{error}</ErrorText>}
+      {incident && ended && <p class="card ok" role="status">{incident.state === 'resolved' ? t('allClear') : t('cancelled')}</p>}
+      <dl class="counts" aria-live="polite">
+        {counts.map((c) => <div key={c.key}><dt>{t(c.key)}</dt><dd>{c.value ?? '–'}</dd></div>)}
+      </dl>
+      <table class="people">
+        <caption class="sr-only">{t('rollCall')}</caption>
+        <thead><tr><th scope="col">{t('contactPerson')}</th><th scope="col">{t('answerColumn')}</th><th scope="col">{t('delivered')}</th></tr></thead>
+        <tbody>
+          {sorted.map((p) => {
+            const s = p.status ? STATUS[p.status] : null;
+            return (
+              <tr key={p.personId} class={`status-${p.status ?? 'none'}`} data-person={p.name}>
+                <th scope="row">{p.name}</th>
+                <td>{s ? <><span aria-hidden="true">{s.icon} </span>{t(s.key)}</> : t('statusNone')}{p.text ? ` — ${p.text}` : ''}</td>
+                <td>{p.deliveredAt ? t('reachedAt', { time: formatTime(lang, p.deliveredAt) }) : t('notReached')}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      {incident && !ended && (
+        <>
+          <form class="stack card" onSubmit={(e) => {
+            e.preventDefault();
+            if (!message.trim()) return;
+            void act(async () => {
+              await api('POST', `/incidents/${id}/messages`, { kind: 'instruction', body: message.trim() });
+              setMessage('');
+            });
+          }}>
+            <h2>{t('sendMessage')}</h2>
+            <label for="message">{t('messageLabel')}</label>
+            <textarea id="message" rows={3} maxLength={2000} value={message} onInput={(e) => setMessage(e.currentTarget.value)} />
+            <button type="submit" class="primary" disabled={busy || !message.trim()}>{t('send')}</button>
+          </form>
+          {confirming === 'resolve' ? (
+            <div class="card" role="alertdialog" aria-labelledby="resolve-q">
+              <p id="resolve-q">{t('confirmAllClear')}</p>
+              <div class="row">
+                <button type="button" class="primary safe" disabled={busy}
+                  onClick={() => void act(() => api('POST', `/incidents/${id}/resolve`, {})).then(() => setConfirming(null))}>{t('declareAllClear')}</button>
+                <button type="button" class="secondary" onClick={() => setConfirming(null)}>{t('cancel')}</button>
+              </div>
+            </div>
+          ) : confirming === 'cancel' ? (
+            <form class="stack card" onSubmit={(e) => {
+              e.preventDefault();
+              void act(() => api('POST', `/incidents/${id}/cancel`, { reason: reason.trim() })).then(() => setConfirming(null));
+            }}>
+              <label for="reason">{t('cancelReason')}</label>
+              <input id="reason" type="text" required maxLength={1000} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+              <div class="row">
+                <button type="submit" class="primary" disabled={busy || !reason.trim()}>{t('confirmCancel')}</button>
+                <button type="button" class="secondary" onClick={() => setConfirming(null)}>{t('cancel')}</button>
+              </div>
+            </form>
+          ) : (
+            <div class="row">
+              <button type="button" class="primary safe" onClick={() => setConfirming('resolve')}>{t('declareAllClear')}</button>
+              <button type="button" class="secondary" onClick={() => setConfirming('cancel')}>{t('cancelAlarm')}</button>
+            </div>
+          )}
+        </>
+      )}
+      <p><a href={`/alarm/${id}`} onClick={link(`/alarm/${id}`)}>{t('back')}</a></p>
+    </Page>
+  );
+}
