@@ -22,6 +22,9 @@ import alarmGroupRoutes from './modules/alarm-groups/routes.js';
 import auditRoutes from './modules/audit/routes.js';
 import alarmRoutes from './modules/alarms/routes.js';
 import realtimePlugin from './modules/realtime/socket-server.js';
+import pushPlugin from './plugins/push.js';
+import deliveryPlugin from './modules/delivery/plugin.js';
+import deliveryRoutes from './modules/delivery/routes.js';
 import webAppPlugin from './plugins/web-app.js';
 import { systemClock, type Clock } from './lib/clock.js';
 
@@ -74,6 +77,8 @@ export async function buildApp({ config, connectionString, clock = systemClock }
     }),
   });
 
+  await app.register(pushPlugin);
+  await app.register(deliveryPlugin, { clock });
   await app.register(realtimePlugin, { clock });
   await app.register(operationsRoutes);
   await app.register(async (api) => {
@@ -86,6 +91,7 @@ export async function buildApp({ config, connectionString, clock = systemClock }
     await api.register(alarmGroupRoutes);
     await api.register(auditRoutes);
     await api.register(alarmRoutes);
+    await api.register(deliveryRoutes);
   }, { prefix: API_PREFIX });
   await app.register(webAppPlugin);
 

@@ -723,7 +723,8 @@ describe('the join window, on an injected clock', () => {
   const clock: Clock = { now: () => new Date(now) };
 
   beforeAll(async () => {
-    t = await startApp({ ALARM_JOIN_WINDOW_SECONDS: '60' }, { clock });
+    // No delivery worker: advancing this clock past escalation times would otherwise add escalation to the timelines asserted here.
+    t = await startApp({ ALARM_JOIN_WINDOW_SECONDS: '60', DELIVERY_WORKER: 'false' }, { clock });
     h = await harness(t);
   });
   afterAll(() => t?.close());

@@ -315,6 +315,58 @@ const CATALOGUE: Endpoint[] = [
     { url: `/api/v1/incidents/${f.incidentId}/cancel`, body: {}, code: 'validation_failed' },
     { url: `/api/v1/incidents/${f.incidentId}/cancel`, body: { reason: '   ' }, code: 'validation_failed' },
   ]),
+  ...incidentEndpoint('POST', '/receipts', { kind: 'delivered', deviceId: 'contract-device-1' }, (f) => [
+    { url: `/api/v1/incidents/${f.incidentId}/receipts`, body: { kind: 'seen', deviceId: 'contract-device-1' }, code: 'validation_failed' },
+    { url: `/api/v1/incidents/${f.incidentId}/receipts`, body: { kind: 'delivered', deviceId: 'x' }, code: 'validation_failed' },
+  ], 'anna@vasaskolan.example'),
+  {
+    method: 'GET', path: '/api/v1/push/config', as: 'anna@vasaskolan.example',
+    crossOrg: { notApplicable: "the server's public VAPID key; no organisation's data" },
+    badInput: { notApplicable: 'takes no input' },
+  },
+  {
+    method: 'PUT', path: '/api/v1/me/device/push-subscription', as: 'anna@vasaskolan.example',
+    crossOrg: { notApplicable: "registers the caller's own device only" },
+    badInput: () => {
+      const keys = { p256dh: `B${'A'.repeat(86)}`, auth: 'A'.repeat(22) };
+      const url = '/api/v1/me/device/push-subscription';
+      return [
+        { url, body: { endpoint: 'http://169.254.169.254/latest/meta-data/', keys }, code: 'push_endpoint_not_allowed' },
+        { url, body: { endpoint: 'https://169.254.169.254/push', keys }, code: 'push_endpoint_not_allowed' },
+        { url, body: { endpoint: 'https://push.example.org/send/1', keys }, code: 'push_endpoint_not_allowed' },
+        { url, body: { endpoint: 'https://fcm.googleapis.com/fcm/send/1' }, code: 'validation_failed' },
+        { url, body: { endpoint: 'https://fcm.googleapis.com/fcm/send/1', keys: { p256dh: 'AAAA', auth: keys.auth } }, code: 'validation_failed' },
+      ];
+    },
+  },
+  {
+    method: 'DELETE', path: '/api/v1/me/device/push-subscription', as: 'anna@vasaskolan.example',
+    crossOrg: { notApplicable: "removes the caller's own device's subscription only" },
+    badInput: { notApplicable: 'takes no input' },
+  },
+  {
+    method: 'GET', path: '/api/v1/me/device', as: 'anna@vasaskolan.example',
+    crossOrg: { notApplicable: "the caller's own device only" },
+    badInput: { notApplicable: 'takes no input' },
+  },
+  {
+    method: 'PUT', path: '/api/v1/me/device/status', as: 'anna@vasaskolan.example',
+    crossOrg: { notApplicable: "the caller's own device only" },
+    badInput: () => [
+      { url: '/api/v1/me/device/status', body: { pushPermission: 'maybe', standalone: true, platform: 'iOS' }, code: 'validation_failed' },
+      { url: '/api/v1/me/device/status', body: { pushPermission: 'granted', platform: 'iOS' }, code: 'validation_failed' },
+    ],
+  },
+  {
+    method: 'POST', path: '/api/v1/me/device/test-push', as: 'anna@vasaskolan.example',
+    crossOrg: { notApplicable: "pushes to the caller's own device only" },
+    badInput: () => [{ url: '/api/v1/me/device/test-push', code: 'no_push_subscription' }],
+  },
+  {
+    method: 'GET', path: '/api/v1/sites/{siteId}/device-health', as: 'rektor@vasaskolan.example',
+    crossOrg: (f) => ({ url: `/api/v1/sites/${f.ids.site.vasaskolan}/device-health`, nonexistent: { url: `/api/v1/sites/${uuid()}/device-health` } }),
+    badInput: () => [{ url: '/api/v1/sites/vasaskolan/device-health', code: 'validation_failed' }],
+  },
   {
     method: 'GET', path: '/api/v1/sites/{siteId}/instruction', as: 'anna@vasaskolan.example',
     crossOrg: (f) => ({ url: `/api/v1/sites/${f.ids.site.vasaskolan}/instruction`, nonexistent: { url: `/api/v1/sites/${uuid()}/instruction` } }),

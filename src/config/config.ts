@@ -50,6 +50,38 @@ export const ConfigSchema = Type.Object({
   SHUTDOWN_DRAIN_MS: Type.Integer({ minimum: 0, maximum: 60000, default: 1000 }),
   /** How long shutdown may take in all before the process exits anyway. */
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 10000 }),
+  /** VAPID public key (base64url) for Web Push. With VAPID_PRIVATE_KEY; unset: a key pair is made on first start and kept in Postgres. */
+  VAPID_PUBLIC_KEY: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{87}$' })),
+  /** VAPID private key (base64url), the pair of VAPID_PUBLIC_KEY. */
+  VAPID_PRIVATE_KEY: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' })),
+  /** Who push services contact about this server's pushes: a mailto: or https: URL. */
+  VAPID_SUBJECT: Type.String({ pattern: '^(mailto:|https://).+', default: 'mailto:drift@samlarm.invalid' }),
+  /** Push services the server may send to, comma-separated host names; `*.` matches any subdomain. Subscriptions to other hosts are refused (no requests to arbitrary URLs). */
+  PUSH_ALLOWED_HOSTS: Type.String({
+    default: 'fcm.googleapis.com,updates.push.services.mozilla.com,*.push.apple.com,*.notify.windows.com',
+  }),
+  /** Push subscriptions (devices) one person may register. */
+  PUSH_MAX_DEVICES_PER_PERSON: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+  /** Pushes in flight per node in all. */
+  PUSH_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 2000, default: 64 }),
+  /** Pushes in flight per node to one push service: a slow or hanging service takes no more than this. */
+  PUSH_CONCURRENCY_PER_ORIGIN: Type.Integer({ minimum: 1, maximum: 2000, default: 32 }),
+  /** How long one push request may take before it counts as failed and is retried. */
+  PUSH_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120000, default: 10000 }),
+  /** How long a node's claim on an outbox row lasts; after it another node may send the row. Must exceed PUSH_TIMEOUT_MS. */
+  PUSH_CLAIM_LEASE_MS: Type.Integer({ minimum: 200, maximum: 600000, default: 30000 }),
+  /** How often an idle delivery worker looks for due work (new work on the same node starts at once). */
+  PUSH_POLL_MS: Type.Integer({ minimum: 10, maximum: 60000, default: 500 }),
+  /** Attempts per push or SMS before it is given up as failed. */
+  PUSH_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 50, default: 8 }),
+  /** Extra CA certificates (PEM file) trusted for push services and the SMS gateway, besides the system's. */
+  PUSH_CA_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  /** Whether this node runs a delivery worker (sends pushes, SMS and escalations). */
+  DELIVERY_WORKER: Type.Boolean({ default: true }),
+  /** SMS/voice gateway for escalation: messages are POSTed here as JSON. Unset: no SMS step. */
+  SMS_GATEWAY_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  /** Bearer token sent to the SMS gateway. */
+  SMS_GATEWAY_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -65,11 +97,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (value !== undefined && value !== '') raw[key] = value;
   }
   const candidate = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw));
-  if (Value.Check(ConfigSchema, candidate)) return candidate;
-  const problems = Value.Errors(ConfigSchema, candidate).map(
-    (e) => `${e.instancePath.slice(1) || '(root)'}: ${e.message}`,
-  );
+  const problems = Value.Check(ConfigSchema, candidate)
+    ? crossFieldProblems(candidate)
+    : Value.Errors(ConfigSchema, candidate).map((e) => `${e.instancePath.slice(1) || '(root)'}: ${e.message}`);
+  if (problems.length === 0) return candidate as Config;
   throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+}
+
+function crossFieldProblems(config: Config): string[] {
+  const problems: string[] = [];
+  if ((config.VAPID_PUBLIC_KEY === undefined) !== (config.VAPID_PRIVATE_KEY === undefined)) {
+    problems.push('VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY: give both or neither');
+  }
+  // A lease shorter than a request would let a second node send a row the first is still sending.
+  if (config.PUSH_CLAIM_LEASE_MS <= config.PUSH_TIMEOUT_MS) problems.push('PUSH_CLAIM_LEASE_MS: must exceed PUSH_TIMEOUT_MS');
+  return problems;
 }
 
 /** Translates TRUST_PROXY into what Fastify's trustProxy option accepts. */

@@ -19,6 +19,12 @@ export const ERRORS = {
     message: 'This alarm contradicts what staff at the site have been told to do. Confirm to raise it anyway; everyone will see the change.',
   },
   incident_ended: { status: 409, message: 'The incident has already ended.' },
+  push_endpoint_not_allowed: { status: 400, message: 'This push endpoint is not allowed.' },
+  too_many_devices: {
+    status: 409,
+    message: 'You have too many devices registered for alarms. Sign out of a device you no longer use, then try again.',
+  },
+  no_push_subscription: { status: 409, message: 'This device has no push subscription. Turn on notifications first.' },
   real_alarm_active: { status: 409, message: 'A real alarm is active at this site: no drills until all clear.' },
   body_too_large: { status: 413, message: 'The request body is too large.' },
   unsupported_media_type: { status: 415, message: 'Send JSON (Content-Type: application/json).' },

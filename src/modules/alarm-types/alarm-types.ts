@@ -31,6 +31,10 @@ export interface AlarmType extends AlarmTypeInput {
   updatedAt: Date;
 }
 
+/** The delivery policy columns as one object: how long pushes live and how the alarm escalates. */
+export const DELIVERY_POLICY_COLUMNS = `json_build_object('pushTtlSeconds', push_ttl_seconds, 'repushAfterSeconds', repush_after_seconds,
+           'maxRepushes', max_repushes, 'contactsAfterSeconds', contacts_after_seconds, 'smsToContacts', sms_to_contacts)`;
+
 const SELECT = `
   SELECT id, organisation_id AS "organisationId", organisation_id IS NULL AS "builtIn", key,
          json_build_object('sv', label_sv, 'en', label_en) AS label,
@@ -38,6 +42,7 @@ const SELECT = `
          colour, icon, sound, precedence,
          json_build_object('category', cap_category, 'event', cap_event, 'responseType', cap_response_type,
                            'severity', cap_severity, 'urgency', cap_urgency) AS cap,
+         ${DELIVERY_POLICY_COLUMNS} AS delivery,
          archived, created_at AS "createdAt", updated_at AS "updatedAt"
     FROM alarm_types`;
 
@@ -52,12 +57,14 @@ export const ALARM_TYPE_SQL = {
     WHERE id = ANY($2::uuid[]) AND NOT archived AND (organisation_id IS NULL OR organisation_id = $1)`,
   insert: `
     INSERT INTO alarm_types (organisation_id, key, label_sv, label_en, instruction_sv, instruction_en, colour, icon, sound,
-                             precedence, cap_category, cap_event, cap_response_type, cap_severity, cap_urgency)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+                             precedence, cap_category, cap_event, cap_response_type, cap_severity, cap_urgency,
+                             push_ttl_seconds, repush_after_seconds, max_repushes, contacts_after_seconds, sms_to_contacts)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id`,
   update: `
     UPDATE alarm_types SET label_sv = $2, label_en = $3, instruction_sv = $4, instruction_en = $5, colour = $6, icon = $7,
            sound = $8, precedence = $9, cap_category = $10, cap_event = $11, cap_response_type = $12,
-           cap_severity = $13, cap_urgency = $14, archived = $15, updated_at = now()
+           cap_severity = $13, cap_urgency = $14, push_ttl_seconds = $15, repush_after_seconds = $16, max_repushes = $17,
+           contacts_after_seconds = $18, sms_to_contacts = $19, archived = $20, updated_at = now()
      WHERE id = $1`,
 } as const;
 
@@ -87,11 +94,31 @@ export interface AlarmTypeInput {
   sound: (typeof SOUND_PROFILES)[number];
   precedence: number;
   cap: CapMapping;
+  delivery: DeliveryPolicy;
 }
+
+/**
+ * How an alarm of this type reaches people who have no open app: the pushes' time to live, and the
+ * escalation ladder (push again, then the groups' escalation contacts, optionally by SMS). Frozen
+ * into each incident when it is raised; null turns a step off.
+ */
+export interface DeliveryPolicy {
+  pushTtlSeconds: number;
+  repushAfterSeconds: number | null;
+  maxRepushes: number;
+  contactsAfterSeconds: number | null;
+  smsToContacts: boolean;
+}
+
+export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = {
+  pushTtlSeconds: 600, repushAfterSeconds: 60, maxRepushes: 3, contactsAfterSeconds: 180, smsToContacts: false,
+};
 
 const columnValues = (input: AlarmTypeInput) => [
   input.label.sv, input.label.en, input.instruction.sv, input.instruction.en, input.colour.toLowerCase(), input.icon,
   input.sound, input.precedence, input.cap.category, input.cap.event, input.cap.responseType, input.cap.severity, input.cap.urgency,
+  input.delivery.pushTtlSeconds, input.delivery.repushAfterSeconds, input.delivery.maxRepushes, input.delivery.contactsAfterSeconds,
+  input.delivery.smsToContacts,
 ];
 
 export async function createAlarmType(
@@ -124,6 +151,7 @@ export interface AlarmTypeChanges {
   sound?: AlarmTypeInput['sound'];
   precedence?: number;
   cap?: Partial<CapMapping>;
+  delivery?: Partial<DeliveryPolicy>;
   archived?: boolean;
 }
 
@@ -145,6 +173,7 @@ export async function updateAlarmType(
       sound: changes.sound ?? before.sound,
       precedence: changes.precedence ?? before.precedence,
       cap: { ...before.cap, ...changes.cap },
+      delivery: { ...before.delivery, ...changes.delivery },
     };
     await tx.query(ALARM_TYPE_SQL.update, [id, ...columnValues(merged), changes.archived ?? before.archived]);
     const after = (await tx.query<AlarmType>(ALARM_TYPE_SQL.byId, [id])).rows[0] as AlarmType;

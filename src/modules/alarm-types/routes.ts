@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TObject } from 'typebox';
 import { IdParams, Nullable, OrganisationParams, StringEnum, Timestamp, Uuid, commonErrors } from '../../lib/schemas.js';
 import {
-  CAP_CATEGORIES, CAP_RESPONSE_TYPES, CAP_SEVERITIES, CAP_URGENCIES, SOUND_PROFILES,
+  CAP_CATEGORIES, CAP_RESPONSE_TYPES, CAP_SEVERITIES, CAP_URGENCIES, DEFAULT_DELIVERY_POLICY, SOUND_PROFILES,
   createAlarmType, listAlarmTypes, updateAlarmType, visibleAlarmType, type AlarmType,
 } from './alarm-types.js';
 
@@ -18,6 +18,14 @@ const Cap = Type.Object({
 const Colour = Type.String({ pattern: '^#[0-9a-fA-F]{6}$', description: 'Hex colour, e.g. #c62828' });
 const Icon = Type.String({ pattern: '^[a-z0-9-]{1,40}$' });
 const Sound = StringEnum(SOUND_PROFILES, { description: 'silent: vibrate only, never a sound (lockdown)' });
+const Seconds = (minimum: number, maximum: number, description: string) => Type.Integer({ minimum, maximum, description });
+const Delivery = Type.Object({
+  pushTtlSeconds: Seconds(30, 86400, 'How long push services keep trying to reach a phone that is off'),
+  repushAfterSeconds: Nullable(Seconds(5, 3600, 'Push again to recipients with no device receipt after this long, and again each time it passes; null: never')),
+  maxRepushes: Type.Integer({ minimum: 0, maximum: 20 }),
+  contactsAfterSeconds: Nullable(Seconds(5, 86400, 'Alert the groups\' escalation contacts with the names of those unreached after this long; null: never')),
+  smsToContacts: Type.Boolean({ description: 'Also send escalation contacts an SMS through the configured gateway' }),
+}, { additionalProperties: false, description: 'Delivery and escalation policy, frozen into each alarm when raised' });
 const Precedence = Type.Integer({ minimum: 0, maximum: 1000, description: 'Higher wins when several alarms are active at a site' });
 // Type.Partial drops the object's options, so a change would otherwise accept unknown nested fields.
 const Change = <T extends TObject>(schema: T) => Type.Partial(schema, { additionalProperties: false, minProperties: 1 });
@@ -26,7 +34,7 @@ const AlarmTypeView = Type.Object({
   id: Uuid, organisationId: Nullable(Uuid), builtIn: Type.Boolean(), key: Type.String(),
   label: Type.Object({ sv: Type.String(), en: Type.String() }),
   instruction: Type.Object({ sv: Type.String(), en: Type.String() }),
-  colour: Type.String(), icon: Type.String(), sound: Sound, precedence: Type.Integer(), cap: Cap,
+  colour: Type.String(), icon: Type.String(), sound: Sound, precedence: Type.Integer(), cap: Cap, delivery: Delivery,
   archived: Type.Boolean(), createdAt: Timestamp, updatedAt: Timestamp,
 });
 
@@ -51,11 +59,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       body: Type.Object({
         key: Type.String({ pattern: '^[a-z][a-z0-9_]{1,39}$' }),
         label: Bilingual(60), instruction: Bilingual(1000), colour: Colour, icon: Icon, sound: Sound, precedence: Precedence, cap: Cap,
+        delivery: Type.Optional(Change(Delivery)),
       }, { additionalProperties: false }),
       response: { 201: AlarmTypeView, ...commonErrors, 409: commonErrors[400] },
     },
   }, async (request, reply) => {
-    const created = await createAlarmType(app.db, request.principal, request.params.organisationId, request.body, request.id);
+    const input = { ...request.body, delivery: { ...DEFAULT_DELIVERY_POLICY, ...request.body.delivery } };
+    const created = await createAlarmType(app.db, request.principal, request.params.organisationId, input, request.id);
     return reply.status(201).send(present(created));
   });
 
@@ -70,7 +80,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       body: Type.Object({
         label: Type.Optional(Change(Bilingual(60))), instruction: Type.Optional(Change(Bilingual(1000))),
         colour: Type.Optional(Colour), icon: Type.Optional(Icon), sound: Type.Optional(Sound),
-        precedence: Type.Optional(Precedence), cap: Type.Optional(Change(Cap)), archived: Type.Optional(Type.Boolean()),
+        precedence: Type.Optional(Precedence), cap: Type.Optional(Change(Cap)), delivery: Type.Optional(Change(Delivery)), archived: Type.Optional(Type.Boolean()),
       }, { additionalProperties: false, minProperties: 1 }),
       response: { 200: AlarmTypeView, ...commonErrors, 409: commonErrors[400] },
     },

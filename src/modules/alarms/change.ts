@@ -46,6 +46,7 @@ export async function changeIncident<T>(
       instruction: () => siteInstruction(tx, incident.siteId),
     };
     const { result, events } = await apply(ctx);
+    await deps.queueDeliveries(tx, events);
     return { result, events: await appendEvents(tx, events) };
   });
   await deps.publish(done.events);

@@ -5,11 +5,16 @@ import type { SiteInstruction } from './instruction.js';
 export const EVENT_TYPES = [
   'raised', 'joined', 'reraised', 'recipients_computed', 'instruction_changed',
   'delivered', 'acknowledged', 'responded', 'message', 'reply', 'resolved', 'cancelled',
+  // Escalation (leads see these) and each push or SMS attempt with its outcome (review only).
+  'repushed', 'escalated', 'delivery_attempt',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-/** Who sees an event live and on catch-up: every recipient, or only the incident's leads (and its actor). */
-export type Audience = 'all' | 'leads';
+/**
+ * Who sees an event live and on catch-up: every recipient, or only the incident's leads (and its
+ * actor). Review events are never sent to devices; they are in the timeline for the review.
+ */
+export type Audience = 'all' | 'leads' | 'review';
 
 export interface NewEvent {
   incidentId: string;
@@ -48,7 +53,7 @@ export const EVENT_SQL = {
            e.audience, e.actor_person_id AS "actorPersonId", e.data, e.at
       FROM incident_recipients r
       JOIN incident_events e ON e.incident_id = r.incident_id AND e.id > $2
-     WHERE r.person_id = $1 AND (e.audience = 'all' OR r.lead OR e.actor_person_id = $1)
+     WHERE r.person_id = $1 AND e.audience <> 'review' AND (e.audience = 'all' OR r.lead OR e.actor_person_id = $1)
      ORDER BY e.id
      LIMIT $3`,
   maxId: "SELECT coalesce(max(id), 0)::text AS id FROM incident_events",
@@ -73,6 +78,19 @@ export async function appendEvents(tx: Tx, events: NewEvent[]): Promise<Incident
     events.map((e) => JSON.stringify(e.data)),
   ]);
   return result.rows;
+}
+
+/**
+ * Appends review-only events (delivery attempts). They are never cursors for devices, so they need
+ * not wait for the ordering lock that alarms hold.
+ */
+export async function appendReviewEvents(db: Queryable, events: NewEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await db.query(EVENT_SQL.insert, [
+    events.map((e) => e.incidentId), events.map((e) => e.organisationId), events.map((e) => e.siteId),
+    events.map((e) => e.type), events.map(() => 'review'), events.map((e) => e.actorPersonId),
+    events.map((e) => JSON.stringify(e.data)),
+  ]);
 }
 
 export async function eventsSince(db: Queryable, personId: string, cursor: string, limit: number): Promise<IncidentEvent[]> {

@@ -1,3 +1,5 @@
+import { DELIVERY_POLICY_COLUMNS } from '../alarm-types/alarm-types.js';
+
 /** SQL of the alarm path. */
 export const ALARM_SQL = {
   // Serialises everything that changes a site's incidents, so joins and instructions are consistent.
@@ -10,7 +12,8 @@ export const ALARM_SQL = {
            json_build_object('sv', instruction_sv, 'en', instruction_en) AS instruction,
            colour, icon, sound, precedence,
            json_build_object('category', cap_category, 'event', cap_event, 'responseType', cap_response_type,
-                             'severity', cap_severity, 'urgency', cap_urgency) AS cap
+                             'severity', cap_severity, 'urgency', cap_urgency) AS cap,
+           ${DELIVERY_POLICY_COLUMNS} AS delivery
       FROM alarm_types
      WHERE id = $1 AND NOT archived AND (organisation_id IS NULL OR organisation_id = $2)`,
   mayRaiseViaGroup: `

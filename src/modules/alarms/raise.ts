@@ -49,6 +49,8 @@ export interface AlarmDeps {
    * `audience`: the recipients of a new incident as just written, so they need not be read back.
    */
   publish: (events: IncidentEvent[], audience?: IncidentAudienceRows) => Promise<void>;
+  /** Queues pushes (and escalation) for a change's events, in the change's transaction: committed together or not at all. */
+  queueDeliveries: (tx: Tx, events: NewEvent[]) => Promise<void>;
   /** Sends a person's devices the current state: they just became part of an incident already under way. */
   resync: (personId: string) => Promise<void>;
 }
@@ -83,6 +85,7 @@ async function authorise(tx: Tx, principal: Principal, input: RaiseInput): Promi
 export async function raiseAlarm(deps: AlarmDeps, principal: Principal, input: RaiseInput): Promise<RaiseResult> {
   const result = await inTransaction(deps.db, async (tx) => {
     const decided = await decide(tx, deps, principal, input);
+    await deps.queueDeliveries(tx, decided.events);
     // Last in the transaction: the events' ordering lock is held only until the commit just after.
     return { ...decided, events: await appendEvents(tx, decided.events) };
   });

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError } from '../../lib/errors.js';
-import { ErrorResponse, IdParams, Nullable, SiteParams, StringEnum, Timestamp, Uuid, commonErrors } from '../../lib/schemas.js';
+import { ErrorResponse, IdParams, NoContent, Nullable, SiteParams, StringEnum, Timestamp, Uuid, commonErrors } from '../../lib/schemas.js';
 import { canSeeSiteInstruction } from '../auth/policies.js';
 import { visibleSite } from '../sites/sites.js';
 import { Publisher } from '../realtime/publisher.js';
@@ -153,6 +153,26 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       response: eventsResponse,
     },
   }, async (request) => presentEvents(await respond(app.alarms, request.principal, request.params.id, request.body)));
+
+  app.post('/incidents/:id/receipts', {
+    schema: {
+      tags,
+      summary: 'A device confirms it has the alarm: its service worker showed a push (delivered) or the person opened it (acknowledged). Stops escalation for that person.',
+      params: IdParams,
+      body: Type.Object({
+        kind: StringEnum(['delivered', 'acknowledged'] as const),
+        deviceId: Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$', description: 'The installation\'s id, as in the socket handshake' }),
+      }, { additionalProperties: false }),
+      response: { 202: NoContent, ...commonErrors },
+    },
+  }, async (request, reply) => {
+    await visibleIncident(app.db, request.principal, request.params.id);
+    await app.realtime.receipts.add({
+      incidentId: request.params.id, personId: request.principal.personId, deviceId: request.body.deviceId,
+      kind: request.body.kind, channel: 'push', at: new Date(),
+    });
+    return reply.status(202).send(null);
+  });
 
   app.post('/incidents/:id/messages', {
     schema: {

@@ -55,6 +55,9 @@ export const canViewSiteConfiguration = (p: Principal, site: SiteRef): boolean =
 
 export const canManageSite = isSiteAdmin;
 
+/** Who at a site has no device that can receive alarms: for those who set the site up and lead it. */
+export const canViewDeviceHealth = canViewSiteConfiguration;
+
 export const canCreateSite = (p: Principal, organisationId: string): boolean => isOrgAdmin(p, organisationId);
 
 export const canCreateOrganisation = (p: Principal): boolean => isSystemAdmin(p);

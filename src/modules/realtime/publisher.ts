@@ -85,6 +85,8 @@ export class Publisher {
     try {
       if (known) this.audiences.set(known.incidentId, toAudience(known.rows));
       for (const event of events) {
+        // Review events (delivery attempts) are for the timeline, never for devices.
+        if (event.audience === 'review') continue;
         this.counted(event.type);
         const audience = await this.audienceOf(event.incidentId, AUDIENCE_CHANGES.has(event.type));
         if (ROLLCALL_TYPES.has(event.type)) this.scheduleRollCall(event.incidentId, audience.leads);

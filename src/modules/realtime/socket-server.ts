@@ -118,7 +118,12 @@ export default fp<{ clock: Clock }>(async (app, opts) => {
   const receipts = new ReceiptBuffer(app.db, app.log, (events) => publisher.publish(events));
   const deps: AlarmDeps = {
     db: app.db, config: app.config, clock: opts.clock,
-    publish: (events, audience) => publisher.publish(events, audience),
+    queueDeliveries: (tx, events) => app.delivery.queue(tx, events),
+    publish: (events, audience) => {
+      // Committed: this node's delivery worker sends the queued pushes now (other nodes' when they poll).
+      app.delivery.worker.poke();
+      return publisher.publish(events, audience);
+    },
     resync: (personId) => publisher.resync(personId),
   };
   app.decorate('alarms', deps);
@@ -216,4 +221,4 @@ export default fp<{ clock: Clock }>(async (app, opts) => {
     await io.of('/').adapter.close();
     adapterRedis?.disconnect();
   });
-}, { name: 'realtime', dependencies: ['database', 'config', 'metrics'] });
+}, { name: 'realtime', dependencies: ['database', 'config', 'metrics', 'delivery'] });

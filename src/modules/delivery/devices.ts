@@ -1,0 +1,160 @@
+import type { Config } from '../../config/config.js';
+import type { Db, Queryable } from '../../db/pool.js';
+import { inTransaction } from '../../db/pool.js';
+import type { Clock } from '../../lib/clock.js';
+import { AppError } from '../../lib/errors.js';
+import { canViewDeviceHealth, type Principal } from '../auth/policies.js';
+import { visibleSite } from '../sites/sites.js';
+import { OUTBOX_SQL } from './outbox.js';
+import { buildPayload } from './payload.js';
+import { checkSubscriptionKeys, type PushHostAllowList } from './push-endpoints.js';
+
+const TEST_PUSH_TTL_SECONDS = 300;
+
+export type PushPermission = 'granted' | 'denied' | 'default' | 'unsupported';
+
+export const DEVICE_SQL = {
+  // Other live devices of the person that have a subscription: what the cap counts.
+  countOthers: `
+    SELECT count(*)::int AS n FROM push_subscriptions ps JOIN sessions s ON s.id = ps.session_id
+     WHERE ps.person_id = $1 AND ps.session_id <> $2 AND s.revoked_at IS NULL AND s.expires_at > now()`,
+  // Subscriptions of the person's ended sessions are of no use: cleared before counting.
+  removeDead: `
+    DELETE FROM push_subscriptions ps USING sessions s
+     WHERE s.id = ps.session_id AND ps.person_id = $1 AND (s.revoked_at IS NOT NULL OR s.expires_at <= now())`,
+  removeForSession: 'DELETE FROM push_subscriptions WHERE session_id = $1',
+  // The same browser subscription may move to a new session (signed out and in again on the phone).
+  upsert: `
+    INSERT INTO push_subscriptions (person_id, session_id, endpoint, origin, p256dh, auth, expires_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7)
+    ON CONFLICT (endpoint) DO UPDATE SET person_id = $1, session_id = $2, origin = $4, p256dh = $5, auth = $6,
+           expires_at = $7, updated_at = now()
+    RETURNING id, created_at AS "createdAt"`,
+  report: `
+    UPDATE sessions SET push_permission = $2, standalone = $3, platform = $4, status_reported_at = now(), last_seen_at = now()
+     WHERE id = $1`,
+  device: `
+    SELECT s.id AS "sessionId", s.kind, s.label, s.platform, s.push_permission AS "pushPermission", s.standalone,
+           ps.id IS NOT NULL AS "pushSubscribed", s.last_seen_at AS "lastSeenAt", s.status_reported_at AS "reportedAt",
+           ps.last_success_at AS "lastPushAt"
+      FROM sessions s LEFT JOIN push_subscriptions ps ON ps.session_id = s.id
+     WHERE s.id = $1`,
+  subscriptionOf: 'SELECT id FROM push_subscriptions WHERE session_id = $1',
+  // Everyone working at the site with their live devices. One row per person; people at large
+  // schools number hundreds, and their sessions a few each.
+  siteHealth: `
+    SELECT p.id AS "personId", p.name,
+           coalesce(json_agg(json_build_object(
+             'sessionId', s.id, 'kind', s.kind, 'label', s.label, 'platform', s.platform,
+             'pushPermission', s.push_permission, 'pushSubscribed', ps.id IS NOT NULL,
+             'lastSeenAt', s.last_seen_at) ORDER BY s.last_seen_at DESC) FILTER (WHERE s.id IS NOT NULL), '[]') AS devices
+      FROM person_sites x
+      JOIN people p ON p.id = x.person_id AND p.active
+      LEFT JOIN sessions s ON s.person_id = p.id AND s.revoked_at IS NULL AND s.expires_at > now()
+      LEFT JOIN push_subscriptions ps ON ps.session_id = s.id
+     WHERE x.site_id = $1
+     GROUP BY p.id, p.name
+     ORDER BY p.name`,
+} as const;
+
+export interface SubscriptionInput {
+  endpoint: string;
+  expirationTime?: number | null;
+  keys: { p256dh: string; auth: string };
+}
+
+/**
+ * Registers (or refreshes) the push subscription of the calling device. One per device: a new one
+ * replaces the device's old one. The endpoint must be a push service on the allow-list, and a
+ * person's devices are capped.
+ */
+export async function registerSubscription(
+  db: Db, config: Config, allowList: PushHostAllowList, principal: Principal, input: SubscriptionInput,
+): Promise<{ id: string; createdAt: Date }> {
+  const origin = allowList.check(input.endpoint);
+  checkSubscriptionKeys(input.keys);
+  return inTransaction(db, async (tx) => {
+    await tx.query(DEVICE_SQL.removeDead, [principal.personId]);
+    const others = (await tx.query<{ n: number }>(DEVICE_SQL.countOthers, [principal.personId, principal.sessionId])).rows[0]?.n ?? 0;
+    if (others >= config.PUSH_MAX_DEVICES_PER_PERSON) throw new AppError('too_many_devices');
+    await tx.query(DEVICE_SQL.removeForSession, [principal.sessionId]);
+    const expires = typeof input.expirationTime === 'number' ? new Date(input.expirationTime) : null;
+    const row = (await tx.query<{ id: string; createdAt: Date }>(DEVICE_SQL.upsert, [
+      principal.personId, principal.sessionId, input.endpoint, origin, input.keys.p256dh, input.keys.auth, expires,
+    ])).rows[0];
+    if (!row) throw new Error('subscription not stored');
+    return row;
+  });
+}
+
+export async function removeSubscription(db: Queryable, principal: Principal): Promise<void> {
+  await db.query(DEVICE_SQL.removeForSession, [principal.sessionId]);
+}
+
+export interface DeviceView {
+  sessionId: string;
+  kind: string;
+  label: string | null;
+  platform: string | null;
+  pushPermission: PushPermission | null;
+  standalone: boolean | null;
+  pushSubscribed: boolean;
+  lastSeenAt: Date;
+  reportedAt: Date | null;
+  lastPushAt: Date | null;
+  canReceiveAlarms: boolean;
+}
+
+/** A device can receive alarms in a pocket when push is allowed and subscribed. */
+const withVerdict = (d: Omit<DeviceView, 'canReceiveAlarms'>): DeviceView =>
+  ({ ...d, canReceiveAlarms: d.pushSubscribed && d.pushPermission !== 'denied' });
+
+export async function thisDevice(db: Queryable, principal: Principal): Promise<DeviceView> {
+  const row = (await db.query<Omit<DeviceView, 'canReceiveAlarms'>>(DEVICE_SQL.device, [principal.sessionId])).rows[0];
+  if (!row) throw new AppError('unauthenticated');
+  return withVerdict(row);
+}
+
+export async function reportDeviceStatus(
+  db: Queryable, principal: Principal, status: { pushPermission: PushPermission; standalone: boolean; platform: string },
+): Promise<DeviceView> {
+  await db.query(DEVICE_SQL.report, [principal.sessionId, status.pushPermission, status.standalone, status.platform]);
+  return thisDevice(db, principal);
+}
+
+/** Queues a test push to the calling device; the device check shows whether it arrived. */
+export async function queueTestPush(db: Queryable, clock: Clock, principal: Principal): Promise<{ deliveryId: string }> {
+  const subscription = (await db.query<{ id: string }>(DEVICE_SQL.subscriptionOf, [principal.sessionId])).rows[0];
+  if (!subscription) throw new AppError('no_push_subscription');
+  const input = { kind: 'test' as const, incident: null, at: clock.now() };
+  const row = (await db.query<{ id: string }>(OUTBOX_SQL.enqueueForSubscription, [
+    subscription.id, JSON.stringify(buildPayload(input, 'sv')), JSON.stringify(buildPayload(input, 'en')), TEST_PUSH_TTL_SECONDS, clock.now(),
+  ])).rows[0];
+  if (!row) throw new AppError('no_push_subscription');
+  return { deliveryId: row.id };
+}
+
+export type DeviceProblem = 'no_device' | 'push_denied' | 'push_not_enabled';
+
+export interface PersonDeviceHealth {
+  personId: string;
+  name: string;
+  canReceiveAlarms: boolean;
+  problem: DeviceProblem | null;
+  devices: { sessionId: string; kind: string; label: string | null; platform: string | null; pushPermission: PushPermission | null; pushSubscribed: boolean; lastSeenAt: string }[];
+}
+
+/** The people of a site, those whose devices cannot receive alarms first. */
+export async function siteDeviceHealth(db: Queryable, principal: Principal, siteId: string): Promise<PersonDeviceHealth[]> {
+  const site = await visibleSite(db, principal, siteId);
+  if (!canViewDeviceHealth(principal, site)) throw new AppError('forbidden');
+  const rows = (await db.query<Omit<PersonDeviceHealth, 'canReceiveAlarms' | 'problem'>>(DEVICE_SQL.siteHealth, [site.id])).rows;
+  const people = rows.map((person) => {
+    const canReceiveAlarms = person.devices.some((d) => d.pushSubscribed && d.pushPermission !== 'denied');
+    const problem: DeviceProblem | null = canReceiveAlarms ? null
+      : person.devices.length === 0 ? 'no_device'
+        : person.devices.some((d) => d.pushPermission === 'denied') ? 'push_denied' : 'push_not_enabled';
+    return { ...person, canReceiveAlarms, problem };
+  });
+  return [...people.filter((p) => !p.canReceiveAlarms), ...people.filter((p) => p.canReceiveAlarms)];
+}

@@ -1,0 +1,87 @@
+import type { Queryable } from '../../db/pool.js';
+import { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy } from '../alarm-types/alarm-types.js';
+import type { NewEvent } from '../alarms/events.js';
+import type { SiteInstruction } from '../alarms/instruction.js';
+import { buildPayload, type IncidentContext, type PayloadInput } from './payload.js';
+import { enqueueIncidentPush, OUTBOX_SQL } from './outbox.js';
+
+export const INCIDENT_PUSH_SQL = {
+  context: `
+    SELECT i.id, i.site_id AS "siteId", s.name AS "siteName", i.drill, i.type_snapshot AS type, i.location
+      FROM incidents i JOIN sites s ON s.id = i.site_id WHERE i.id = $1`,
+  scheduleStep: `
+    INSERT INTO escalation_steps (incident_id, step, round, due_at) VALUES ($1, $2, $3, $4)
+    ON CONFLICT (incident_id, step, round) DO NOTHING`,
+  cancelSteps: `
+    UPDATE escalation_steps SET state = 'cancelled', finished_at = $2, claim = NULL
+     WHERE incident_id = $1 AND state IN ('pending', 'running')`,
+} as const;
+
+/** The frozen policy of an incident; incidents raised before policies existed get the default without escalation. */
+export function policyOf(context: IncidentContext): DeliveryPolicy {
+  return (context.type as { delivery?: DeliveryPolicy }).delivery
+    ?? { ...DEFAULT_DELIVERY_POLICY, repushAfterSeconds: null, contactsAfterSeconds: null };
+}
+
+export async function incidentContext(db: Queryable, incidentId: string): Promise<IncidentContext | null> {
+  return (await db.query<IncidentContext>(INCIDENT_PUSH_SQL.context, [incidentId])).rows[0] ?? null;
+}
+
+/** Which events reach pockets, and as what. Receipts, answers and replies do not. */
+function pushFor(event: NewEvent): Omit<PayloadInput, 'incident' | 'at'> | null {
+  const instruction = (event.data.instruction ?? null) as SiteInstruction | null;
+  switch (event.type) {
+    case 'raised':
+    case 'reraised':
+      return { kind: 'alarm', instruction };
+    case 'instruction_changed':
+      return { kind: 'instruction', instruction };
+    case 'message':
+      return { kind: 'message', message: String(event.data.body ?? '') };
+    case 'resolved':
+    case 'cancelled':
+      return { kind: 'all_clear', instruction, ended: { how: event.type, reason: (event.data.reason ?? null) as string | null } };
+    default:
+      return null;
+  }
+}
+
+const ALERTING: ReadonlySet<NewEvent['type']> = new Set(['raised', 'reraised', 'resolved', 'cancelled']);
+
+/**
+ * Queues the pushes that a change's events call for, in the change's own transaction: a committed
+ * alarm always has its pushes queued (invariant 2 for phones in pockets). A new incident also gets
+ * its escalation steps; an ended one has its pending alerts and escalation cancelled.
+ */
+export async function queueIncidentPushes(tx: Queryable, events: NewEvent[], now: Date): Promise<void> {
+  // An incident that is itself alerting everyone in this change needs no second push about the instruction.
+  const alerted = new Set(events.filter((e) => ALERTING.has(e.type)).map((e) => e.incidentId));
+  for (const event of events) {
+    const push = pushFor(event);
+    if (!push) continue;
+    if (push.kind === 'instruction' && alerted.has(event.incidentId)) continue;
+    const context = await incidentContext(tx, event.incidentId);
+    if (!context) continue;
+    const policy = policyOf(context);
+    const input: PayloadInput = { ...push, incident: context, at: now };
+    await enqueueIncidentPush(tx, {
+      incidentId: context.id, kind: push.kind, ttlSeconds: policy.pushTtlSeconds, now, exceptPersonId: event.actorPersonId,
+      payloads: { sv: buildPayload(input, 'sv'), en: buildPayload(input, 'en') },
+    });
+    if (event.type === 'raised') await scheduleEscalation(tx, context.id, policy, now);
+    if (event.type === 'resolved' || event.type === 'cancelled') {
+      await tx.query(OUTBOX_SQL.cancelAlerts, [context.id, now]);
+      await tx.query(INCIDENT_PUSH_SQL.cancelSteps, [context.id, now]);
+    }
+  }
+}
+
+async function scheduleEscalation(tx: Queryable, incidentId: string, policy: DeliveryPolicy, raisedAt: Date): Promise<void> {
+  const at = (seconds: number) => new Date(raisedAt.getTime() + seconds * 1000);
+  if (policy.repushAfterSeconds !== null && policy.maxRepushes > 0) {
+    await tx.query(INCIDENT_PUSH_SQL.scheduleStep, [incidentId, 'repush', 1, at(policy.repushAfterSeconds)]);
+  }
+  if (policy.contactsAfterSeconds !== null) {
+    await tx.query(INCIDENT_PUSH_SQL.scheduleStep, [incidentId, 'contacts', 1, at(policy.contactsAfterSeconds)]);
+  }
+}

@@ -1,0 +1,140 @@
+import type { Queryable } from '../../db/pool.js';
+import type { DeliveryKind, PushPayload } from './payload.js';
+import { incidentTopic } from './payload.js';
+
+/**
+ * The outbox: one row per recipient x device x channel and message. Rows are written in the same
+ * transaction as the change that causes them, so a committed alarm always has its pushes queued,
+ * and workers on every node send them.
+ */
+export const OUTBOX_SQL = {
+  // Every live push subscription of the incident's recipients (but the one who caused it), with
+  // the payload in the person's language. One row per subscription even if the person is a
+  // recipient twice over.
+  enqueueForRecipients: `
+    INSERT INTO deliveries (incident_id, person_id, subscription_id, channel, kind, origin, payload, topic, ttl_seconds, due_at, expires_at)
+    SELECT $1, r.person_id, ps.id, 'push', $2, ps.origin,
+           CASE WHEN p.language = 'en' THEN $4::jsonb ELSE $3::jsonb END, $5, $6::int, $7, $7::timestamptz + make_interval(secs => $6::int)
+      FROM incident_recipients r
+      JOIN people p ON p.id = r.person_id AND p.active
+      JOIN push_subscriptions ps ON ps.person_id = r.person_id
+      JOIN sessions s ON s.id = ps.session_id AND s.revoked_at IS NULL AND s.expires_at > now()
+     WHERE r.incident_id = $1 AND r.person_id IS DISTINCT FROM $8
+       AND ($9::uuid[] IS NULL OR r.person_id = ANY($9))`,
+  enqueueForPeople: `
+    INSERT INTO deliveries (incident_id, person_id, subscription_id, channel, kind, origin, payload, topic, ttl_seconds, due_at, expires_at)
+    SELECT $1, p.id, ps.id, 'push', $2, ps.origin,
+           CASE WHEN p.language = 'en' THEN $4::jsonb ELSE $3::jsonb END, $5, $6::int, $7, $7::timestamptz + make_interval(secs => $6::int)
+      FROM people p
+      JOIN push_subscriptions ps ON ps.person_id = p.id
+      JOIN sessions s ON s.id = ps.session_id AND s.revoked_at IS NULL AND s.expires_at > now()
+     WHERE p.id = ANY($8::uuid[]) AND p.active`,
+  enqueueForSubscription: `
+    INSERT INTO deliveries (person_id, subscription_id, channel, kind, origin, payload, topic, ttl_seconds, due_at, expires_at)
+    SELECT ps.person_id, ps.id, 'push', 'test', ps.origin, CASE WHEN p.language = 'en' THEN $3::jsonb ELSE $2::jsonb END,
+           NULL, $4::int, $5, $5::timestamptz + make_interval(secs => $4::int)
+      FROM push_subscriptions ps JOIN people p ON p.id = ps.person_id WHERE ps.id = $1
+    RETURNING id`,
+  enqueueSms: `
+    INSERT INTO deliveries (incident_id, person_id, channel, kind, origin, address, payload, ttl_seconds, due_at, expires_at)
+    VALUES ($1, $2, 'sms', 'escalation', $3, $4, $5, $6::int, $7, $7::timestamptz + make_interval(secs => $6::int))`,
+  // At all clear or cancel, what would alert someone about the ended incident is not sent.
+  cancelAlerts: `
+    UPDATE deliveries SET state = 'cancelled', last_error = 'incident ended', finished_at = $2, claim = NULL
+     WHERE incident_id = $1 AND state = 'queued' AND kind IN ('alarm', 'reminder', 'escalation')`,
+  // Claims due rows: queued ones, and ones whose sender's lease ran out (a node died mid-send).
+  // SKIP LOCKED: nodes claiming at once take different rows. While sending, due_at is the lease's end.
+  claim: `
+    WITH due AS (
+      SELECT id FROM deliveries
+       WHERE state IN ('queued', 'sending') AND due_at <= $1 AND origin <> ALL($2::text[])
+       ORDER BY due_at, id
+       LIMIT $3
+       FOR UPDATE SKIP LOCKED
+    ), claimed AS (
+      UPDATE deliveries d SET state = 'sending', attempts = d.attempts + 1, claim = $4, claimed_by = $5,
+             due_at = $1::timestamptz + make_interval(secs => $6::double precision / 1000)
+        FROM due WHERE d.id = due.id
+      RETURNING d.id, d.incident_id, d.person_id, d.subscription_id, d.channel, d.kind, d.origin, d.address, d.payload,
+                d.topic, d.ttl_seconds, d.attempts, d.expires_at
+    )
+    SELECT c.id, c.incident_id, c.person_id, c.channel, c.kind, c.origin, c.address, c.payload, c.topic, c.ttl_seconds,
+           c.attempts, c.expires_at, c.subscription_id, ps.endpoint, ps.p256dh, ps.auth,
+           i.state AS incident_state, i.organisation_id, i.site_id, r.delivered_at IS NOT NULL AS confirmed
+      FROM claimed c
+      LEFT JOIN push_subscriptions ps ON ps.id = c.subscription_id
+      LEFT JOIN incidents i ON i.id = c.incident_id
+      LEFT JOIN incident_recipients r ON r.incident_id = c.incident_id AND r.person_id = c.person_id`,
+  // Gives back claimed rows this node will not start now (their push service is busy here).
+  release: `
+    UPDATE deliveries SET state = 'queued', attempts = attempts - 1, due_at = $2, claim = NULL, claimed_by = NULL
+     WHERE id = ANY($1::bigint[]) AND claim = $3`,
+  // Records outcomes; the claim token fences off a node whose lease ran out meanwhile.
+  finish: `
+    UPDATE deliveries d SET state = f.state::delivery_state, due_at = coalesce(f.due_at, d.due_at), last_status = f.status,
+           last_error = f.error, finished_at = CASE WHEN f.state = 'queued' THEN NULL ELSE f.at END, claim = NULL
+      FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::int[], $5::text[], $6::uuid[], $7::timestamptz[])
+           AS f(id, state, due_at, status, error, claim, at)
+     WHERE d.id = f.id AND d.claim = f.claim
+    RETURNING d.id`,
+  // Only the subscription that the push service said is gone (404/410).
+  removeSubscriptions: 'DELETE FROM push_subscriptions WHERE id = ANY($1::uuid[])',
+  markSuccess: 'UPDATE push_subscriptions SET last_success_at = $2 WHERE id = ANY($1::uuid[])',
+} as const;
+
+/** A claimed row with what sending it needs. */
+export interface ClaimedDelivery {
+  id: string;
+  incident_id: string | null;
+  person_id: string | null;
+  channel: 'push' | 'sms';
+  kind: DeliveryKind;
+  origin: string;
+  address: string | null;
+  payload: PushPayload;
+  topic: string | null;
+  ttl_seconds: number;
+  attempts: number;
+  expires_at: Date;
+  subscription_id: string | null;
+  endpoint: string | null;
+  p256dh: string | null;
+  auth: string | null;
+  incident_state: 'active' | 'resolved' | 'cancelled' | null;
+  organisation_id: string | null;
+  site_id: string | null;
+  confirmed: boolean | null;
+}
+
+export interface IncidentPush {
+  incidentId: string;
+  kind: DeliveryKind;
+  payloads: { sv: PushPayload; en: PushPayload };
+  ttlSeconds: number;
+  now: Date;
+  /** Who caused it (they know already); null: nobody to leave out. */
+  exceptPersonId: string | null;
+  /** Only these recipients (reminders to the unreached); null: every recipient. */
+  onlyPersonIds?: string[] | null;
+}
+
+/** Queues one push per live subscription of the incident's recipients; returns how many. */
+export async function enqueueIncidentPush(tx: Queryable, push: IncidentPush): Promise<number> {
+  const result = await tx.query(OUTBOX_SQL.enqueueForRecipients, [
+    push.incidentId, push.kind, JSON.stringify(push.payloads.sv), JSON.stringify(push.payloads.en),
+    incidentTopic(push.incidentId), push.ttlSeconds, push.now, push.exceptPersonId, push.onlyPersonIds ?? null,
+  ]);
+  return result.rowCount ?? 0;
+}
+
+/** Queues a push about an incident to people who need not be its recipients (escalation contacts). */
+export async function enqueuePeoplePush(
+  tx: Queryable, push: Omit<IncidentPush, 'exceptPersonId' | 'onlyPersonIds'> & { personIds: string[] },
+): Promise<number> {
+  if (push.personIds.length === 0) return 0;
+  const result = await tx.query(OUTBOX_SQL.enqueueForPeople, [
+    push.incidentId, push.kind, JSON.stringify(push.payloads.sv), JSON.stringify(push.payloads.en),
+    incidentTopic(push.incidentId, push.kind), push.ttlSeconds, push.now, push.personIds,
+  ]);
+  return result.rowCount ?? 0;
+}

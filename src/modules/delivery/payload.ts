@@ -1,0 +1,162 @@
+import type { TypeSnapshot, SiteInstruction } from '../alarms/instruction.js';
+
+export type Language = 'sv' | 'en';
+export type DeliveryKind = 'alarm' | 'reminder' | 'instruction' | 'message' | 'all_clear' | 'escalation' | 'test';
+
+/**
+ * What a push carries: enough for the notification (title, body, drill marker, colour, sound) and
+ * for opening the right incident; the app then fetches the full state over the API. Title and body
+ * are already in the recipient's language: a service worker cannot ask.
+ */
+export interface PushPayload {
+  v: 1;
+  kind: DeliveryKind;
+  incidentId: string | null;
+  drill: boolean;
+  title: string;
+  body: string;
+  /** Notifications of one incident share a tag, so a newer one replaces the older. */
+  tag: string;
+  lang: Language;
+  alarmType: { key: string; colour: string; icon: string; sound: string } | null;
+  site: { id: string; name: string } | null;
+  at: string;
+}
+
+/** RFC 8291: 4096 bytes of record minus header, padding delimiter and tag leave 3993 bytes of plaintext. */
+export const MAX_PAYLOAD_BYTES = 3993;
+
+/** The incident a push is about, as the payload needs it. */
+export interface IncidentContext {
+  id: string;
+  siteId: string;
+  siteName: string;
+  drill: boolean;
+  type: TypeSnapshot;
+  location: string | null;
+}
+
+/** Push services accept a Topic of at most 32 URL-safe characters: the incident id without dashes. */
+export const incidentTopic = (incidentId: string, kind?: DeliveryKind): string =>
+  kind === 'escalation' ? `e${incidentId.replaceAll('-', '').slice(1)}` : incidentId.replaceAll('-', '');
+
+const TEXT = {
+  sv: {
+    drill: 'ÖVNING',
+    reminder: 'Påminnelse',
+    instruction: 'Ny instruktion',
+    message: 'Meddelande',
+    resolved: 'Faran över',
+    cancelled: 'Larmet återkallat',
+    backToNormal: 'Återgå till normal verksamhet.',
+    stillActive: 'Gäller fortfarande',
+    place: 'Plats',
+    unreached: (n: number) => `${n} ${n === 1 ? 'person har' : 'personer har'} inte bekräftat larmet`,
+    more: (n: number) => `och ${n} till`,
+    testTitle: 'Testlarm från Samlarm',
+    testBody: 'Den här enheten kan ta emot larm.',
+  },
+  en: {
+    drill: 'DRILL',
+    reminder: 'Reminder',
+    instruction: 'New instruction',
+    message: 'Message',
+    resolved: 'All clear',
+    cancelled: 'Alarm cancelled',
+    backToNormal: 'Return to normal activities.',
+    stillActive: 'Still in force',
+    place: 'Location',
+    unreached: (n: number) => `${n} ${n === 1 ? 'person has' : 'people have'} not confirmed the alarm`,
+    more: (n: number) => `and ${n} more`,
+    testTitle: 'Test alarm from Samlarm',
+    testBody: 'This device can receive alarms.',
+  },
+} as const;
+
+function base(kind: DeliveryKind, lang: Language, incident: IncidentContext | null, at: Date): Omit<PushPayload, 'title' | 'body'> {
+  return {
+    v: 1,
+    kind,
+    incidentId: incident?.id ?? null,
+    drill: incident?.drill ?? false,
+    // Escalation goes to leads who may also have the alarm itself: it must not replace that notification.
+    tag: incident ? `${kind === 'escalation' ? 'samlarm-escalation-' : 'samlarm-incident-'}${incident.id}` : 'samlarm-test',
+    lang,
+    alarmType: incident
+      ? { key: incident.type.key, colour: incident.type.colour, icon: incident.type.icon, sound: incident.type.sound }
+      : null,
+    site: incident ? { id: incident.siteId, name: incident.siteName } : null,
+    at: at.toISOString(),
+  };
+}
+
+/** "ÖVNING – Inrymning (PDV) – Vasaskolan": a drill is marked first, where no one can miss it. */
+function headline(lang: Language, incident: IncidentContext, prefix?: string): string {
+  const parts = [incident.type.label[lang], incident.siteName];
+  if (prefix) parts.unshift(prefix);
+  if (incident.drill) parts.unshift(TEXT[lang].drill);
+  return parts.join(' – ');
+}
+
+const instructionText = (lang: Language, instruction: SiteInstruction | null | undefined) =>
+  instruction ? `${instruction.drill ? `${TEXT[lang].drill}: ` : ''}${instruction.text[lang]}` : TEXT[lang].backToNormal;
+
+export interface PayloadInput {
+  kind: DeliveryKind;
+  incident: IncidentContext | null;
+  /** The site's instruction after the change (alarm, instruction, all clear). */
+  instruction?: SiteInstruction | null;
+  /** all_clear: resolved or cancelled, and why. */
+  ended?: { how: 'resolved' | 'cancelled'; reason: string | null };
+  /** message: the lead's words. */
+  message?: string;
+  /** escalation: who has not confirmed. */
+  unreached?: string[];
+  at: Date;
+}
+
+export function buildPayload(input: PayloadInput, lang: Language): PushPayload {
+  const t = TEXT[lang];
+  const { incident } = input;
+  const payload = (title: string, body: string): PushPayload => fit({ ...base(input.kind, lang, incident, input.at), title, body });
+  if (!incident) return payload(t.testTitle, t.testBody);
+  const location = incident.location ? `\n${t.place}: ${incident.location}` : '';
+  switch (input.kind) {
+    case 'alarm':
+      return payload(headline(lang, incident), `${instructionText(lang, input.instruction)}${location}`);
+    case 'reminder':
+      return payload(headline(lang, incident, t.reminder), `${instructionText(lang, input.instruction)}${location}`);
+    case 'instruction':
+      return payload(`${t.instruction} – ${incident.siteName}`, instructionText(lang, input.instruction));
+    case 'message':
+      return payload(headline(lang, incident, t.message), input.message ?? '');
+    case 'all_clear': {
+      const how = input.ended?.how === 'cancelled' ? t.cancelled : t.resolved;
+      const reason = input.ended?.reason ? `${input.ended.reason}\n` : '';
+      const still = input.instruction ? `${t.stillActive}: ${instructionText(lang, input.instruction)}` : t.backToNormal;
+      return payload(headline(lang, incident, how), `${reason}${still}`);
+    }
+    case 'escalation': {
+      const names = input.unreached ?? [];
+      const shown = names.slice(0, 50);
+      const rest = names.length > shown.length ? `, ${t.more(names.length - shown.length)}` : '';
+      return payload(headline(lang, incident, t.unreached(names.length)), `${shown.join(', ')}${rest}`);
+    }
+    case 'test':
+      return payload(t.testTitle, t.testBody);
+  }
+}
+
+const bytes = (payload: PushPayload) => Buffer.byteLength(JSON.stringify(payload));
+
+/** Shortens the body (then the title) until the payload fits a push message. */
+function fit(payload: PushPayload): PushPayload {
+  let result = payload;
+  while (bytes(result) > MAX_PAYLOAD_BYTES) {
+    const over = bytes(result) - MAX_PAYLOAD_BYTES;
+    // Characters can take up to 4 bytes in UTF-8 (JSON escapes up to 6): cut at least the excess, then re-measure.
+    if (result.body.length > 1) result = { ...result, body: `${result.body.slice(0, Math.max(0, result.body.length - over - 1))}…` };
+    else result = { ...result, title: `${result.title.slice(0, Math.max(0, result.title.length - over - 1))}…` };
+  }
+  return result;
+}

@@ -1,0 +1,123 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { ErrorResponse, NoContent, Nullable, SiteParams, StringEnum, Timestamp, Uuid, commonErrors } from '../../lib/schemas.js';
+import {
+  queueTestPush, registerSubscription, removeSubscription, reportDeviceStatus, siteDeviceHealth, thisDevice, type DeviceView,
+} from './devices.js';
+
+const PushPermission = StringEnum(['granted', 'denied', 'default', 'unsupported'] as const, {
+  description: 'Notification.permission as the device sees it; unsupported: the browser has no Web Push (iOS outside the Home Screen)',
+});
+
+const Device = Type.Object({
+  sessionId: Uuid,
+  kind: Type.String(),
+  label: Nullable(Type.String()),
+  platform: Nullable(Type.String()),
+  pushPermission: Nullable(PushPermission),
+  standalone: Nullable(Type.Boolean()),
+  pushSubscribed: Type.Boolean(),
+  lastSeenAt: Timestamp,
+  reportedAt: Nullable(Timestamp),
+  lastPushAt: Nullable(Timestamp),
+  canReceiveAlarms: Type.Boolean({ description: 'Push is allowed and subscribed: alarms reach this device with the app closed' }),
+});
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+const presentDevice = (d: DeviceView) => ({
+  ...d, lastSeenAt: new Date(d.lastSeenAt).toISOString(), reportedAt: iso(d.reportedAt), lastPushAt: iso(d.lastPushAt),
+});
+
+// Base64url, as PushSubscription.toJSON() gives the keys.
+const Base64Url = (maxLength: number) => Type.String({ minLength: 1, maxLength, pattern: '^[A-Za-z0-9_-]+={0,2}$' });
+
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/push/config', {
+    schema: {
+      tags: ['devices'], summary: 'The server\'s VAPID public key, for PushManager.subscribe({ applicationServerKey })',
+      response: { 200: Type.Object({ vapidPublicKey: Type.String() }), ...commonErrors },
+    },
+  }, async () => ({ vapidPublicKey: app.push.sender().publicKey }));
+
+  app.put('/me/device/push-subscription', {
+    schema: {
+      tags: ['devices'],
+      summary: 'Register or refresh this device\'s push subscription (PushSubscription.toJSON()); replaces the device\'s previous one',
+      body: Type.Object({
+        endpoint: Type.String({ minLength: 1, maxLength: 2048 }),
+        expirationTime: Type.Optional(Nullable(Type.Number({ minimum: 0 }))),
+        keys: Type.Object({ p256dh: Base64Url(200), auth: Base64Url(100) }, { additionalProperties: false }),
+      }, { additionalProperties: false }),
+      response: { 200: Type.Object({ id: Uuid, createdAt: Timestamp }), ...commonErrors, 409: ErrorResponse },
+    },
+  }, async (request) => {
+    const { id, createdAt } = await registerSubscription(app.db, app.config, app.push.allowList, request.principal, request.body);
+    return { id, createdAt: new Date(createdAt).toISOString() };
+  });
+
+  app.delete('/me/device/push-subscription', {
+    schema: {
+      tags: ['devices'], summary: 'Remove this device\'s push subscription (alarms then reach it only while the app is open)',
+      response: { 204: NoContent, ...commonErrors },
+    },
+  }, async (request, reply) => {
+    await removeSubscription(app.db, request.principal);
+    return reply.status(204).send(null);
+  });
+
+  app.get('/me/device', {
+    schema: {
+      tags: ['devices'], summary: 'This device as the server sees it: push permission, subscription, last seen; can it receive alarms?',
+      response: { 200: Device, ...commonErrors },
+    },
+  }, async (request) => presentDevice(await thisDevice(app.db, request.principal)));
+
+  app.put('/me/device/status', {
+    schema: {
+      tags: ['devices'], summary: 'Report this device\'s state (push permission, installed to the Home Screen, platform)',
+      body: Type.Object({
+        pushPermission: PushPermission,
+        standalone: Type.Boolean({ description: 'Running as an installed app (display-mode standalone)' }),
+        platform: Type.String({ maxLength: 100, pattern: '^[^\\u0000]*$' }),
+      }, { additionalProperties: false }),
+      response: { 200: Device, ...commonErrors },
+    },
+  }, async (request) => presentDevice(await reportDeviceStatus(app.db, request.principal, request.body)));
+
+  app.post('/me/device/test-push', {
+    config: { rateLimit: { max: 5, timeWindow: '1 minute' } },
+    schema: {
+      tags: ['devices'], summary: 'Send a test push to this device (the device check)',
+      response: { 202: Type.Object({ deliveryId: Type.String() }), ...commonErrors, 409: ErrorResponse, 429: ErrorResponse },
+    },
+  }, async (request, reply) => {
+    const queued = await queueTestPush(app.db, app.alarms.clock, request.principal);
+    app.delivery.worker.poke();
+    return reply.status(202).send(queued);
+  });
+
+  app.get('/sites/:siteId/device-health', {
+    schema: {
+      tags: ['devices'],
+      summary: 'People at the site and whether their devices can receive alarms, those who cannot first (rektorer, crisis leads)',
+      params: SiteParams,
+      response: {
+        200: Type.Object({
+          people: Type.Array(Type.Object({
+            personId: Uuid,
+            name: Type.String(),
+            canReceiveAlarms: Type.Boolean(),
+            problem: Nullable(StringEnum(['no_device', 'push_denied', 'push_not_enabled'] as const)),
+            devices: Type.Array(Type.Object({
+              sessionId: Uuid, kind: Type.String(), label: Nullable(Type.String()), platform: Nullable(Type.String()),
+              pushPermission: Nullable(PushPermission), pushSubscribed: Type.Boolean(), lastSeenAt: Timestamp,
+            })),
+          })),
+        }),
+        ...commonErrors,
+      },
+    },
+  }, async (request) => ({ people: await siteDeviceHealth(app.db, request.principal, request.params.siteId) }));
+};
+
+export default routes;

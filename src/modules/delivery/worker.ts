@@ -1,0 +1,294 @@
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../../config/config.js';
+import type { Db } from '../../db/pool.js';
+import { inTransaction } from '../../db/pool.js';
+import type { Clock } from '../../lib/clock.js';
+import type { Log } from '../../lib/log.js';
+import { appendEvents, appendReviewEvents, type IncidentEvent, type NewEvent } from '../alarms/events.js';
+import { ESCALATION_SQL, runEscalationStep, type ClaimedStep } from './escalation.js';
+import { OUTBOX_SQL, type ClaimedDelivery } from './outbox.js';
+import type { PushSender, SendOutcome } from './push-sender.js';
+import type { SmsGateway } from './sms-gateway.js';
+
+export interface WorkerDeps {
+  db: Db;
+  clock: Clock;
+  log: Log;
+  config: Config;
+  sender: PushSender;
+  sms: SmsGateway | null;
+  /** Sends committed escalation events to the leads' devices. */
+  publish: (events: IncidentEvent[]) => Promise<void>;
+  /** Counts attempts by channel and outcome (metrics). */
+  count: (channel: string, outcome: string) => void;
+}
+
+type Outcome = SendOutcome | { result: 'cancelled'; error: string } | { result: 'expired'; error: string };
+
+interface Finish {
+  id: string;
+  state: 'queued' | 'sent' | 'failed' | 'gone' | 'cancelled';
+  dueAt: Date | null;
+  status: number | null;
+  error: string | null;
+  claim: string;
+  at: Date;
+}
+
+const STEP_BATCH = 10;
+const FLUSH_MS = 20;
+const FLUSH_MAX = 500;
+
+/** Exponential backoff from 1 s to 60 s with jitter, unless the service asked for longer. */
+export function retryDelayMs(attempt: number, retryAfterMs: number | null): number {
+  const backoff = Math.min(60_000, 1000 * 2 ** Math.max(0, attempt - 1));
+  const jittered = backoff * (0.8 + Math.random() * 0.4);
+  return Math.max(jittered, retryAfterMs ?? 0);
+}
+
+/**
+ * Sends what the outbox holds and runs due escalation steps; one per node, all claiming from the
+ * same tables with SKIP LOCKED. A claimed row is sent at once or given back, so a claim's lease
+ * only has to outlast one request. Outcomes are written in small batches.
+ */
+export class DeliveryWorker {
+  private readonly node = randomUUID();
+  private readonly inFlight = new Map<string, number>();
+  private total = 0;
+  private readonly sends = new Set<Promise<void>>();
+  private finishes: Finish[] = [];
+  private reviewEvents: NewEvent[] = [];
+  private gone = new Set<string>();
+  private succeeded = new Set<string>();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private running: Promise<void> | null = null;
+  private stopping = false;
+  private wake: (() => void) | null = null;
+
+  constructor(private readonly deps: WorkerDeps) {}
+
+  /** Runs in the background until stop(). */
+  start(): void {
+    this.stopping = false;
+    this.running ??= this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.poke();
+    await this.running;
+    this.running = null;
+    await Promise.allSettled([...this.sends]);
+    await this.flush();
+  }
+
+  /** New work was queued on this node: look now rather than at the next poll. */
+  poke(): void {
+    this.wake?.();
+  }
+
+  /** Runs everything due now to completion (tests drive escalation with their own clock this way). */
+  async runUntilIdle(): Promise<void> {
+    for (;;) {
+      const started = await this.runOnce();
+      await Promise.allSettled([...this.sends]);
+      await this.flush();
+      if (started === 0) return;
+    }
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      let started = 0;
+      try {
+        started = await this.runOnce();
+      } catch (err) {
+        this.deps.log.warn({ err }, 'delivery worker: claiming failed; trying again');
+      }
+      if (this.stopping) break;
+      if (started === 0 || this.total >= this.deps.config.PUSH_CONCURRENCY) await this.idle(this.deps.config.PUSH_POLL_MS);
+    }
+  }
+
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        if (this.wake === done) this.wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
+  /** Claims due escalation steps and deliveries; returns how many it started. */
+  async runOnce(): Promise<number> {
+    const steps = await this.runEscalationSteps();
+    return steps + (await this.claimDeliveries());
+  }
+
+  private async runEscalationSteps(): Promise<number> {
+    const { db, clock, config } = this.deps;
+    const claim = randomUUID();
+    const steps = (await db.query<ClaimedStep>(ESCALATION_SQL.claim, [clock.now(), STEP_BATCH, claim, config.PUSH_CLAIM_LEASE_MS])).rows;
+    for (const step of steps) {
+      try {
+        const events = await inTransaction(db, async (tx) => appendEvents(tx, await runEscalationStep(tx, step, {
+          now: clock.now(), smsOrigin: this.deps.sms?.origin ?? null,
+        })));
+        await this.deps.publish(events);
+      } catch (err) {
+        // The step stays claimed until its lease ends; then any node runs it again.
+        this.deps.log.warn({ err, incidentId: step.incidentId, step: step.step }, 'escalation step failed; will retry');
+      }
+    }
+    return steps.length;
+  }
+
+  private async claimDeliveries(): Promise<number> {
+    const { db, clock, config } = this.deps;
+    const free = config.PUSH_CONCURRENCY - this.total;
+    if (free <= 0) return 0;
+    const saturated = [...this.inFlight].filter(([, n]) => n >= config.PUSH_CONCURRENCY_PER_ORIGIN).map(([origin]) => origin);
+    const claim = randomUUID();
+    const now = clock.now();
+    const rows = (await db.query<ClaimedDelivery>(OUTBOX_SQL.claim, [now, saturated, free, claim, this.node, config.PUSH_CLAIM_LEASE_MS])).rows;
+    const start: ClaimedDelivery[] = [];
+    const giveBack: string[] = [];
+    const planned = new Map<string, number>();
+    for (const row of rows) {
+      const n = (this.inFlight.get(row.origin) ?? 0) + (planned.get(row.origin) ?? 0);
+      if (n < config.PUSH_CONCURRENCY_PER_ORIGIN) {
+        planned.set(row.origin, (planned.get(row.origin) ?? 0) + 1);
+        start.push(row);
+      } else giveBack.push(row.id);
+    }
+    if (giveBack.length) await db.query(OUTBOX_SQL.release, [giveBack, now, claim]);
+    for (const row of start) this.dispatch(row, claim);
+    return start.length;
+  }
+
+  private dispatch(row: ClaimedDelivery, claim: string): void {
+    this.total += 1;
+    this.inFlight.set(row.origin, (this.inFlight.get(row.origin) ?? 0) + 1);
+    const send = this.attempt(row)
+      .catch((err: unknown): Outcome => ({ result: 'retry', status: null, retryAfterMs: null, error: String(err) }))
+      .then((outcome) => this.record(row, claim, outcome))
+      .finally(() => {
+        this.total -= 1;
+        const left = (this.inFlight.get(row.origin) ?? 1) - 1;
+        if (left === 0) this.inFlight.delete(row.origin);
+        else this.inFlight.set(row.origin, left);
+        this.sends.delete(send);
+        this.poke();
+      });
+    this.sends.add(send);
+  }
+
+  private async attempt(row: ClaimedDelivery): Promise<Outcome> {
+    const now = this.deps.clock.now();
+    if (row.incident_state !== null && row.incident_state !== 'active' && ['alarm', 'reminder', 'escalation'].includes(row.kind)) {
+      return { result: 'cancelled', error: 'incident ended' };
+    }
+    // Escalation for a person stops once any of their devices has confirmed (invariant 2).
+    if (row.confirmed && (row.kind === 'alarm' || row.kind === 'reminder')) return { result: 'cancelled', error: 'confirmed by a device' };
+    if (now >= new Date(row.expires_at)) return { result: 'expired', error: 'time to live passed before it could be sent' };
+    if (row.channel === 'sms') {
+      if (!this.deps.sms || !row.address) return { result: 'cancelled', error: 'no SMS gateway configured' };
+      const { message } = row.payload as unknown as { message: string };
+      return this.deps.sms.send({ to: row.address, message, reference: row.id });
+    }
+    if (!row.endpoint || !row.p256dh || !row.auth) return { result: 'cancelled', error: 'subscription removed' };
+    const ttlSeconds = Math.max(1, Math.floor((new Date(row.expires_at).getTime() - now.getTime()) / 1000));
+    const payload = JSON.stringify({ ...row.payload, deliveryId: row.id });
+    return this.deps.sender.send({ endpoint: row.endpoint, p256dh: row.p256dh, auth: row.auth }, payload, { ttlSeconds, topic: row.topic });
+  }
+
+  private record(row: ClaimedDelivery, claim: string, outcome: Outcome): void {
+    const { config, clock } = this.deps;
+    const at = clock.now();
+    const status = 'status' in outcome ? outcome.status : null;
+    const error = 'error' in outcome ? outcome.error : null;
+    let state: Finish['state'];
+    let dueAt: Date | null = null;
+    let result: string = outcome.result;
+    switch (outcome.result) {
+      case 'sent':
+        state = 'sent';
+        if (row.subscription_id) this.succeeded.add(row.subscription_id);
+        break;
+      case 'gone':
+        state = 'gone';
+        if (row.subscription_id) this.gone.add(row.subscription_id);
+        break;
+      case 'retry': {
+        const next = new Date(at.getTime() + retryDelayMs(row.attempts, outcome.retryAfterMs));
+        if (row.attempts >= config.PUSH_MAX_ATTEMPTS || next >= new Date(row.expires_at)) {
+          state = 'failed';
+          result = 'failed';
+        } else {
+          state = 'queued';
+          dueAt = next;
+        }
+        break;
+      }
+      case 'expired':
+      case 'failed':
+        state = 'failed';
+        break;
+      case 'cancelled':
+        state = 'cancelled';
+        break;
+    }
+    this.deps.count(row.channel, result);
+    if (outcome.result === 'retry' || outcome.result === 'failed') {
+      this.deps.log.debug({ deliveryId: row.id, origin: row.origin, status, error, attempt: row.attempts }, 'delivery attempt failed');
+    }
+    this.finishes.push({ id: row.id, state, dueAt, status, error, claim, at });
+    if (row.incident_id && row.organisation_id && row.site_id) {
+      this.reviewEvents.push({
+        incidentId: row.incident_id, organisationId: row.organisation_id, siteId: row.site_id, type: 'delivery_attempt',
+        audience: 'review', actorPersonId: null,
+        data: {
+          deliveryId: row.id, personId: row.person_id, channel: row.channel, kind: row.kind, attempt: row.attempts,
+          outcome: result, status, error, nextAttemptAt: dueAt?.toISOString() ?? null,
+        },
+      });
+    }
+    if (this.finishes.length >= FLUSH_MAX) void this.flush();
+    else this.flushTimer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+  }
+
+  /** Writes outcomes gathered so far: outbox states, removed subscriptions, review events. */
+  flush(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const finishes = this.finishes;
+    const events = this.reviewEvents;
+    const gone = [...this.gone];
+    const succeeded = [...this.succeeded];
+    this.finishes = [];
+    this.reviewEvents = [];
+    this.gone = new Set();
+    this.succeeded = new Set();
+    this.flushing = this.flushing.then(async () => {
+      if (finishes.length === 0) return;
+      const { db, clock } = this.deps;
+      try {
+        await db.query(OUTBOX_SQL.finish, [
+          finishes.map((f) => f.id), finishes.map((f) => f.state), finishes.map((f) => f.dueAt), finishes.map((f) => f.status),
+          finishes.map((f) => f.error), finishes.map((f) => f.claim), finishes.map((f) => f.at),
+        ]);
+        if (gone.length) await db.query(OUTBOX_SQL.removeSubscriptions, [gone]);
+        if (succeeded.length) await db.query(OUTBOX_SQL.markSuccess, [succeeded, clock.now()]);
+        await appendReviewEvents(db, events);
+      } catch (err) {
+        // The rows stay claimed until their leases end; then they are sent again (at least once).
+        this.deps.log.warn({ err, outcomes: finishes.length }, 'delivery outcomes not written; rows will be retried');
+      }
+    });
+    return this.flushing;
+  }
+}

@@ -1,0 +1,323 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp, type Response, type TestApp } from './helpers/app.js';
+import { FakePushService, PUSH_SERVICE_CA, type Received } from './helpers/push-service.js';
+
+/**
+ * Web Push and escalation against a local HTTPS push service that decrypts every payload
+ * (http_ece) and checks every VAPID token: what a raised alarm sends, what push services' answers
+ * do to subscriptions and retries, that a hanging service delays no one else, and the escalation
+ * ladder driven by an injected clock.
+ */
+
+const EMAIL = {
+  anna: 'anna@vasaskolan.example',
+  bertil: 'bertil@vasaskolan.example',
+  cecilia: 'cecilia@vasaskolan.example',
+  kris: 'kris@utbildning.example',
+  rektor: 'rektor@vasaskolan.example',
+  admin: 'admin@utbildning.example',
+  lisa: 'lisa@biblioteket.example',
+  klara: 'admin@kultur.example',
+} as const;
+type Who = keyof typeof EMAIL;
+
+const pushEnv = (extra: Record<string, string> = {}) => ({
+  PUSH_ALLOWED_HOSTS: '127.0.0.1', PUSH_CA_FILE: PUSH_SERVICE_CA, PUSH_POLL_MS: '50', ...extra,
+});
+
+interface Phone {
+  who: Who;
+  token: string;
+  subscriptionId: string;
+  deviceId: string;
+}
+
+async function api(t: TestApp, token: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown): Promise<Response> {
+  return t.request({ method, url: `/api/v1${url}`, token, body });
+}
+
+/** Signs in as a phone would and registers a subscription at the service. */
+async function phone(t: TestApp, service: FakePushService, who: Who): Promise<Phone> {
+  const token = await t.login(EMAIL[who]);
+  const sub = service.subscribe();
+  const res = await api(t, token, 'PUT', '/me/device/push-subscription', { endpoint: sub.endpoint, expirationTime: null, keys: sub.keys });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return { who, token, subscriptionId: sub.id, deviceId: `device-${randomUUID()}` };
+}
+
+async function raise(t: TestApp, token: string, alarmTypeId: string, extra: Record<string, unknown> = {}): Promise<string> {
+  const res = await api(t, token, 'POST', '/alarms', { pressId: randomUUID(), siteId: t.ids.site.vasaskolan, alarmTypeId, ...extra });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.incident.id as string;
+}
+
+const ofIncident = (incidentId: string, kind?: string) => (r: Received) =>
+  r.payload?.incidentId === incidentId && (kind === undefined || r.payload.kind === kind);
+
+async function deliveries(t: TestApp, incidentId: string) {
+  return (await t.db.query<{ id: string; state: string; kind: string; attempts: number; person_id: string; channel: string }>(
+    'SELECT id::text, state::text, kind, attempts, person_id, channel FROM deliveries WHERE incident_id = $1 ORDER BY id', [incidentId],
+  )).rows;
+}
+
+describe('Web Push delivery of alarms', () => {
+  let t: TestApp;
+  let service: FakePushService;
+  beforeAll(async () => {
+    service = await FakePushService.start();
+    t = await startApp(pushEnv());
+  });
+  afterAll(async () => {
+    await t?.close();
+    await service?.close();
+  });
+
+  it('a raised alarm reaches every subscribed device of every recipient, encrypted, with Urgency high, the type\'s TTL and the incident\'s Topic', async () => {
+    const anna = await phone(t, service, 'anna');
+    const devices = [
+      await phone(t, service, 'bertil'), await phone(t, service, 'bertil'), await phone(t, service, 'cecilia'),
+      await phone(t, service, 'kris'), await phone(t, service, 'rektor'),
+    ];
+    const before = Date.now();
+    const incidentId = await raise(t, anna.token, t.ids.alarmType.inrymning, { location: 'Sal 204' });
+    await service.waitFor((r) => devices.every((d) => r.some((x) => x.subscriptionId === d.subscriptionId && ofIncident(incidentId)(x))));
+    const pushes = service.received.filter(ofIncident(incidentId));
+    expect(pushes).toHaveLength(devices.length);
+    // The one who pressed knows: their phone is not alarmed about their own press.
+    expect(service.for(anna.subscriptionId)).toHaveLength(0);
+
+    for (const push of pushes) {
+      expect(push.urgency).toBe('high');
+      // Lockdown's policy: 900 s, minus the moments the push waited in the outbox.
+      expect(push.ttl).toBeGreaterThan(880);
+      expect(push.ttl).toBeLessThanOrEqual(900);
+      expect(push.topic).toBe(incidentId.replaceAll('-', ''));
+      expect(push.contentEncoding).toBe('aes128gcm');
+      expect(push.vapidValid).toBe(true);
+      expect(push.bodyBytes).toBeLessThanOrEqual(4096);
+      expect(push.at - before).toBeLessThan(2000);
+    }
+    // Signed once for the push service, not once per message.
+    expect(new Set(pushes.map((p) => p.vapidToken)).size).toBe(1);
+
+    const swedish = pushes.find((p) => p.subscriptionId === devices[0]?.subscriptionId)?.payload;
+    expect(swedish).toMatchObject({
+      v: 1, kind: 'alarm', incidentId, drill: false, lang: 'sv', tag: `samlarm-incident-${incidentId}`,
+      title: 'Inrymning (PDV) – Vasaskolan',
+      alarmType: { key: 'inrymning', colour: '#6a1b9a', icon: 'lock', sound: 'silent' },
+      site: { id: t.ids.site.vasaskolan, name: 'Vasaskolan' },
+    });
+    expect(swedish?.body).toMatch(/^Pågående dödligt våld\..*\nPlats: Sal 204$/s);
+    expect(typeof swedish?.deliveryId).toBe('string');
+    const english = pushes.find((p) => p.subscriptionId === devices[2]?.subscriptionId)?.payload;
+    expect(english).toMatchObject({ lang: 'en', title: 'Lockdown (active violence) – Vasaskolan' });
+    expect(english?.body).toMatch(/^Ongoing lethal violence\..*\nLocation: Sal 204$/s);
+
+    await t.app.delivery.worker.runUntilIdle();
+    const rows = await deliveries(t, incidentId);
+    expect(rows.map((r) => r.state)).toEqual(rows.map(() => 'sent'));
+    // Each attempt is in the timeline for the review, never in what devices receive.
+    const attempts = (await t.db.query<{ audience: string; data: { outcome: string; deliveryId: string } }>(
+      "SELECT audience::text, data FROM incident_events WHERE incident_id = $1 AND type = 'delivery_attempt'", [incidentId],
+    )).rows;
+    expect(attempts).toHaveLength(devices.length);
+    expect(attempts.every((a) => a.audience === 'review' && a.data.outcome === 'sent')).toBe(true);
+
+    const resolved = await api(t, devices[3]?.token ?? '', 'POST', `/incidents/${incidentId}/resolve`, {});
+    expect(resolved.status).toBe(200);
+    // Everyone but the one who declared it: the presser too, and each of Bertil's phones.
+    await service.waitFor((r) => r.filter(ofIncident(incidentId, 'all_clear')).length === devices.length);
+    expect(service.for(anna.subscriptionId).filter(ofIncident(incidentId, 'all_clear'))).toHaveLength(1);
+    expect(service.for(devices[3]?.subscriptionId ?? '').filter(ofIncident(incidentId, 'all_clear'))).toHaveLength(0);
+    const allClear = service.received.find((r) => ofIncident(incidentId, 'all_clear')(r) && r.subscriptionId === devices[0]?.subscriptionId);
+    expect(allClear?.payload).toMatchObject({ title: 'Faran över – Inrymning (PDV) – Vasaskolan', tag: `samlarm-incident-${incidentId}` });
+    expect(allClear?.topic).toBe(incidentId.replaceAll('-', ''));
+  });
+
+  it('a drill push is marked as a drill in its title and payload, in the recipient\'s language', async () => {
+    const rektor = await phone(t, service, 'rektor');
+    const cecilia = await phone(t, service, 'cecilia');
+    const incidentId = await raise(t, rektor.token, t.ids.alarmType.brand, { drill: true });
+    await service.waitFor((r) => r.some((x) => x.subscriptionId === cecilia.subscriptionId && ofIncident(incidentId)(x)));
+    const push = service.for(cecilia.subscriptionId).find(ofIncident(incidentId));
+    expect(push?.payload).toMatchObject({ drill: true, title: 'DRILL – Fire – Vasaskolan' });
+    const kris = await phone(t, service, 'kris');
+    await api(t, kris.token, 'POST', `/incidents/${incidentId}/resolve`, {});
+  });
+
+  it('404 and 410 remove exactly that subscription; 429 with Retry-After and 503 are retried until the push is accepted, each attempt in the timeline', async () => {
+    const anna = await phone(t, service, 'anna');
+    const gone410 = await phone(t, service, 'bertil');
+    const gone404 = await phone(t, service, 'cecilia');
+    const retried = await phone(t, service, 'kris');
+    const fine = await phone(t, service, 'rektor');
+    service.script(gone410.subscriptionId, [{ status: 410 }]);
+    service.script(gone404.subscriptionId, [{ status: 404 }]);
+    service.script(retried.subscriptionId, [{ status: 429, headers: { 'Retry-After': '1' } }, { status: 503 }]);
+    const incidentId = await raise(t, anna.token, t.ids.alarmType.hot);
+    await service.waitFor((r) => r.filter((x) => x.subscriptionId === retried.subscriptionId && ofIncident(incidentId)(x)).length === 3);
+    const tries = service.for(retried.subscriptionId).filter(ofIncident(incidentId));
+    expect(tries.map((x) => x.status)).toEqual([429, 503, 201]);
+    // Retry-After: 1 was honoured.
+    expect((tries[1]?.at ?? 0) - (tries[0]?.at ?? 0)).toBeGreaterThanOrEqual(950);
+    await t.app.delivery.worker.runUntilIdle();
+
+    const subscriptions = (await t.db.query<{ session_id: string; endpoint: string }>('SELECT session_id, endpoint FROM push_subscriptions')).rows;
+    const endpoints = subscriptions.map((s) => s.endpoint);
+    expect(endpoints.some((e) => e.endsWith(gone410.subscriptionId))).toBe(false);
+    expect(endpoints.some((e) => e.endsWith(gone404.subscriptionId))).toBe(false);
+    expect(endpoints.some((e) => e.endsWith(retried.subscriptionId))).toBe(true);
+    expect(endpoints.some((e) => e.endsWith(fine.subscriptionId))).toBe(true);
+    expect(endpoints.some((e) => e.endsWith(anna.subscriptionId))).toBe(true);
+
+    const rows = await deliveries(t, incidentId);
+    const state = (personEmail: string) => rows.filter((r) => r.person_id === t.ids.person[personEmail]).map((r) => `${r.state}/${r.attempts}`);
+    expect(state(EMAIL.bertil)).toContain('gone/1');
+    expect(state(EMAIL.cecilia)).toContain('gone/1');
+    expect(state(EMAIL.kris)).toContain('sent/3');
+    const outcomes = (await t.db.query<{ outcome: string; status: number }>(
+      `SELECT data->>'outcome' AS outcome, (data->>'status')::int AS status FROM incident_events
+        WHERE incident_id = $1 AND type = 'delivery_attempt' AND data->>'personId' = $2 ORDER BY id`,
+      [incidentId, t.ids.person[EMAIL.kris]],
+    )).rows;
+    expect(outcomes.slice(-3)).toEqual([{ outcome: 'retry', status: 429 }, { outcome: 'retry', status: 503 }, { outcome: 'sent', status: 201 }]);
+    await api(t, retried.token, 'POST', `/incidents/${incidentId}/resolve`, {});
+  });
+});
+
+describe('a slow push service', () => {
+  let t: TestApp;
+  let slow: FakePushService;
+  let fast: FakePushService;
+  beforeAll(async () => {
+    slow = await FakePushService.start();
+    fast = await FakePushService.start();
+    slow.defaultAnswer = 'hang';
+    t = await startApp(pushEnv({ PUSH_TIMEOUT_MS: '2000', PUSH_CLAIM_LEASE_MS: '6000', PUSH_CONCURRENCY_PER_ORIGIN: '2' }));
+  });
+  afterAll(async () => {
+    slow?.releaseHanging();
+    await t?.close();
+    await slow?.close();
+    await fast?.close();
+  });
+
+  it('that hangs does not delay pushes to other services', async () => {
+    const anna = await t.login(EMAIL.anna);
+    const onSlow = [await phone(t, slow, 'bertil'), await phone(t, slow, 'bertil'), await phone(t, slow, 'cecilia'), await phone(t, slow, 'kris')];
+    const onFast = [await phone(t, fast, 'bertil'), await phone(t, fast, 'cecilia'), await phone(t, fast, 'kris'), await phone(t, fast, 'rektor')];
+    const before = Date.now();
+    const incidentId = await raise(t, anna, t.ids.alarmType.brand);
+    await fast.waitFor((r) => onFast.every((d) => r.some((x) => x.subscriptionId === d.subscriptionId && ofIncident(incidentId)(x))), 5000);
+    const last = Math.max(...fast.received.filter(ofIncident(incidentId)).map((r) => r.at));
+    // Well within the slow service's 2 s timeout: nothing waited for it.
+    expect(last - before).toBeLessThan(1000);
+    expect(slow.received.filter(ofIncident(incidentId)).length).toBeGreaterThan(0);
+    expect(onSlow).toHaveLength(4);
+  });
+});
+
+/** A local SMS gateway: records what it is asked to send. */
+async function fakeSmsGateway(): Promise<{ url: string; messages: { to: string; message: string; reference: string; auth: string | undefined }[]; close(): Promise<void> }> {
+  const messages: { to: string; message: string; reference: string; auth: string | undefined }[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      messages.push({ ...(JSON.parse(body) as { to: string; message: string; reference: string }), auth: req.headers.authorization });
+      res.writeHead(202, { 'content-type': 'application/json' }).end('{"queued":true}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/sms`,
+    messages,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('escalation, driven by an injected clock', () => {
+  let t: TestApp;
+  let service: FakePushService;
+  let sms: Awaited<ReturnType<typeof fakeSmsGateway>>;
+  let now = Date.now();
+  const advance = async (seconds: number) => {
+    now += seconds * 1000;
+    await t.app.delivery.worker.runUntilIdle();
+  };
+  beforeAll(async () => {
+    service = await FakePushService.start();
+    sms = await fakeSmsGateway();
+    t = await startApp(
+      pushEnv({ DELIVERY_WORKER: 'false', SMS_GATEWAY_URL: sms.url, SMS_GATEWAY_TOKEN: 'gateway-secret' }),
+      { clock: { now: () => new Date(now) } },
+    );
+    // Lockdown's built-in policy (push again after 60 s, three times; contacts after 120 s), plus SMS to contacts.
+    await t.db.query("UPDATE alarm_types SET sms_to_contacts = true WHERE organisation_id IS NULL AND key = 'inrymning'");
+  });
+  afterAll(async () => {
+    await t?.close();
+    await service?.close();
+    await sms?.close();
+  });
+
+  it('no receipt: pushed again at N s; escalation contacts get the unreached names at M s; a receipt stops it for that person; all clear stops it for everyone', async () => {
+    const anna = await phone(t, service, 'anna');
+    const bertil = await phone(t, service, 'bertil');
+    const cecilia = await phone(t, service, 'cecilia');
+    const kris = await phone(t, service, 'kris');
+    const rektor = await phone(t, service, 'rektor');
+    const incidentId = await raise(t, anna.token, t.ids.alarmType.inrymning);
+    await advance(0);
+    const count = (p: Phone, kind: string) => service.for(p.subscriptionId).filter(ofIncident(incidentId, kind)).length;
+    for (const p of [bertil, cecilia, kris, rektor]) expect(count(p, 'alarm')).toBe(1);
+
+    // Bertil's phone showed the push: its service worker confirms.
+    const receipt = await api(t, bertil.token, 'POST', `/incidents/${incidentId}/receipts`, { kind: 'delivered', deviceId: bertil.deviceId });
+    expect(receipt.status).toBe(202);
+    await t.app.realtime.receipts.flush();
+
+    await advance(59);
+    expect(count(cecilia, 'reminder')).toBe(0);
+    await advance(1);
+    expect(count(bertil, 'reminder')).toBe(0);
+    for (const p of [cecilia, kris, rektor]) expect(count(p, 'reminder')).toBe(1);
+    expect(service.for(cecilia.subscriptionId).find(ofIncident(incidentId, 'reminder'))?.payload?.title)
+      .toBe('Reminder – Lockdown (active violence) – Vasaskolan');
+    expect(sms.messages).toHaveLength(0);
+
+    // Cecilia opens the app: acknowledged over the socket path's HTTP twin.
+    await api(t, cecilia.token, 'POST', `/incidents/${incidentId}/receipts`, { kind: 'acknowledged', deviceId: cecilia.deviceId });
+    await t.app.realtime.receipts.flush();
+    await advance(60);
+    // Second round of reminders to those still unreached, and the contacts step.
+    expect(count(cecilia, 'reminder')).toBe(1);
+    expect(count(kris, 'reminder')).toBe(2);
+    const escalation = service.for(rektor.subscriptionId).find(ofIncident(incidentId, 'escalation'));
+    expect(escalation?.payload).toMatchObject({ tag: `samlarm-escalation-${incidentId}` });
+    expect(escalation?.payload?.title).toBe('2 personer har inte bekräftat larmet – Inrymning (PDV) – Vasaskolan');
+    expect(escalation?.payload?.body).toBe('Kim Krisledare, Rebecka Rektor');
+    // The contact outside the system (the caretaker) and the rektor, by SMS through the gateway.
+    expect(sms.messages.map((m) => m.to).sort()).toEqual(['+46700000002', '+46700000099']);
+    expect(sms.messages[0]?.message).toContain('Kim Krisledare, Rebecka Rektor');
+    expect(sms.messages[0]?.auth).toBe('Bearer gateway-secret');
+    const escalated = (await t.db.query<{ data: { unreached: { name: string }[] } }>(
+      "SELECT data FROM incident_events WHERE incident_id = $1 AND type = 'escalated'", [incidentId],
+    )).rows;
+    expect(escalated.map((e) => e.data.unreached.map((u) => u.name))).toEqual([['Kim Krisledare', 'Rebecka Rektor']]);
+
+    // All clear: no more reminders or escalation for anyone.
+    expect((await api(t, kris.token, 'POST', `/incidents/${incidentId}/resolve`, {})).status).toBe(200);
+    await advance(0);
+    const pushesAtAllClear = service.received.length;
+    await advance(600);
+    expect(service.received.length).toBe(pushesAtAllClear);
+    expect(count(kris, 'reminder')).toBe(2);
+    const steps = (await t.db.query<{ state: string }>('SELECT state FROM escalation_steps WHERE incident_id = $1', [incidentId])).rows;
+    expect(steps.every((s) => s.state === 'done' || s.state === 'cancelled')).toBe(true);
+    expect(steps.some((s) => s.state === 'cancelled')).toBe(true);
+  });
+});
