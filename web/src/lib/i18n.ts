@@ -51,7 +51,6 @@ const sv = {
   // home / raise
   raiseTitle: 'Larma',
   raiseHelp: 'Håll in knappen i 1,5 sekunder för att larma. Med tangentbord: håll ned mellanslag eller Enter.',
-  holdToRaise: 'Håll in för att larma: {label}',
   site: 'Verksamhet',
   locationLabel: 'Var är du? (valfritt)',
   locationPlaceholder: 't.ex. Sal 204, matsalen',
@@ -206,7 +205,6 @@ const en: Record<TextKey, string> = {
   deviceCheck: 'Device check',
   raiseTitle: 'Raise an alarm',
   raiseHelp: 'Press and hold a button for 1.5 seconds to raise the alarm. With a keyboard: hold down Space or Enter.',
-  holdToRaise: 'Press and hold to raise: {label}',
   site: 'Site',
   locationLabel: 'Where are you? (optional)',
   locationPlaceholder: 'e.g. Room 204, the canteen',

@@ -70,7 +70,7 @@ export function AlarmPage({ id }: { id: string }) {
     <main
       id="main"
       class={`alarm${incident.drill ? ' drill' : ''}${ended ? ' ended' : ''}`}
-      style={{ background, color: colour }}
+      style={{ backgroundColor: background, color: colour }}
       data-state={state}
       onPointerDown={() => realtime.acknowledge(id)}
       onKeyDown={() => realtime.acknowledge(id)}

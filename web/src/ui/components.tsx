@@ -50,7 +50,6 @@ export function HoldButton({ type, onConfirm, describedBy }: { type: AlarmType; 
       type="button"
       class="hold"
       style={{ background: type.colour, color: colour }}
-      aria-label={t('holdToRaise', { label })}
       aria-describedby={describedBy}
       onPointerDown={(e) => {
         e.preventDefault();
@@ -87,7 +86,7 @@ export function InstructionBanner({ instruction, siteName }: { instruction: Inst
   return (
     <section
       class={`banner${instruction.drill ? ' drill' : ''}`}
-      style={{ background: instruction.colour, color: textOn(instruction.colour) }}
+      style={{ backgroundColor: instruction.colour, color: textOn(instruction.colour) }}
       aria-label={t('currentInstruction')}
     >
       {instruction.drill && <strong class="drill-tag">{t('drillBanner')}</strong>}

@@ -1,0 +1,92 @@
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, CDPSession, Page } from 'playwright-core';
+import { startApp, type TestApp } from '../helpers/app.js';
+import { launchChromium, phone, signIn } from './browser.js';
+
+interface ShownNotification { title: string; tag: string; body: string; requireInteraction: boolean; incidentId: string | null }
+
+function payload(overrides: Record<string, unknown>): string {
+  return JSON.stringify({
+    v: 1, kind: 'alarm', incidentId: '6f1c1d8e-8d0c-4d7e-9d1f-1d2a3b4c5d6e', drill: false, title: 'Brand', body: 'Vasaskolan: utrym byggnaden.',
+    tag: 'samlarm-incident-6f1c1d8e-8d0c-4d7e-9d1f-1d2a3b4c5d6e', lang: 'sv',
+    alarmType: { key: 'brand', colour: '#c62828', icon: 'flame', sound: 'loud' }, site: { id: 'x', name: 'Vasaskolan' },
+    at: new Date().toISOString(), ...overrides,
+  });
+}
+
+const notifications = (page: Page): Promise<ShownNotification[]> => page.evaluate(async () => {
+  const registration = await navigator.serviceWorker.ready;
+  return (await registration.getNotifications()).map((n) => ({
+    title: n.title, tag: n.tag, body: n.body, requireInteraction: n.requireInteraction,
+    incidentId: (n.data as { incidentId: string | null } | null)?.incidentId ?? null,
+  }));
+});
+
+/** The service worker as a phone in a pocket meets it: pushes delivered through the DevTools protocol. */
+describe('web app: the service worker shows alarm notifications from Web Push', () => {
+  let t: TestApp;
+  let base: string;
+  let browser: Browser;
+  let page: Page;
+  let cdp: CDPSession;
+  let registrationId: string;
+
+  beforeAll(async () => {
+    if (!existsSync('web/dist/sw.js')) throw new Error('web/dist is missing: run npm run build:web (npm test does)');
+    t = await startApp();
+    base = (await t.listen()).replace('127.0.0.1', 'localhost');
+    browser = await launchChromium();
+    ({ page } = await phone(browser, base));
+    await signIn(page, base, 'bertil@vasaskolan.example');
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+    cdp = await page.context().newCDPSession(page);
+    const registered = new Promise<string>((resolve) => {
+      cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations }) => {
+        const mine = registrations.find((r) => r.scopeURL === `${base}/` && !r.isDeleted);
+        if (mine) resolve(mine.registrationId);
+      });
+    });
+    await cdp.send('ServiceWorker.enable');
+    registrationId = await registered;
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  const deliver = (data: string) => cdp.send('ServiceWorker.deliverPushMessage', { origin: `${base}/`, registrationId, data });
+  const waitForNotifications = async (check: (shown: ShownNotification[]) => boolean): Promise<ShownNotification[]> => {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const shown = await notifications(page);
+      if (check(shown) || Date.now() > deadline) return shown;
+      await page.waitForTimeout(50);
+    }
+  };
+
+  it('shows an alarm push as a notification with its title and the incident tag, staying until dismissed', async () => {
+    await deliver(payload({}));
+    const shown = await waitForNotifications((n) => n.length > 0);
+    expect(shown).toEqual([{
+      title: 'Brand', tag: 'samlarm-incident-6f1c1d8e-8d0c-4d7e-9d1f-1d2a3b4c5d6e', body: 'Vasaskolan: utrym byggnaden.',
+      requireInteraction: true, incidentId: '6f1c1d8e-8d0c-4d7e-9d1f-1d2a3b4c5d6e',
+    }]);
+  });
+
+  it('keeps one notification per incident: a later push of the same incident replaces the earlier one', async () => {
+    await deliver(payload({ kind: 'instruction', title: 'Brand: ny instruktion', body: 'Samling på skolgården.' }));
+    const shown = await waitForNotifications((n) => n.some((x) => x.title === 'Brand: ny instruktion'));
+    expect(shown.map((n) => [n.title, n.tag])).toEqual([['Brand: ny instruktion', 'samlarm-incident-6f1c1d8e-8d0c-4d7e-9d1f-1d2a3b4c5d6e']]);
+  });
+
+  it('marks a drill push as a drill in the title, in the recipient\'s language', async () => {
+    const id = '0b7e4c52-93a1-4f7b-b0b5-2f0a6f9f2d11';
+    await deliver(payload({ incidentId: id, tag: `samlarm-incident-${id}`, drill: true, title: 'Inrymning (PDV)' }));
+    await deliver(payload({ incidentId: null, kind: 'test', tag: 'samlarm-test', drill: true, lang: 'en', title: 'Test alarm' }));
+    const shown = await waitForNotifications((n) => n.length >= 3);
+    expect(shown.find((n) => n.tag === `samlarm-incident-${id}`)?.title).toBe('ÖVNING: Inrymning (PDV)');
+    expect(shown.find((n) => n.tag === 'samlarm-test')?.title).toBe('DRILL: Test alarm');
+  });
+});
