@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import { Agent, request } from 'undici';
 import webpush from 'web-push';
 
@@ -56,7 +56,8 @@ export function outboundAgent(options: { connectionsPerOrigin: number; timeoutMs
     connectTimeout: options.timeoutMs,
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
-    ...(options.caFile ? { connect: { ca: [...rootCertificates, readFileSync(options.caFile, 'utf8')] } } : {}),
+    // One secure context for every connection: building one from a CA list per connection costs milliseconds each.
+    ...(options.caFile ? { connect: { secureContext: createSecureContext({ ca: [...rootCertificates, readFileSync(options.caFile, 'utf8')] }) } } : {}),
   });
 }
 

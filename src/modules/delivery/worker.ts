@@ -65,6 +65,9 @@ export class DeliveryWorker {
   private running: Promise<void> | null = null;
   private stopping = false;
   private wake: (() => void) | null = null;
+  /** A poke that came while the worker was busy: the next wait returns at once. */
+  private poked = false;
+  private stepsCheckedAt = 0;
 
   constructor(private readonly deps: WorkerDeps) {}
 
@@ -85,13 +88,14 @@ export class DeliveryWorker {
 
   /** New work was queued on this node: look now rather than at the next poll. */
   poke(): void {
+    this.poked = true;
     this.wake?.();
   }
 
   /** Runs everything due now to completion (tests drive escalation with their own clock this way). */
   async runUntilIdle(): Promise<void> {
     for (;;) {
-      const started = await this.runOnce();
+      const started = await this.runOnce(true);
       await Promise.allSettled([...this.sends]);
       await this.flush();
       if (started === 0) return;
@@ -112,10 +116,15 @@ export class DeliveryWorker {
   }
 
   private idle(ms: number): Promise<void> {
+    if (this.poked) {
+      this.poked = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         if (this.wake === done) this.wake = null;
+        this.poked = false;
         resolve();
       };
       const timer = setTimeout(done, ms);
@@ -123,10 +132,22 @@ export class DeliveryWorker {
     });
   }
 
-  /** Claims due escalation steps and deliveries; returns how many it started. */
-  async runOnce(): Promise<number> {
-    const steps = await this.runEscalationSteps();
+  /**
+   * Claims due deliveries, and due escalation steps (at most once per poll interval while
+   * deliveries keep the worker busy); returns how many it started.
+   */
+  async runOnce(allSteps = false): Promise<number> {
+    let steps = 0;
+    if (allSteps || Date.now() - this.stepsCheckedAt >= this.deps.config.PUSH_POLL_MS) {
+      this.stepsCheckedAt = Date.now();
+      steps = await this.runEscalationSteps();
+    }
     return steps + (await this.claimDeliveries());
+  }
+
+  /** Claims for an origin come in batches: refilled when a quarter of its slots are free, not after every send. */
+  private get refillBatch(): number {
+    return Math.max(1, Math.floor(this.deps.config.PUSH_CONCURRENCY_PER_ORIGIN / 4));
   }
 
   private async runEscalationSteps(): Promise<number> {
@@ -149,9 +170,10 @@ export class DeliveryWorker {
 
   private async claimDeliveries(): Promise<number> {
     const { db, clock, config } = this.deps;
-    const free = config.PUSH_CONCURRENCY - this.total;
+    const free = Math.min(config.PUSH_CONCURRENCY - this.total, config.PUSH_CONCURRENCY_PER_ORIGIN);
     if (free <= 0) return 0;
-    const saturated = [...this.inFlight].filter(([, n]) => n >= config.PUSH_CONCURRENCY_PER_ORIGIN).map(([origin]) => origin);
+    const busy = config.PUSH_CONCURRENCY_PER_ORIGIN - this.refillBatch;
+    const saturated = [...this.inFlight].filter(([, n]) => n > busy).map(([origin]) => origin);
     const claim = randomUUID();
     const now = clock.now();
     const rows = (await db.query<ClaimedDelivery>(OUTBOX_SQL.claim, [now, saturated, free, claim, this.node, config.PUSH_CLAIM_LEASE_MS])).rows;
@@ -171,6 +193,7 @@ export class DeliveryWorker {
   }
 
   private dispatch(row: ClaimedDelivery, claim: string): void {
+    const { config } = this.deps;
     this.total += 1;
     this.inFlight.set(row.origin, (this.inFlight.get(row.origin) ?? 0) + 1);
     const send = this.attempt(row)
@@ -182,7 +205,8 @@ export class DeliveryWorker {
         if (left === 0) this.inFlight.delete(row.origin);
         else this.inFlight.set(row.origin, left);
         this.sends.delete(send);
-        this.poke();
+        // Look for more when the origin has room for a batch again, or when nothing is in flight.
+        if (left === config.PUSH_CONCURRENCY_PER_ORIGIN - this.refillBatch || this.total === 0) this.poke();
       });
     this.sends.add(send);
   }
