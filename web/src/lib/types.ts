@@ -68,8 +68,8 @@ export interface AuditEntry {
 
 export interface DeviceHealth {
   people: {
-    personId: string; name: string; canReceiveAlarms: boolean;
-    devices: { sessionId: string; label: string | null; platform: string | null; pushPermission: string | null; pushSubscribed: boolean; lastSeenAt: string | null }[];
+    personId: string; name: string; canReceiveAlarms: boolean; problem: 'no_device' | 'push_denied' | 'push_not_enabled' | null;
+    devices: { sessionId: string; label: string | null; platform: string | null; pushPermission: 'granted' | 'denied' | 'default' | 'unsupported' | null; pushSubscribed: boolean; lastSeenAt: string | null }[];
   }[];
 }
 

@@ -77,15 +77,16 @@ function parse(data: PushMessageData | null): PushPayload | null {
   }
 }
 
-async function postReceipt(payload: PushPayload): Promise<void> {
-  if (!payload.incidentId || (payload.kind !== 'alarm' && payload.kind !== 'reminder' && payload.kind !== 'escalation')) return;
+/** Tells the server this device has the alarm (delivered) or the person opened it (acknowledged); stops escalation. */
+async function postReceipt(incidentId: string | null, kind: 'delivered' | 'acknowledged'): Promise<void> {
+  if (!incidentId) return;
   const device = await readDevice().catch(() => null);
   if (!device?.token) return;
-  // The endpoint may not exist on an older server (404): the socket's receipt still counts.
-  await fetch(`/api/v1/incidents/${payload.incidentId}/receipts`, {
+  // The server records the channel (push) itself. A failure is not fatal: the socket's receipt still counts.
+  await fetch(`/api/v1/incidents/${incidentId}/receipts`, {
     method: 'POST',
     headers: { authorization: `Bearer ${device.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ kind: 'delivered', deviceId: device.deviceId, channel: 'push' }),
+    body: JSON.stringify({ kind, deviceId: device.deviceId }),
   }).catch(() => undefined);
 }
 
@@ -116,7 +117,7 @@ self.addEventListener('push', (event) => {
     await self.registration.showNotification(title, options);
     // An open app syncs at once (its socket may have missed the event while the phone slept).
     for (const client of await self.clients.matchAll({ type: 'window' })) client.postMessage({ type: 'push', incidentId: payload.incidentId });
-    await postReceipt(payload);
+    if (payload.kind !== 'test') await postReceipt(payload.incidentId, 'delivered');
   })());
 });
 
@@ -125,6 +126,7 @@ self.addEventListener('notificationclick', (event) => {
   const payload = event.notification.data as PushPayload | null;
   const path = payload?.incidentId ? `/alarm/${payload.incidentId}` : '/';
   event.waitUntil((async () => {
+    await postReceipt(payload?.incidentId ?? null, 'acknowledged');
     const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
     const open = windows.find((w) => new URL(w.url).origin === self.location.origin);
     if (open) {

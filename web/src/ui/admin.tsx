@@ -270,16 +270,19 @@ export function DeviceHealthPage() {
     <Page title={t('deviceHealth')}>
       <p><a href="/admin" onClick={link('/admin')}>{t('back')}</a></p>
       {message && <p class="card notice">{message}</p>}
-      {health && failing.length === 0 && <p class="ok">{t('allDevicesOk')}</p>}
+      {health && (failing.length === 0
+        ? <p class="ok" role="status">{t('allDevicesOk')}</p>
+        : <p class="card notice" role="status">{t('cannotReceive', { n: failing.length, total: health.people.length })}</p>)}
       <ul class="list">
         {failing.map((p) => (
           <li key={p.personId}>
             <strong>{p.name}</strong>
+            {p.problem && <> · {t(`problem_${p.problem}`)}</>}
             {p.devices.length === 0 ? <> · {t('noDevices')}</> : (
               <ul>
                 {p.devices.map((d) => (
                   <li key={d.sessionId}>
-                    {d.label ?? d.platform ?? '—'} · {t('deviceNotifications')}: {d.pushPermission ?? t('unknown')} · {t('devicePush')}: {d.pushSubscribed ? t('yes') : t('no')}
+                    {d.label ?? d.platform ?? '—'} · {t('deviceNotifications')}: {d.pushPermission ? t(`perm_${d.pushPermission}`) : t('unknown')} · {t('devicePush')}: {d.pushSubscribed ? t('yes') : t('no')}
                     {d.lastSeenAt && <> · {t('lastSeen', { time: formatTime(lang, d.lastSeenAt) })}</>}
                   </li>
                 ))}
