@@ -36,6 +36,7 @@ interface Finish {
 }
 
 const STEP_BATCH = 10;
+const STOP_WAIT_MS = 2000;
 const FLUSH_MS = 20;
 const FLUSH_MAX = 500;
 
@@ -77,12 +78,21 @@ export class DeliveryWorker {
     this.running ??= this.loop();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops claiming, gives sends in flight a moment to finish, and writes their outcomes. Sends
+   * still hanging after that stay claimed; when their leases end another node sends them.
+   */
+  async stop(waitMs = STOP_WAIT_MS): Promise<void> {
     this.stopping = true;
     this.poke();
     await this.running;
     this.running = null;
-    await Promise.allSettled([...this.sends]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.sends]),
+      new Promise((resolve) => (timer = setTimeout(resolve, waitMs))),
+    ]);
+    clearTimeout(timer);
     await this.flush();
   }
 
