@@ -25,7 +25,7 @@ const EMAIL = {
 type Who = keyof typeof EMAIL;
 
 const pushEnv = (extra: Record<string, string> = {}) => ({
-  PUSH_ALLOWED_HOSTS: '127.0.0.1', PUSH_CA_FILE: PUSH_SERVICE_CA, PUSH_POLL_MS: '50', ...extra,
+  PUSH_ALLOWED_HOSTS: '127.0.0.1', PUSH_CA_FILE: PUSH_SERVICE_CA, PUSH_POLL_MS: '50', DELIVERY_WORKER: 'true', ...extra,
 });
 
 interface Phone {
