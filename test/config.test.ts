@@ -22,6 +22,23 @@ describe('configuration', () => {
     expect(load).toThrow(/PORT.*LOG_LEVEL.*SEED_DEMO/);
   });
 
+  it('refuses a VAPID public key without its private key (and the reverse) instead of signing with a key pair that does not match', () => {
+    const publicKey = `B${'A'.repeat(86)}`;
+    const privateKey = 'A'.repeat(43);
+    expect(() => loadConfig({ VAPID_PUBLIC_KEY: publicKey })).toThrow(ConfigError);
+    expect(() => loadConfig({ VAPID_PUBLIC_KEY: publicKey })).toThrow(/VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY/);
+    expect(() => loadConfig({ VAPID_PRIVATE_KEY: privateKey })).toThrow(/VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY/);
+    expect(loadConfig({ VAPID_PUBLIC_KEY: publicKey, VAPID_PRIVATE_KEY: privateKey })).toMatchObject({ VAPID_PUBLIC_KEY: publicKey });
+  });
+
+  it('refuses a push claim lease that does not outlast a push request (a second node would send a row still being sent)', () => {
+    expect(() => loadConfig({ PUSH_TIMEOUT_MS: '5000', PUSH_CLAIM_LEASE_MS: '5000' })).toThrow(/PUSH_CLAIM_LEASE_MS: must exceed PUSH_TIMEOUT_MS/);
+    expect(() => loadConfig({ PUSH_TIMEOUT_MS: '5000', PUSH_CLAIM_LEASE_MS: '4000' })).toThrow(ConfigError);
+    // The default timeout is 10 s: a shorter lease alone is refused too.
+    expect(() => loadConfig({ PUSH_CLAIM_LEASE_MS: '9000' })).toThrow(/PUSH_CLAIM_LEASE_MS/);
+    expect(loadConfig({ PUSH_TIMEOUT_MS: '1000', PUSH_CLAIM_LEASE_MS: '2500' })).toMatchObject({ PUSH_TIMEOUT_MS: 1000, PUSH_CLAIM_LEASE_MS: 2500 });
+  });
+
   it('ignores empty values and variables it does not know', () => {
     expect(loadConfig({ PORT: '', SOMETHING_ELSE: 'x' }).PORT).toBe(3000);
   });

@@ -14,6 +14,9 @@ const TEST_PUSH_TTL_SECONDS = 300;
 export type PushPermission = 'granted' | 'denied' | 'default' | 'unsupported';
 
 export const DEVICE_SQL = {
+  // Serialises one person's registrations, so that devices registering at once cannot together pass the cap.
+  // NO KEY UPDATE: rows referring to the person (sessions, receipts) can still be written meanwhile.
+  lockPerson: 'SELECT 1 FROM people WHERE id = $1 FOR NO KEY UPDATE',
   // Other live devices of the person that have a subscription: what the cap counts.
   countOthers: `
     SELECT count(*)::int AS n FROM push_subscriptions ps JOIN sessions s ON s.id = ps.session_id
@@ -74,6 +77,7 @@ export async function registerSubscription(
   const origin = allowList.check(input.endpoint);
   checkSubscriptionKeys(input.keys);
   return inTransaction(db, async (tx) => {
+    await tx.query(DEVICE_SQL.lockPerson, [principal.personId]);
     await tx.query(DEVICE_SQL.removeDead, [principal.personId]);
     const others = (await tx.query<{ n: number }>(DEVICE_SQL.countOthers, [principal.personId, principal.sessionId])).rows[0]?.n ?? 0;
     if (others >= config.PUSH_MAX_DEVICES_PER_PERSON) throw new AppError('too_many_devices');
