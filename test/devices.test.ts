@@ -67,6 +67,7 @@ describe('devices and push subscriptions', () => {
 
   beforeAll(async () => {
     service = await FakePushService.start();
+    // The worker runs, as on a real node: a test push and an alarm go out without a test driving them.
     t = await startApp({
       PUSH_ALLOWED_HOSTS: '127.0.0.1,*.push.example', PUSH_CA_FILE: PUSH_SERVICE_CA, PUSH_POLL_MS: '50',
       PUSH_MAX_DEVICES_PER_PERSON: String(MAX_DEVICES), DELIVERY_WORKER: 'true',
