@@ -8,6 +8,8 @@ import { DEMO_PASSWORD } from '../../src/seed/demo.js';
 export const CHROMIUM = '/usr/bin/chromium';
 export const PHONE = { width: 390, height: 844 };
 export const SCREENSHOT_DIR = 'test-artifacts/screenshots';
+/** How long an alarm button must be held (HOLD_MS in web/src/ui/components.tsx). */
+export const HOLD_MS = 1500;
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
@@ -46,16 +48,38 @@ export async function signIn(page: Page, baseUrl: string, email: string, options
   await page.locator('.conn.connected').waitFor();
 }
 
-/** Presses and holds an alarm button until it fires (hold-to-confirm), as a finger would. */
-export async function holdToRaise(page: Page, name: RegExp, holdMs = 1700): Promise<void> {
+/** Presses and holds an alarm button until it fires (hold-to-confirm), as a finger would; returns when the press began. */
+export async function holdToRaise(page: Page, name: RegExp, holdMs = 1700): Promise<number> {
   const button = page.getByRole('button', { name });
   await button.scrollIntoViewIfNeeded();
   const box = await button.boundingBox();
   if (!box) throw new Error(`no alarm button ${name}`);
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  const downAt = Date.now();
   await page.mouse.down();
   await page.waitForTimeout(holdMs);
   await page.mouse.up();
+  return downAt;
+}
+
+/**
+ * When (Date.now() in the page; every context shares the machine's clock) an element matching the
+ * selector appears: observed in the page itself, so test-runner polling adds nothing to a latency.
+ */
+export function appearsAt(page: Page, selector: string): Promise<number> {
+  return page.evaluate((sel) => new Promise<number>((resolve) => {
+    const found = () => document.querySelector(sel) !== null;
+    if (found()) {
+      resolve(Date.now());
+      return;
+    }
+    const observer = new MutationObserver(() => {
+      if (!found()) return;
+      observer.disconnect();
+      resolve(Date.now());
+    });
+    observer.observe(document.body, { childList: true, subtree: true, attributes: true });
+  }), selector);
 }
 
 export async function screenshot(page: Page, name: string, dir = SCREENSHOT_DIR): Promise<void> {
