@@ -25,6 +25,8 @@ export interface PushPayload {
 
 /** RFC 8291: 4096 bytes of record minus header, padding delimiter and tag leave 3993 bytes of plaintext. */
 export const MAX_PAYLOAD_BYTES = 3993;
+/** Room the worker needs to add `,"deliveryId":"<bigint>"` when it sends. */
+const DELIVERY_ID_RESERVE = 48;
 
 /** The incident a push is about, as the payload needs it. */
 export interface IncidentContext {
@@ -37,8 +39,9 @@ export interface IncidentContext {
 }
 
 /** Push services accept a Topic of at most 32 URL-safe characters: the incident id without dashes. */
+// An escalation's starts with 'x', which no hexadecimal id does: it never replaces the alarm itself.
 export const incidentTopic = (incidentId: string, kind?: DeliveryKind): string =>
-  kind === 'escalation' ? `e${incidentId.replaceAll('-', '').slice(1)}` : incidentId.replaceAll('-', '');
+  kind === 'escalation' ? `x${incidentId.replaceAll('-', '').slice(1)}` : incidentId.replaceAll('-', '');
 
 const TEXT = {
   sv: {
@@ -149,14 +152,21 @@ export function buildPayload(input: PayloadInput, lang: Language): PushPayload {
 
 const bytes = (payload: PushPayload) => Buffer.byteLength(JSON.stringify(payload));
 
-/** Shortens the body (then the title) until the payload fits a push message. */
+/** Drops `drop` code points (and one for the mark) from the end of a text; never splits a surrogate pair (half an emoji). */
+const cut = (text: string, drop: number): string => {
+  const points = Array.from(text);
+  return `${points.slice(0, Math.max(0, points.length - drop - 1)).join('')}…`;
+};
+
+/** Shortens the body (then the title) until the payload, with the delivery id the worker adds, fits a push message. */
 function fit(payload: PushPayload): PushPayload {
+  const limit = MAX_PAYLOAD_BYTES - DELIVERY_ID_RESERVE;
   let result = payload;
-  while (bytes(result) > MAX_PAYLOAD_BYTES) {
-    const over = bytes(result) - MAX_PAYLOAD_BYTES;
-    // Characters can take up to 4 bytes in UTF-8 (JSON escapes up to 6): cut at least the excess, then re-measure.
-    if (result.body.length > 1) result = { ...result, body: `${result.body.slice(0, Math.max(0, result.body.length - over - 1))}…` };
-    else result = { ...result, title: `${result.title.slice(0, Math.max(0, result.title.length - over - 1))}…` };
+  while (bytes(result) > limit) {
+    // A code point takes at least one byte: dropping as many as the excess in bytes cuts enough or too little, never too much.
+    const over = bytes(result) - limit;
+    if (Array.from(result.body).length > 1) result = { ...result, body: cut(result.body, over) };
+    else result = { ...result, title: cut(result.title, over) };
   }
   return result;
 }
