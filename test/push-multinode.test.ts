@@ -126,6 +126,34 @@ describe('the push outbox on two nodes', () => {
     expect(byNode.has('none')).toBe(false);
   });
 
+  it('escalation steps due while both nodes poll run once: one round of reminders to every unreached device, one alert to the contacts', async () => {
+    // A threat policy short enough to wait for: push again after 5 s (once), contacts after 6 s.
+    await c.query("UPDATE alarm_types SET repush_after_seconds = 5, max_repushes = 1, contacts_after_seconds = 6 WHERE organisation_id IS NULL AND key = 'hot'");
+    try {
+      const incidentId = await raiseThrough(nodeB);
+      const ofKind = (kind: string) => (r: Received) => r.payload?.incidentId === incidentId && r.payload.kind === kind;
+      await service.waitFor((r) => r.filter(ofKind('escalation')).length >= DEVICES_PER_PERSON, 15_000);
+      await expect.poll(async () => (await c.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM escalation_steps WHERE incident_id = $1 AND state <> 'done'", [incidentId],
+      ))[0]?.n, { timeout: 5000, interval: 100 }).toBe(0);
+      await sleep(500);
+
+      const events = await c.query<{ type: string }>(
+        "SELECT type FROM incident_events WHERE incident_id = $1 AND type IN ('repushed', 'escalated') ORDER BY id", [incidentId],
+      );
+      expect(events.map((e) => e.type)).toEqual(['repushed', 'escalated']);
+      const reminders = service.received.filter(ofKind('reminder'));
+      expect(reminders).toHaveLength(SUBSCRIPTIONS);
+      expect(new Set(reminders.map(deliveryIdOf)).size).toBe(SUBSCRIPTIONS);
+      // The Krisgrupp's contact with devices is the rektor: each of her devices is told once.
+      const escalations = service.received.filter(ofKind('escalation'));
+      expect(escalations).toHaveLength(DEVICES_PER_PERSON);
+      expect(new Set(escalations.map((r) => r.subscriptionId)).size).toBe(DEVICES_PER_PERSON);
+    } finally {
+      await c.query("UPDATE alarm_types SET repush_after_seconds = 120, max_repushes = 3, contacts_after_seconds = 300 WHERE organisation_id IS NULL AND key = 'hot'");
+    }
+  });
+
   it('a node killed while its pushes hang at the push service leaves no row stuck: the other node sends every row once their leases end', async () => {
     // The all clear of the previous test's alarm is out before this one starts.
     await expect.poll(async () => (await c.query<{ n: number }>(
