@@ -9,7 +9,7 @@ import { readDevice } from '../lib/device-store.ts';
 declare const self: ServiceWorkerGlobalScope;
 
 const SHELL_CACHE = 'samlarm-shell-v1';
-const SHELL = ['/', '/manifest.webmanifest', '/icon.svg', '/icon-192.png'];
+const SHELL = ['/', '/manifest.webmanifest', '/icon.svg'];
 
 /** The push payload the server sends (issue 4's contract). */
 interface PushPayload {
@@ -106,8 +106,7 @@ self.addEventListener('push', (event) => {
       tag: payload.tag,
       data: payload,
       lang: payload.lang,
-      icon: '/icon-192.png',
-      badge: '/icon-192.png',
+      icon: '/icon.svg',
       requireInteraction: payload.kind !== 'test',
       renotify: true,
       silent,
