@@ -40,6 +40,8 @@ interface Endpoint {
 }
 
 const OTHER_ORG_ADMIN = 'admin@kultur.example';
+/** Answered without a session: signing in, and the server's public VAPID key (a service worker renewing its push subscription may have none). */
+const PUBLIC_PATHS = ['/api/v1/auth/login', '/api/v1/push/config'];
 const uuid = () => randomUUID();
 
 const CATALOGUE: Endpoint[] = [
@@ -525,8 +527,15 @@ describe('API contract over every endpoint', () => {
     expect(CATALOGUE.map((e) => `${e.method} ${e.path}`).sort()).toEqual(documented);
   });
 
-  it('every endpoint but sign-in refuses a request without a session', async () => {
-    for (const endpoint of CATALOGUE.filter((e) => e.path !== '/api/v1/auth/login')) {
+  it('the push key is served without a session, and it is the key pushes are signed with', async () => {
+    const res = await t.request({ method: 'GET', url: '/api/v1/push/config' });
+    expect(res.status).toBe(200);
+    expect(res.body.vapidPublicKey).toMatch(/^[A-Za-z0-9_-]{87}$/);
+    expect(res.body.vapidPublicKey).toBe(t.app.push.sender().publicKey);
+  });
+
+  it('every endpoint but sign-in and the push key refuses a request without a session', async () => {
+    for (const endpoint of CATALOGUE.filter((e) => !PUBLIC_PATHS.includes(e.path))) {
       const url = typeof endpoint.crossOrg === 'function' ? endpoint.crossOrg(f).url : endpoint.path;
       const res = await t.request({ method: endpoint.method, url });
       expect(res.status, `${endpoint.method} ${endpoint.path}`).toBe(401);

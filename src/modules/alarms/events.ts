@@ -56,7 +56,9 @@ export const EVENT_SQL = {
      WHERE r.person_id = $1 AND e.audience <> 'review' AND (e.audience = 'all' OR r.lead OR e.actor_person_id = $1)
      ORDER BY e.id
      LIMIT $3`,
-  maxId: "SELECT coalesce(max(id), 0)::text AS id FROM incident_events",
+  // Review events are inserted without the ordering lock: a cursor must never be one of them, or an
+  // alarm event with a lower id still committing would fall behind it.
+  maxId: "SELECT coalesce(max(id), 0)::text AS id FROM incident_events WHERE audience <> 'review'",
   forIncident: `SELECT ${EVENT_COLUMNS} FROM incident_events WHERE incident_id = $1 ORDER BY id`,
   latestAlert: `SELECT ${EVENT_COLUMNS} FROM incident_events WHERE incident_id = $1 AND type IN ('raised', 'reraised') ORDER BY id DESC LIMIT 1`,
 } as const;

@@ -26,12 +26,17 @@ export const DEVICE_SQL = {
     DELETE FROM push_subscriptions ps USING sessions s
      WHERE s.id = ps.session_id AND ps.person_id = $1 AND (s.revoked_at IS NOT NULL OR s.expires_at <= now())`,
   removeForSession: 'DELETE FROM push_subscriptions WHERE session_id = $1',
-  // The same browser subscription may move to a new session (signed out and in again on the phone).
+  // The same browser subscription may move to a new session (signed out and in again on the phone),
+  // but never away from another person's live session: knowing an endpoint must not let anyone
+  // divert someone else's alarms. No row returned: it belongs to someone else.
   upsert: `
     INSERT INTO push_subscriptions (person_id, session_id, endpoint, origin, p256dh, auth, expires_at)
     VALUES ($1, $2, $3, $4, $5, $6, $7)
     ON CONFLICT (endpoint) DO UPDATE SET person_id = $1, session_id = $2, origin = $4, p256dh = $5, auth = $6,
            expires_at = $7, updated_at = now()
+     WHERE push_subscriptions.person_id = $1
+        OR NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = push_subscriptions.session_id
+                          AND s.revoked_at IS NULL AND s.expires_at > now())
     RETURNING id, created_at AS "createdAt"`,
   report: `
     UPDATE sessions SET push_permission = $2, standalone = $3, platform = $4, status_reported_at = now(), last_seen_at = now()
@@ -86,7 +91,7 @@ export async function registerSubscription(
     const row = (await tx.query<{ id: string; createdAt: Date }>(DEVICE_SQL.upsert, [
       principal.personId, principal.sessionId, input.endpoint, origin, input.keys.p256dh, input.keys.auth, expires,
     ])).rows[0];
-    if (!row) throw new Error('subscription not stored');
+    if (!row) throw new AppError('conflict', 'This push subscription belongs to another signed-in device. Subscribe again for a new one.');
     return row;
   });
 }

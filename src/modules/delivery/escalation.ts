@@ -3,7 +3,7 @@ import type { NewEvent } from '../alarms/events.js';
 import { siteInstruction } from '../alarms/instruction.js';
 import { enqueueIncidentPush, enqueuePeoplePush, OUTBOX_SQL } from './outbox.js';
 import { incidentContext, INCIDENT_PUSH_SQL, policyOf } from './incident-pushes.js';
-import { buildPayload, type IncidentContext } from './payload.js';
+import { buildPayload, cut, type IncidentContext } from './payload.js';
 
 export const ESCALATION_SQL = {
   // Due steps, and running ones whose node died (the lease is the due time while running).
@@ -125,6 +125,7 @@ export async function runEscalationStep(tx: Tx, step: ClaimedStep, deps: Escalat
 /** SMS text in Swedish (contacts outside the system have no language setting), with as many names as fit. */
 function smsPayload(context: IncidentContext, title: string, names: string[]) {
   let text = `${title}: ${names.join(', ')}`;
-  if (text.length > SMS_MAX_CHARS) text = `${text.slice(0, SMS_MAX_CHARS - 1)}…`;
+  const length = Array.from(text).length;
+  if (length > SMS_MAX_CHARS) text = cut(text, length - SMS_MAX_CHARS);
   return { message: text, incidentId: context.id, drill: context.drill };
 }

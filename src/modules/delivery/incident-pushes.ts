@@ -64,6 +64,7 @@ export async function queueIncidentPushes(tx: Queryable, events: NewEvent[], now
     if (!context) continue;
     const policy = policyOf(context);
     const input: PayloadInput = { ...push, incident: context, at: now };
+    if (push.kind === 'instruction') await tx.query(OUTBOX_SQL.supersedeInstructions, [context.id, now]);
     await enqueueIncidentPush(tx, {
       incidentId: context.id, kind: push.kind, ttlSeconds: policy.pushTtlSeconds, now, exceptPersonId: event.actorPersonId,
       payloads: { sv: buildPayload(input, 'sv'), en: buildPayload(input, 'en') },

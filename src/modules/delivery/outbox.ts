@@ -38,10 +38,15 @@ export const OUTBOX_SQL = {
   enqueueSms: `
     INSERT INTO deliveries (incident_id, person_id, channel, kind, origin, address, payload, ttl_seconds, due_at, expires_at)
     VALUES ($1, $2, 'sms', 'escalation', $3, $4, $5, $6::int, $7, $7::timestamptz + make_interval(secs => $6::int))`,
-  // At all clear or cancel, what would alert someone about the ended incident is not sent.
+  // At all clear or cancel, nothing queued about the incident before it is sent any more: a late
+  // alarm, reminder or instruction would replace the all clear on the phone (they share a tag).
   cancelAlerts: `
     UPDATE deliveries SET state = 'cancelled', last_error = 'incident ended', finished_at = $2, claim = NULL
-     WHERE incident_id = $1 AND state = 'queued' AND kind IN ('alarm', 'reminder', 'escalation')`,
+     WHERE incident_id = $1 AND state = 'queued' AND kind <> 'all_clear'`,
+  // A newer instruction about the incident makes a queued older one (say, one waiting out a retry) stale.
+  supersedeInstructions: `
+    UPDATE deliveries SET state = 'cancelled', last_error = 'superseded by a newer instruction', finished_at = $2, claim = NULL
+     WHERE incident_id = $1 AND state = 'queued' AND kind = 'instruction'`,
   // Claims due rows: queued ones, and ones whose sender's lease ran out (a node died mid-send).
   // SKIP LOCKED: nodes claiming at once take different rows. While sending, due_at is the lease's end.
   claim: `
@@ -56,11 +61,13 @@ export const OUTBOX_SQL = {
              due_at = $1::timestamptz + make_interval(secs => $6::double precision / 1000)
         FROM due WHERE d.id = due.id
       RETURNING d.id, d.incident_id, d.person_id, d.subscription_id, d.channel, d.kind, d.origin, d.address, d.payload,
-                d.topic, d.ttl_seconds, d.attempts, d.expires_at
+                d.topic, d.ttl_seconds, d.attempts, d.expires_at, d.created_at
     )
     SELECT c.id, c.incident_id, c.person_id, c.channel, c.kind, c.origin, c.address, c.payload, c.topic, c.ttl_seconds,
            c.attempts, c.expires_at, c.subscription_id, ps.endpoint, ps.p256dh, ps.auth,
-           i.state AS incident_state, i.organisation_id, i.site_id, r.delivered_at IS NOT NULL AS confirmed
+           i.state AS incident_state, i.organisation_id, i.site_id,
+           -- Confirmed since this push was queued: a re-raised alarm reaches even those who confirmed the first.
+           coalesce(r.delivered_at >= c.created_at, false) AS confirmed
       FROM claimed c
       LEFT JOIN push_subscriptions ps ON ps.id = c.subscription_id
       LEFT JOIN incidents i ON i.id = c.incident_id

@@ -76,18 +76,38 @@ const TEXT = {
   },
 } as const;
 
-function base(kind: DeliveryKind, lang: Language, incident: IncidentContext | null, at: Date): Omit<PushPayload, 'title' | 'body'> {
+/**
+ * Whether the push is about a drill: an instruction push says what is in force at the site now
+ * (a real alarm may have overridden a drill, or the other way round); every other push is about its incident.
+ */
+function isDrill(input: PayloadInput): boolean {
+  if (input.kind === 'instruction') return input.instruction?.drill ?? false;
+  return input.incident?.drill ?? false;
+}
+
+/**
+ * The sound profile: silent when the alarm is silent or when what is in force at the site is (a phone
+ * that rings during a lockdown can cost a life, whichever incident the push is about).
+ */
+function soundOf(input: PayloadInput, type: IncidentContext['type']): string {
+  return type.sound === 'silent' || input.instruction?.sound === 'silent' ? 'silent' : type.sound;
+}
+
+function base(input: PayloadInput, lang: Language): Omit<PushPayload, 'title' | 'body'> {
+  const { kind, incident, at } = input;
+  // An instruction push shows the instruction in force (its colour and icon), not the incident it reached people through.
+  const shown = kind === 'instruction' && input.instruction
+    ? { key: input.instruction.typeKey, colour: input.instruction.colour, icon: input.instruction.icon }
+    : incident ? { key: incident.type.key, colour: incident.type.colour, icon: incident.type.icon } : null;
   return {
     v: 1,
     kind,
     incidentId: incident?.id ?? null,
-    drill: incident?.drill ?? false,
+    drill: isDrill(input),
     // Escalation goes to leads who may also have the alarm itself: it must not replace that notification.
     tag: incident ? `${kind === 'escalation' ? 'samlarm-escalation-' : 'samlarm-incident-'}${incident.id}` : 'samlarm-test',
     lang,
-    alarmType: incident
-      ? { key: incident.type.key, colour: incident.type.colour, icon: incident.type.icon, sound: incident.type.sound }
-      : null,
+    alarmType: incident && shown ? { ...shown, sound: soundOf(input, incident.type) } : null,
     site: incident ? { id: incident.siteId, name: incident.siteName } : null,
     at: at.toISOString(),
   };
@@ -121,7 +141,7 @@ export interface PayloadInput {
 export function buildPayload(input: PayloadInput, lang: Language): PushPayload {
   const t = TEXT[lang];
   const { incident } = input;
-  const payload = (title: string, body: string): PushPayload => fit({ ...base(input.kind, lang, incident, input.at), title, body });
+  const payload = (title: string, body: string): PushPayload => fit({ ...base(input, lang), title, body });
   if (!incident) return payload(t.testTitle, t.testBody);
   const location = incident.location ? `\n${t.place}: ${incident.location}` : '';
   switch (input.kind) {
@@ -130,7 +150,9 @@ export function buildPayload(input: PayloadInput, lang: Language): PushPayload {
     case 'reminder':
       return payload(headline(lang, incident, t.reminder), `${instructionText(lang, input.instruction)}${location}`);
     case 'instruction':
-      return payload(`${t.instruction} – ${incident.siteName}`, instructionText(lang, input.instruction));
+      return payload(
+        `${input.instruction?.drill ? `${t.drill} – ` : ''}${t.instruction} – ${incident.siteName}`, instructionText(lang, input.instruction),
+      );
     case 'message':
       return payload(headline(lang, incident, t.message), input.message ?? '');
     case 'all_clear': {
@@ -153,7 +175,7 @@ export function buildPayload(input: PayloadInput, lang: Language): PushPayload {
 const bytes = (payload: PushPayload) => Buffer.byteLength(JSON.stringify(payload));
 
 /** Drops `drop` code points (and one for the mark) from the end of a text; never splits a surrogate pair (half an emoji). */
-const cut = (text: string, drop: number): string => {
+export const cut = (text: string, drop: number): string => {
   const points = Array.from(text);
   return `${points.slice(0, Math.max(0, points.length - drop - 1)).join('')}…`;
 };

@@ -1,3 +1,4 @@
+import { createECDH } from 'node:crypto';
 import { AppError } from '../../lib/errors.js';
 
 /**
@@ -43,10 +44,22 @@ export class PushHostAllowList {
 
 const base64url = /^[A-Za-z0-9_-]+={0,2}$/;
 
+/** A key that is not a point on the curve would make every push to the device fail; refused at the door. */
+function onCurve(point: Buffer): boolean {
+  try {
+    const ecdh = createECDH('prime256v1');
+    ecdh.generateKeys();
+    ecdh.computeSecret(point);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The browser's keys of a subscription: a P-256 public point (65 bytes, uncompressed) and a 16-byte auth secret. */
 export function checkSubscriptionKeys(keys: { p256dh: string; auth: string }): void {
   const decode = (value: string) => (base64url.test(value) ? Buffer.from(value, 'base64url') : Buffer.alloc(0));
   const p256dh = decode(keys.p256dh);
-  if (p256dh.length !== 65 || p256dh[0] !== 4) throw new AppError('validation_failed', 'keys.p256dh is not a P-256 public key.');
+  if (p256dh.length !== 65 || p256dh[0] !== 4 || !onCurve(p256dh)) throw new AppError('validation_failed', 'keys.p256dh is not a P-256 public key.');
   if (decode(keys.auth).length !== 16) throw new AppError('validation_failed', 'keys.auth is not a 16-byte secret.');
 }

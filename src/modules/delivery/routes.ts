@@ -32,10 +32,12 @@ const presentDevice = (d: DeviceView) => ({
 const Base64Url = (maxLength: number) => Type.String({ minLength: 1, maxLength, pattern: '^[A-Za-z0-9_-]+={0,2}$' });
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
+  // Public: it is the server's public key, and a service worker renewing its subscription may have no session at hand.
   app.get('/push/config', {
+    config: { public: true },
     schema: {
-      tags: ['devices'], summary: 'The server\'s VAPID public key, for PushManager.subscribe({ applicationServerKey })',
-      response: { 200: Type.Object({ vapidPublicKey: Type.String() }), ...commonErrors },
+      tags: ['devices'], summary: 'The server\'s VAPID public key, for PushManager.subscribe({ applicationServerKey })', security: [],
+      response: { 200: Type.Object({ vapidPublicKey: Type.String() }) },
     },
   }, async () => ({ vapidPublicKey: app.push.sender().publicKey }));
 
@@ -45,7 +47,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Register or refresh this device\'s push subscription (PushSubscription.toJSON()); replaces the device\'s previous one',
       body: Type.Object({
         endpoint: Type.String({ minLength: 1, maxLength: 2048 }),
-        expirationTime: Type.Optional(Nullable(Type.Number({ minimum: 0 }))),
+        expirationTime: Type.Optional(Nullable(Type.Number({ minimum: 0, maximum: 8.64e15, description: 'Milliseconds since 1970, as the browser gives it' }))),
         keys: Type.Object({ p256dh: Base64Url(200), auth: Base64Url(100) }, { additionalProperties: false }),
       }, { additionalProperties: false }),
       response: { 200: Type.Object({ id: Uuid, createdAt: Timestamp }), ...commonErrors, 409: ErrorResponse },

@@ -165,14 +165,21 @@ export class DeliveryWorker {
     const claim = randomUUID();
     const steps = (await db.query<ClaimedStep>(ESCALATION_SQL.claim, [clock.now(), STEP_BATCH, claim, config.PUSH_CLAIM_LEASE_MS])).rows;
     for (const step of steps) {
+      let events: IncidentEvent[];
       try {
-        const events = await inTransaction(db, async (tx) => appendEvents(tx, await runEscalationStep(tx, step, {
+        events = await inTransaction(db, async (tx) => appendEvents(tx, await runEscalationStep(tx, step, {
           now: clock.now(), smsOrigin: this.deps.sms?.origin ?? null,
         })));
+      } catch (err) {
+        // Nothing of the step was written: it stays claimed until its lease ends, then any node runs it again.
+        this.deps.log.error({ err, incidentId: step.incidentId, step: step.step }, 'escalation step failed; it runs again when its lease ends');
+        continue;
+      }
+      try {
         await this.deps.publish(events);
       } catch (err) {
-        // The step stays claimed until its lease ends; then any node runs it again.
-        this.deps.log.warn({ err, incidentId: step.incidentId, step: step.step }, 'escalation step failed; will retry');
+        // Committed; devices that missed the events get them on catch-up.
+        this.deps.log.warn({ err, incidentId: step.incidentId }, 'escalation events not published; devices catch up');
       }
     }
     return steps.length;
@@ -223,7 +230,8 @@ export class DeliveryWorker {
 
   private async attempt(row: ClaimedDelivery): Promise<Outcome> {
     const now = this.deps.clock.now();
-    if (row.incident_state !== null && row.incident_state !== 'active' && ['alarm', 'reminder', 'escalation'].includes(row.kind)) {
+    // After all clear or cancel only the all clear itself goes out: anything else would replace it on the phone.
+    if (row.incident_state !== null && row.incident_state !== 'active' && row.kind !== 'all_clear') {
       return { result: 'cancelled', error: 'incident ended' };
     }
     // Escalation for a person stops once any of their devices has confirmed (invariant 2).
@@ -232,7 +240,9 @@ export class DeliveryWorker {
     if (row.channel === 'sms') {
       if (!this.deps.sms || !row.address) return { result: 'cancelled', error: 'no SMS gateway configured' };
       const { message } = row.payload as unknown as { message: string };
-      return this.deps.sms.send({ to: row.address, message, reference: row.id });
+      const outcome = await this.deps.sms.send({ to: row.address, message, reference: row.id });
+      // A gateway's 404 says nothing about a subscription: it is a failure like any other 4xx.
+      return outcome.result === 'gone' ? { result: 'failed', status: outcome.status, error: `${outcome.status} from the SMS gateway` } : outcome;
     }
     if (!row.endpoint || !row.p256dh || !row.auth) return { result: 'cancelled', error: 'subscription removed' };
     const ttlSeconds = Math.max(1, Math.floor((new Date(row.expires_at).getTime() - now.getTime()) / 1000));
