@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CAP_CATEGORIES, CAP_RESPONSE_TYPES, CAP_SEVERITIES, CAP_URGENCIES } from '../src/modules/alarm-types/alarm-types.js';
 import { startApp, type TestApp } from './helpers/app.js';
@@ -455,6 +456,59 @@ describe('alarm types', () => {
       for (const { method, url, body } of requests) {
         const res = await t.request({ method, url, token: orgAdmin, body });
         expect(res.status, `${method} ${url}`).toBe(400);
+        expect(res.body.code).toBe('validation_failed');
+      }
+      expect(await t.snapshot()).toBe(before);
+    });
+  });
+
+  describe('what a person may raise at a site', () => {
+    const raisable = async (token: string, siteId: string) => {
+      const res = await t.request({ method: 'GET', url: `/api/v1/sites/${siteId}/alarm-types`, token });
+      return { status: res.status, keys: (res.body.alarmTypes as AlarmTypeView[] | undefined)?.map((a) => a.key), drill: res.body.drill as boolean };
+    };
+
+    it('staff get the types their groups at the site may raise; leads every type and drills; other sites of their organisation nothing', async () => {
+      expect(await raisable(staff, t.ids.site.vasaskolan)).toEqual({ status: 200, keys: ['inrymning', 'brand', 'utrymning', 'hot'], drill: false });
+      const lisa = await t.login('lisa@biblioteket.example');
+      expect(await raisable(lisa, t.ids.site.biblioteket)).toEqual({ status: 200, keys: ['brand', 'hot'], drill: false });
+      // A lead: every type the organisation can use, its own custom ones included.
+      const usable = (await list(libraryChef, t.ids.org.kultur)).map((a) => a.key);
+      expect(usable).toEqual(expect.arrayContaining(['inrymning', 'brand', 'utrymning', 'hot']));
+      expect(await raisable(libraryChef, t.ids.site.biblioteket)).toEqual({ status: 200, keys: usable, drill: true });
+      expect(await raisable(crisisLead, t.ids.site.solrosen)).toMatchObject({ status: 200, drill: true });
+      expect(await raisable(staff, t.ids.site.solrosen)).toEqual({ status: 200, keys: [], drill: false });
+    });
+
+    it('another organisation\'s site is not found, as a site that does not exist', async () => {
+      const other = await t.request({ method: 'GET', url: `/api/v1/sites/${t.ids.site.vasaskolan}/alarm-types`, token: kulturAdmin });
+      const missing = await t.request({ method: 'GET', url: `/api/v1/sites/${randomUUID()}/alarm-types`, token: kulturAdmin });
+      expect(other.status).toBe(404);
+      expect(other.body).toEqual(missing.body);
+    });
+  });
+
+  describe('delivery policy', () => {
+    it('built-in types carry their policy; a custom type gets the default or its own, and changes it in part', async () => {
+      const lockdown = (await list(staff, t.ids.org.utbildning)).find((a) => a.key === 'inrymning') as AlarmTypeView & { delivery: unknown };
+      expect(lockdown.delivery).toEqual({ pushTtlSeconds: 900, repushAfterSeconds: 60, maxRepushes: 3, contactsAfterSeconds: 120, smsToContacts: false });
+      const plain = await create(orgAdmin, t.ids.org.utbildning, customType('medicin_standard')) as AlarmTypeView & { delivery: unknown };
+      expect(plain.delivery).toEqual({ pushTtlSeconds: 600, repushAfterSeconds: 60, maxRepushes: 3, contactsAfterSeconds: 180, smsToContacts: false });
+      const own = await create(orgAdmin, t.ids.org.utbildning, {
+        ...customType('medicin_sms'), delivery: { pushTtlSeconds: 300, contactsAfterSeconds: 30, smsToContacts: true },
+      }) as AlarmTypeView & { delivery: unknown };
+      expect(own.delivery).toEqual({ pushTtlSeconds: 300, repushAfterSeconds: 60, maxRepushes: 3, contactsAfterSeconds: 30, smsToContacts: true });
+      const changed = await t.request({ method: 'PATCH', url: typeUrl(own.id), token: orgAdmin, body: { delivery: { repushAfterSeconds: null } } });
+      expect(changed.status).toBe(200);
+      expect(changed.body.delivery).toEqual({ pushTtlSeconds: 300, repushAfterSeconds: null, maxRepushes: 3, contactsAfterSeconds: 30, smsToContacts: true });
+    });
+
+    it('refuses a policy out of bounds and changes nothing', async () => {
+      const created = await create(orgAdmin, t.ids.org.utbildning, customType('medicin_gransen'));
+      const before = await t.snapshot();
+      for (const delivery of [{ pushTtlSeconds: 5 }, { repushAfterSeconds: 0 }, { maxRepushes: 21 }, { smsToContacts: 'yes' }, { sound: 'loud' }]) {
+        const res = await t.request({ method: 'PATCH', url: typeUrl(created.id), token: orgAdmin, body: { delivery } });
+        expect(res.status, JSON.stringify(delivery)).toBe(400);
         expect(res.body.code).toBe('validation_failed');
       }
       expect(await t.snapshot()).toBe(before);

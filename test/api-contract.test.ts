@@ -370,6 +370,11 @@ const CATALOGUE: Endpoint[] = [
     badInput: () => [{ url: '/api/v1/sites/vasaskolan/device-health', code: 'validation_failed' }],
   },
   {
+    method: 'GET', path: '/api/v1/sites/{siteId}/alarm-types', as: 'anna@vasaskolan.example',
+    crossOrg: (f) => ({ url: `/api/v1/sites/${f.ids.site.vasaskolan}/alarm-types`, nonexistent: { url: `/api/v1/sites/${uuid()}/alarm-types` } }),
+    badInput: () => [{ url: '/api/v1/sites/skolan/alarm-types', code: 'validation_failed' }],
+  },
+  {
     method: 'GET', path: '/api/v1/sites/{siteId}/instruction', as: 'anna@vasaskolan.example',
     crossOrg: (f) => ({ url: `/api/v1/sites/${f.ids.site.vasaskolan}/instruction`, nonexistent: { url: `/api/v1/sites/${uuid()}/instruction` } }),
     badInput: () => [{ url: '/api/v1/sites/skolan/instruction', code: 'validation_failed' }],

@@ -2,7 +2,8 @@ import type { Db, Queryable } from '../../db/pool.js';
 import { inTransaction } from '../../db/pool.js';
 import { AppError } from '../../lib/errors.js';
 import { recordAudit } from '../audit/audit.js';
-import { canManageAlarmTypes, canSeeOrganisation, type Principal } from '../auth/policies.js';
+import { canManageAlarmTypes, canRunDrill, canSeeOrganisation, type Principal } from '../auth/policies.js';
+import { visibleSite } from '../sites/sites.js';
 import { visibleOrganisation } from '../organisations/organisations.js';
 
 export const SOUND_PROFILES = ['loud', 'silent'] as const;
@@ -50,6 +51,16 @@ export const ALARM_TYPE_SQL = {
   forOrganisation: `${SELECT} WHERE (organisation_id IS NULL OR organisation_id = $1) AND ($2 OR NOT archived)
     ORDER BY precedence DESC, key`,
   byId: `${SELECT} WHERE id = $1`,
+  // Usable types the person may raise at the site: every one for its leads ($3), else those a group
+  // of theirs at the site may raise.
+  raisable: `${SELECT}
+    WHERE NOT archived AND (organisation_id IS NULL OR organisation_id = $1)
+      AND ($3::boolean OR EXISTS (
+        SELECT 1 FROM alarm_groups g
+          JOIN alarm_group_types gt ON gt.group_id = g.id AND gt.may_raise
+          JOIN alarm_group_members m ON m.group_id = g.id AND m.person_id = $2
+         WHERE g.site_id = $4 AND gt.alarm_type_id = alarm_types.id))
+    ORDER BY precedence DESC, key`,
   lock: 'SELECT id FROM alarm_types WHERE id = $1 FOR UPDATE',
   keyTaken: 'SELECT 1 FROM alarm_types WHERE key = $2 AND (organisation_id IS NULL OR organisation_id = $1)',
   // Usable by the organisation: built-in or its own, and not archived.
@@ -71,6 +82,19 @@ export const ALARM_TYPE_SQL = {
 export async function listAlarmTypes(db: Queryable, principal: Principal, organisationId: string, includeArchived: boolean): Promise<AlarmType[]> {
   await visibleOrganisation(db, principal, organisationId);
   return (await db.query<AlarmType>(ALARM_TYPE_SQL.forOrganisation, [organisationId, includeArchived])).rows;
+}
+
+/**
+ * What the caller may raise at a site, for the buttons of the raise screen (the raise itself checks
+ * again), and whether they may start drills there. Another organisation's site is not found.
+ */
+export async function raisableAlarmTypes(db: Queryable, principal: Principal, siteId: string): Promise<{ alarmTypes: AlarmType[]; drill: boolean }> {
+  const site = await visibleSite(db, principal, siteId);
+  if (site.organisationId !== principal.organisationId) return { alarmTypes: [], drill: false };
+  // Leads may raise every type (canRaiseAlarm); others what their groups at the site may.
+  const lead = canRunDrill(principal, site);
+  const alarmTypes = (await db.query<AlarmType>(ALARM_TYPE_SQL.raisable, [site.organisationId, principal.personId, lead, site.id])).rows;
+  return { alarmTypes, drill: lead };
 }
 
 /** Built-in types are visible to everyone; custom ones only within their organisation. */

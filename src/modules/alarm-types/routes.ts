@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TObject } from 'typebox';
-import { IdParams, Nullable, OrganisationParams, StringEnum, Timestamp, Uuid, commonErrors } from '../../lib/schemas.js';
+import { IdParams, Nullable, OrganisationParams, SiteParams, StringEnum, Timestamp, Uuid, commonErrors } from '../../lib/schemas.js';
 import {
   CAP_CATEGORIES, CAP_RESPONSE_TYPES, CAP_SEVERITIES, CAP_URGENCIES, DEFAULT_DELIVERY_POLICY, SOUND_PROFILES,
-  createAlarmType, listAlarmTypes, updateAlarmType, visibleAlarmType, type AlarmType,
+  createAlarmType, listAlarmTypes, raisableAlarmTypes, updateAlarmType, visibleAlarmType, type AlarmType,
 } from './alarm-types.js';
 
 const Text = (max: number) => Type.String({ minLength: 1, maxLength: max, pattern: '\\S' });
@@ -67,6 +67,18 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const input = { ...request.body, delivery: { ...DEFAULT_DELIVERY_POLICY, ...request.body.delivery } };
     const created = await createAlarmType(app.db, request.principal, request.params.organisationId, input, request.id);
     return reply.status(201).send(present(created));
+  });
+
+  app.get('/sites/:siteId/alarm-types', {
+    schema: {
+      tags: ['alarm types'],
+      summary: 'The alarm types the caller may raise at the site, highest precedence first, and whether they may start drills there',
+      params: SiteParams,
+      response: { 200: Type.Object({ alarmTypes: Type.Array(AlarmTypeView), drill: Type.Boolean() }), ...commonErrors },
+    },
+  }, async (request) => {
+    const { alarmTypes, drill } = await raisableAlarmTypes(app.db, request.principal, request.params.siteId);
+    return { alarmTypes: alarmTypes.map(present), drill };
   });
 
   app.get('/alarm-types/:id', {

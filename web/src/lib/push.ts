@@ -1,4 +1,4 @@
-import { api, isMissing } from './api.ts';
+import { ApiError, api, isMissing } from './api.ts';
 import { base64UrlToBytes } from './base64url.ts';
 
 /** What this browser can do about notifications: the device status the server keeps per session. */
@@ -56,9 +56,17 @@ export async function subscribe(): Promise<PushOutcome> {
   }
   try {
     const registration = (await registerServiceWorker()) ?? (await navigator.serviceWorker.ready);
-    const subscription = (await registration.pushManager.getSubscription())
-      ?? (await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: base64UrlToBytes(key) }));
-    await api('PUT', '/me/device/push-subscription', subscription.toJSON());
+    const fresh = () => registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: base64UrlToBytes(key) });
+    const subscription = (await registration.pushManager.getSubscription()) ?? (await fresh());
+    try {
+      await api('PUT', '/me/device/push-subscription', subscription.toJSON());
+    } catch (err) {
+      // 409: this browser's subscription still belongs to someone else's live session (they did not
+      // sign out here). The server will not hand it over; a new subscription gets a new endpoint.
+      if (!(err instanceof ApiError && err.status === 409 && err.code === 'conflict')) throw err;
+      await subscription.unsubscribe();
+      await api('PUT', '/me/device/push-subscription', (await fresh()).toJSON());
+    }
     return 'enabled';
   } catch (err) {
     return isMissing(err) ? 'server_missing' : 'failed';

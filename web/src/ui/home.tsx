@@ -4,7 +4,7 @@ import { formatTime, pick } from '../lib/i18n.ts';
 import { realtime } from '../lib/realtime.ts';
 import { currentPress, raise } from '../lib/raise.ts';
 import { PressStatus } from './press.tsx';
-import { isLeadAt, useAppState, useT } from '../lib/store.ts';
+import { useAppState, useT } from '../lib/store.ts';
 import type { AlarmType } from '../lib/types.ts';
 import { TypeIcon } from './icons.tsx';
 import { HoldButton, Page, link } from './components.tsx';
@@ -14,22 +14,25 @@ export function HomePage() {
   const { me, incidents, lang } = useAppState();
   const [siteId, setSiteId] = useState(me?.sites[0]?.id ?? '');
   const [types, setTypes] = useState<AlarmType[] | null>(null);
+  const [drillAllowed, setDrillAllowed] = useState(false);
   const [location, setLocation] = useState('');
   const [drill, setDrill] = useState(false);
   const press = currentPress();
 
   useEffect(() => {
-    if (!me) return;
-    // Every type of the organisation: there is no endpoint yet for "what may I raise here", so the
-    // server's answer (403) is what tells a person they may not raise one.
-    void api<{ alarmTypes: AlarmType[] }>('GET', `/organisations/${me.organisation.id}/alarm-types`).then(
-      (r) => setTypes(r.alarmTypes.filter((a) => !a.archived).sort((a, b) => b.precedence - a.precedence)),
+    if (!siteId) return;
+    // Only the buttons this person may press here (their groups' types; every type for the site's leads).
+    setTypes(null);
+    void api<{ alarmTypes: AlarmType[]; drill: boolean }>('GET', `/sites/${siteId}/alarm-types`).then(
+      (r) => {
+        setTypes(r.alarmTypes);
+        setDrillAllowed(r.drill);
+      },
       () => setTypes([]),
     );
-  }, [me?.organisation.id]);
+  }, [siteId]);
 
   if (!me) return null;
-  const lead = isLeadAt(me, siteId);
   const active = Object.values(incidents).filter((v) => v.incident.state === 'active')
     .sort((a, b) => b.incident.raisedAt.localeCompare(a.incident.raisedAt));
   const ended = Object.values(incidents).filter((v) => v.incident.state !== 'active');
@@ -51,7 +54,7 @@ export function HomePage() {
         <input id="location" type="text" maxLength={200} placeholder={t('locationPlaceholder')} value={location}
           onInput={(e) => setLocation(e.currentTarget.value)} />
       </p>
-      {lead && (
+      {drillAllowed && (
         <p class="check">
           <input id="drill" type="checkbox" checked={drill} onChange={(e) => setDrill(e.currentTarget.checked)} />
           <label for="drill">{t('drillToggle')}</label>
@@ -61,7 +64,7 @@ export function HomePage() {
         <div class="holds">
           {types.map((type) => (
             <HoldButton key={type.id} type={type} describedBy="raise-help"
-              onConfirm={() => raise({ siteId, alarmTypeId: type.id, location: location.trim() || null, drill: lead && drill })} />
+              onConfirm={() => raise({ siteId, alarmTypeId: type.id, location: location.trim() || null, drill: drillAllowed && drill })} />
           ))}
         </div>
       )}
