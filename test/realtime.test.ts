@@ -343,10 +343,14 @@ describe('realtime protocol on one node', () => {
       expect(events).toEqual(['delivered', 'acknowledged']);
     });
 
-    it('sends a crisis lead\'s device roll-call summaries as receipts and responses arrive, and staff none', async () => {
+    it('sends a crisis lead\'s device roll-call summaries as receipts and responses arrive, the presser\'s too, and other staff none', async () => {
       const kimPhone = await device('kris', { autoReceipt: false });
       const bertilPhone = await device('bertil');
+      const annaPhone = await device('anna', { autoReceipt: false });
       const id = await raised('anna', { alarmTypeId: t.ids.alarmType.brand });
+      // Whoever pressed sees the alarm arrive: counts only, as the raise screen shows them.
+      await annaPhone.waitFor((d) => d.rollcalls.some((r) => r.incidentId === id && r.summary.delivered === 1), 5000, 'roll call to the presser');
+      expect(Object.keys(annaPhone.rollcalls[0] ?? {}).sort()).toEqual(['at', 'incidentId', 'summary']);
       await kimPhone.waitFor((d) => d.rollcalls.some((r) => r.incidentId === id && r.summary.delivered === 1), 5000, 'roll call after the receipt');
 
       const answer = await t.request({ method: 'POST', url: `/api/v1/incidents/${id}/responses`, token: token.anna, body: { status: 'need_help' } });

@@ -52,7 +52,7 @@ export const ALARM_SQL = {
       ) x
       JOIN people p ON p.id = x.person_id AND p.active
      GROUP BY x.person_id
-    RETURNING person_id, lead`,
+    RETURNING person_id, lead, person_id = $5::uuid AS presser`,
   worksAt: 'SELECT 1 FROM person_sites WHERE person_id = $1 AND site_id = $2',
   addPresserAsRecipient: `
     INSERT INTO incident_recipients (incident_id, person_id, organisation_id, lead)

@@ -28,7 +28,7 @@ export interface RaiseInput {
 /** The recipient rows of one incident, as the publisher needs them. */
 export interface IncidentAudienceRows {
   incidentId: string;
-  rows: { person_id: string; lead: boolean }[];
+  rows: { person_id: string; lead: boolean; presser: boolean }[];
 }
 
 export type RaiseOutcome = 'raised' | 'joined' | 'reraised' | 'replayed';
@@ -128,7 +128,7 @@ async function decide(tx: Tx, deps: AlarmDeps, principal: Principal, input: Rais
     site.organisationId, site.id, type.id, drill, JSON.stringify(type), input.location ?? null, input.message ?? null, principal.personId, now,
   ])).rows[0] as { id: string };
   await tx.query(ALARM_SQL.insertPress, [input.pressId, id, principal.personId, input.location ?? null, input.message ?? null, now]);
-  const recipients = (await tx.query<{ person_id: string; lead: boolean }>(ALARM_SQL.insertRecipients, [
+  const recipients = (await tx.query<{ person_id: string; lead: boolean; presser: boolean }>(ALARM_SQL.insertRecipients, [
     id, site.organisationId, site.id, type.id, principal.personId,
   ])).rows;
   const incident = await loadIncident(tx, id);

@@ -7,7 +7,10 @@ import { rollCall } from '../alarms/rollcall.js';
 import { resync } from './catch-up.js';
 
 export const PUBLISHER_SQL = {
-  audience: 'SELECT person_id, lead FROM incident_recipients WHERE incident_id = $1',
+  audience: `
+    SELECT r.person_id, r.lead,
+           EXISTS (SELECT 1 FROM incident_presses p WHERE p.incident_id = r.incident_id AND p.person_id = r.person_id) AS presser
+      FROM incident_recipients r WHERE r.incident_id = $1`,
 } as const;
 
 /** What a device receives for an event: the timeline row, `id` being its new cursor. */
@@ -46,13 +49,18 @@ const PEOPLE_SENT_ALONG = 1000;
 interface IncidentAudience {
   all: string[];
   leads: string[];
+  /** Who gets the live roll-call summaries (counts): the leads, and whoever pressed, who wants to see the alarm arrive. */
+  summaries: string[];
   loadedAt: number;
 }
 
 const rooms = (people: string[]) => people.map((p) => `person:${p}`);
 
 const toAudience = (rows: IncidentAudienceRows['rows']): IncidentAudience => ({
-  all: rows.map((r) => r.person_id), leads: rows.filter((r) => r.lead).map((r) => r.person_id), loadedAt: Date.now(),
+  all: rows.map((r) => r.person_id),
+  leads: rows.filter((r) => r.lead).map((r) => r.person_id),
+  summaries: rows.filter((r) => r.lead || r.presser).map((r) => r.person_id),
+  loadedAt: Date.now(),
 });
 
 /**
@@ -89,7 +97,7 @@ export class Publisher {
         if (event.audience === 'review') continue;
         this.counted(event.type);
         const audience = await this.audienceOf(event.incidentId, AUDIENCE_CHANGES.has(event.type));
-        if (ROLLCALL_TYPES.has(event.type)) this.scheduleRollCall(event.incidentId, audience.leads);
+        if (ROLLCALL_TYPES.has(event.type)) this.scheduleRollCall(event.incidentId, audience.summaries);
         if (SUMMARISED_TYPES.has(event.type)) continue;
         const envelope = Publisher.envelope(event);
         const people = this.people(audience, event.audience, event.actorPersonId);
@@ -127,7 +135,7 @@ export class Publisher {
   private async audienceOf(incidentId: string, reload: boolean): Promise<IncidentAudience> {
     const cached = this.audiences.get(incidentId);
     if (cached && !reload && Date.now() - cached.loadedAt < AUDIENCE_TTL_MS) return cached;
-    const rows = (await this.db.query<{ person_id: string; lead: boolean }>(PUBLISHER_SQL.audience, [incidentId])).rows;
+    const rows = (await this.db.query<IncidentAudienceRows['rows'][number]>(PUBLISHER_SQL.audience, [incidentId])).rows;
     const audience = toAudience(rows);
     this.audiences.set(incidentId, audience);
     for (const [id, entry] of this.audiences) {
@@ -154,12 +162,12 @@ export class Publisher {
     if (this.clustered) this.remote({ kind: 'people', people, name, payload });
   }
 
-  private scheduleRollCall(incidentId: string, leads: string[]): void {
-    if (this.rollCallsDue.has(incidentId) || leads.length === 0) return;
+  private scheduleRollCall(incidentId: string, people: string[]): void {
+    if (this.rollCallsDue.has(incidentId) || people.length === 0) return;
     this.rollCallsDue.set(incidentId, setTimeout(() => {
       this.rollCallsDue.delete(incidentId);
       rollCall(this.db, incidentId).then(
-        ({ summary }) => this.toPeople(leads, 'rollcall', { incidentId, summary, at: new Date().toISOString() }),
+        ({ summary }) => this.toPeople(people, 'rollcall', { incidentId, summary, at: new Date().toISOString() }),
         (err: unknown) => this.log.warn({ err, incidentId }, 'roll-call summary not sent'),
       );
     }, ROLLCALL_THROTTLE_MS));
