@@ -455,7 +455,7 @@ describe('the alarm path over HTTP', () => {
 
       for (const phone of [bertilPhone, ceciliaPhone]) {
         await phone.waitFor((d) => d.of('message', id).length === 1, 5000, 'instruction arrives');
-        expect(phone.of('message', id)[0]?.data).toMatchObject({ body: 'Samling vid fotbollsplanen', authorId: h.person.kris });
+        expect(phone.of('message', id)[0]?.data).toMatchObject({ body: 'Samling vid fotbollsplanen', authorId: h.person.kris, authorName: 'Kim Krisledare' });
       }
       await kimPhone.waitFor((d) => d.of('reply', id).length === 1, 5000, 'reply reaches the lead');
       // The reply was published before the instruction: a colleague who has the instruction would have had it.

@@ -12,7 +12,8 @@ export const DURING_SQL = {
     INSERT INTO incident_responses (incident_id, person_id, status, text, location, at)
     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
   insertMessage: `
-    INSERT INTO incident_messages (incident_id, author_id, kind, body, at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+    INSERT INTO incident_messages (incident_id, author_id, kind, body, at) VALUES ($1, $2, $3, $4, $5)
+    RETURNING id, (SELECT name FROM people WHERE id = $2) AS author_name`,
   isRecipient: 'SELECT 1 FROM incident_recipients WHERE incident_id = $1 AND person_id = $2',
   end: `
     UPDATE incidents SET state = $2, ended_at = $3, ended_by = $4, end_reason = $5
@@ -63,9 +64,10 @@ export async function sendMessage(
     if (input.kind === 'reply' && !(await tx.query(DURING_SQL.isRecipient, [incident.id, principal.personId])).rowCount) {
       throw new AppError('forbidden', 'Only people the alarm reached can reply.');
     }
-    const { id } = (await tx.query<{ id: string }>(DURING_SQL.insertMessage, [incident.id, principal.personId, input.kind, input.body, deps.clock.now()]))
-      .rows[0] as { id: string };
-    const data = { messageId: id, authorId: principal.personId, body: input.body, instruction: await instruction() };
+    const { id, author_name: authorName } = (await tx.query<{ id: string; author_name: string }>(
+      DURING_SQL.insertMessage, [incident.id, principal.personId, input.kind, input.body, deps.clock.now()],
+    )).rows[0] as { id: string; author_name: string };
+    const data = { messageId: id, authorId: principal.personId, authorName, body: input.body, instruction: await instruction() };
     return { result: null, events: [event(input.kind === 'instruction' ? 'message' : 'reply', input.kind === 'instruction' ? 'all' : 'leads', data)] };
   });
   return events;

@@ -9,7 +9,7 @@ export const CATCH_UP_LIMIT = 500;
 export interface ActiveIncidentState {
   incident: Incident;
   instruction: SiteInstruction | null;
-  messages: { id: string; authorId: string; body: string; at: Date }[];
+  messages: { id: string; authorId: string; authorName: string; body: string; at: Date }[];
   myStatus: string | null;
 }
 
@@ -25,8 +25,9 @@ export const CATCH_UP_SQL = {
     SELECT i.id FROM incident_recipients r JOIN incidents i ON i.id = r.incident_id
      WHERE r.person_id = $1 AND i.state = 'active' ORDER BY i.raised_at`,
   instructions: `
-    SELECT id, author_id AS "authorId", body, at FROM incident_messages
-     WHERE incident_id = $1 AND kind = 'instruction' ORDER BY at`,
+    SELECT m.id, m.author_id AS "authorId", p.name AS "authorName", m.body, m.at
+      FROM incident_messages m JOIN people p ON p.id = m.author_id
+     WHERE m.incident_id = $1 AND m.kind = 'instruction' ORDER BY m.at`,
   myStatus: `SELECT status FROM incident_responses WHERE incident_id = $1 AND person_id = $2 ORDER BY id DESC LIMIT 1`,
 } as const;
 

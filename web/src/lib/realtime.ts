@@ -215,7 +215,7 @@ class RealtimeClient {
       const old = before[item.incident.id];
       incidents[item.incident.id] = {
         incident: item.incident,
-        messages: item.messages.map((m) => ({ key: `m${m.id}`, body: m.body, at: m.at })),
+        messages: item.messages.map((m) => ({ key: `m${m.id}`, body: m.body, at: m.at, author: m.authorName })),
         myStatus: item.myStatus,
         acknowledged: (old?.acknowledged ?? remembered.includes(item.incident.id)) || item.myStatus !== null,
         endReason: null,
@@ -268,8 +268,9 @@ class RealtimeClient {
       }
       case 'message': {
         const body = String(data.body ?? '');
+        const author = typeof data.authorName === 'string' ? data.authorName : null;
         const view = getState().incidents[e.incidentId];
-        if (view) this.update(e.incidentId, { messages: [...view.messages, { key: `e${e.id}`, body, at: e.at }] });
+        if (view) this.update(e.incidentId, { messages: [...view.messages, { key: `e${e.id}`, body, at: e.at, author }] });
         return;
       }
       case 'responded':

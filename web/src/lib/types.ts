@@ -36,10 +36,10 @@ export interface Envelope {
 
 export type ResponseStatus = 'safe' | 'need_help' | 'not_on_site';
 
-export interface IncidentMessage { key: string; body: string; at: string }
+export interface IncidentMessage { key: string; body: string; at: string; author: string | null }
 
 export interface ActiveIncidentState {
-  incident: Incident; instruction: Instruction | null; messages: { id: string; authorId: string; body: string; at: string }[];
+  incident: Incident; instruction: Instruction | null; messages: { id: string; authorId: string; authorName: string; body: string; at: string }[];
   myStatus: ResponseStatus | null;
 }
 

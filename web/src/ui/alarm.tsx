@@ -119,7 +119,7 @@ export function AlarmPage({ id }: { id: string }) {
         <h2 id="messages-title">{t('messages')}</h2>
         {view && view.messages.length > 0 ? (
           <ol aria-live="polite">
-            {view.messages.map((m) => <li key={m.key}><time>{formatTime(lang, m.at)}</time> {m.body}</li>)}
+            {view.messages.map((m) => <li key={m.key}><time>{formatTime(lang, m.at)}</time>{m.author && <strong> {m.author}:</strong>} {m.body}</li>)}
           </ol>
         ) : <p>{t('noMessages')}</p>}
       </section>
