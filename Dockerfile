@@ -1,7 +1,15 @@
-# One Samlarm app node. `npm start` runs the TypeScript sources with tsx (no build step), and tsx is
-# a runtime dependency in package.json, so `npm ci --omit=dev` keeps everything the node needs.
-FROM node:20-slim
+# One Samlarm app node. The server runs the TypeScript sources with tsx (no build step; tsx is a
+# runtime dependency). The web app is built with Vite in a stage of its own, so the final image
+# needs no dev dependencies.
 
+FROM node:20-slim AS web
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web ./web
+RUN npm run build:web
+
+FROM node:20-slim
 WORKDIR /app
 
 COPY package.json package-lock.json ./
@@ -11,6 +19,7 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY tsconfig.json ./
 COPY migrations ./migrations
 COPY src ./src
+COPY --from=web /build/web/dist ./web/dist
 
 # Only used when DATABASE_URL is unset (the embedded default): the node user must be able to write it.
 RUN mkdir -p /app/data && chown node:node /app/data
@@ -20,6 +29,6 @@ ENV HOST=0.0.0.0 \
     PORT=3000
 EXPOSE 3000
 
-# Same as `npm start` (tsx src/server.ts) without npm and the tsx CLI in between, so SIGTERM reaches
-# the node process directly and graceful shutdown runs.
+# Same as `npm start` without npm, its prestart web build and the tsx CLI in between, so SIGTERM
+# reaches the node process directly and graceful shutdown runs.
 CMD ["node", "--import", "tsx", "src/server.ts"]
