@@ -36,6 +36,15 @@ interface FakeSubscription {
   script: Answer[];
 }
 
+function decrypt(body: Buffer, subscription: FakeSubscription): Record<string, unknown> | null {
+  try {
+    const plain = ece.decrypt(body, { version: 'aes128gcm', privateKey: subscription.ecdh, authSecret: subscription.auth.toString('base64url') });
+    return JSON.parse(plain.toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}
+
 function verifyVapid(header: string | undefined, audience: string): { valid: boolean; token: string | null } {
   const match = /^vapid t=([^,]+),\s*k=(.+)$/.exec(header ?? '');
   if (!match?.[1] || !match[2]) return { valid: false, token: null };
@@ -63,6 +72,12 @@ export class FakePushService {
   private readonly hanging = new Set<ServerResponse>();
   /** The answer to requests with no script of their own. */
   defaultAnswer: Answer = { status: 201 };
+  /**
+   * Answer first and decrypt later (decryptAll()): for benchmarks, so that the service's own
+   * decryption does not set the pace of the senders it measures.
+   */
+  decryptLater = false;
+  private readonly undecrypted: { received: Received; body: Buffer; subscription: FakeSubscription }[] = [];
   private waiters: (() => void)[] = [];
 
   private constructor(private readonly server: Server, readonly origin: string) {}
@@ -115,6 +130,11 @@ export class FakePushService {
     }
   }
 
+  /** Decrypts what was received while decryptLater was on. */
+  decryptAll(): void {
+    for (const { received, body, subscription } of this.undecrypted.splice(0)) received.payload = decrypt(body, subscription);
+  }
+
   /** Answers every hanging request with 201 (as a service that recovered would). */
   releaseHanging(status = 201): void {
     for (const res of this.hanging) if (!res.destroyed) res.writeHead(status).end();
@@ -137,20 +157,16 @@ export class FakePushService {
       res.writeHead(404).end();
       return;
     }
-    let payload: Record<string, unknown> | null = null;
-    try {
-      const plain = ece.decrypt(body, { version: 'aes128gcm', privateKey: subscription.ecdh, authSecret: subscription.auth.toString('base64url') });
-      payload = JSON.parse(plain.toString('utf8')) as Record<string, unknown>;
-    } catch {
-      payload = null;
-    }
     const answer = subscription.script.shift() ?? this.defaultAnswer;
     const vapid = verifyVapid(req.headers.authorization, this.origin);
-    this.received.push({
+    const received: Received = {
       subscriptionId: subscription.id, at: Date.now(), status: answer === 'hang' ? 'hang' : answer.status,
       ttl: Number(req.headers.ttl), urgency: req.headers.urgency as string | undefined, topic: req.headers.topic as string | undefined,
-      contentEncoding: req.headers['content-encoding'], vapidValid: vapid.valid, vapidToken: vapid.token, bodyBytes: body.length, payload,
-    });
+      contentEncoding: req.headers['content-encoding'], vapidValid: vapid.valid, vapidToken: vapid.token, bodyBytes: body.length,
+      payload: this.decryptLater ? null : decrypt(body, subscription),
+    };
+    if (this.decryptLater) this.undecrypted.push({ received, body, subscription });
+    this.received.push(received);
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();
