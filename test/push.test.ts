@@ -309,6 +309,14 @@ describe('escalation, driven by an injected clock', () => {
     )).rows;
     expect(escalated.map((e) => e.data.unreached.map((u) => u.name))).toEqual([['Kim Krisledare', 'Rebecka Rektor']]);
 
+    // The leads' roll call shows what push did per person: devices, accepted by a push service (not a receipt), reminders.
+    const rollcall = await api(t, kris.token, 'GET', `/incidents/${incidentId}/rollcall`);
+    const pushOf = (email: string) => (rollcall.body.people as { personId: string; push: { devices: number; acceptedAt: string | null; reminders: number } }[])
+      .find((p) => p.personId === t.ids.person[email])?.push;
+    expect(pushOf(EMAIL.kris)).toMatchObject({ devices: 1, reminders: 2, acceptedAt: expect.any(String) });
+    expect(pushOf(EMAIL.bertil)).toMatchObject({ devices: 1, reminders: 0 });
+    expect(pushOf(EMAIL.anna)).toEqual({ devices: 0, acceptedAt: null, reminders: 0 });
+
     // All clear: no more reminders or escalation for anyone.
     expect((await api(t, kris.token, 'POST', `/incidents/${incidentId}/resolve`, {})).status).toBe(200);
     await advance(0);

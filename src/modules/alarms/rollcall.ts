@@ -36,7 +36,29 @@ export const ROLLCALL_SQL = {
       ) lr ON true
      WHERE r.incident_id = $1
      ORDER BY (lr.status = 'need_help') DESC NULLS LAST, p.name, p.id`,
+  // Per person, what Web Push did: to how many devices, when a push service first accepted one (not a
+  // receipt: the phone may be off), and how many reminders went out. One pass over the incident's outbox rows.
+  pushes: `
+    SELECT person_id AS "personId",
+           count(DISTINCT subscription_id)::int AS devices,
+           min(finished_at) FILTER (WHERE state = 'sent' AND kind IN ('alarm', 'reminder')) AS "acceptedAt",
+           count(*) FILTER (WHERE state = 'sent' AND kind = 'reminder')::int AS reminders
+      FROM deliveries
+     WHERE incident_id = $1 AND channel = 'push' AND person_id IS NOT NULL
+     GROUP BY person_id`,
 } as const;
+
+export interface PushProgress {
+  devices: number;
+  acceptedAt: Date | null;
+  reminders: number;
+}
+
+/** What Web Push did for each recipient of an incident, for the leads' roll call. */
+export async function pushProgress(db: Queryable, incidentId: string): Promise<Map<string, PushProgress>> {
+  const rows = (await db.query<PushProgress & { personId: string }>(ROLLCALL_SQL.pushes, [incidentId])).rows;
+  return new Map(rows.map(({ personId, ...progress }) => [personId, progress]));
+}
 
 export async function rollCall(db: Queryable, incidentId: string): Promise<{ summary: RollCallSummary; people: RollCallEntry[] }> {
   const people = (await db.query<RollCallEntry>(ROLLCALL_SQL.entries, [incidentId])).rows;

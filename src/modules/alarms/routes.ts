@@ -11,7 +11,7 @@ import { listIncidents, visibleIncident, type Incident } from './incidents.js';
 import { siteInstruction } from './instruction.js';
 import { ALARM_SQL } from './queries.js';
 import { raiseAlarm } from './raise.js';
-import { rollCall } from './rollcall.js';
+import { pushProgress, rollCall } from './rollcall.js';
 
 const tags = ['alarms'];
 const Text = (max: number) => Type.String({ minLength: 1, maxLength: max, pattern: '\\S' });
@@ -126,6 +126,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           people: Type.Array(Type.Object({
             personId: Uuid, name: Type.String(), lead: Type.Boolean(), deliveredAt: Nullable(Timestamp), acknowledgedAt: Nullable(Timestamp),
             status: Nullable(Type.String()), text: Nullable(Type.String()), location: Nullable(Type.String()), respondedAt: Nullable(Timestamp),
+            push: Type.Object({
+              devices: Type.Integer({ description: 'Devices the alarm was pushed to' }),
+              acceptedAt: Nullable(Type.String({ format: 'date-time', description: 'When a push service first accepted a push for this person: not a receipt (the phone may be off)' })),
+              reminders: Type.Integer({ description: 'Reminder pushes sent by escalation' }),
+            }),
           })),
         }),
         ...commonErrors,
@@ -134,11 +139,17 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const { incident, lead } = await visibleIncident(app.db, request.principal, request.params.id);
     if (!lead) throw new AppError('forbidden', 'Only the incident\'s leads see the roll call.');
-    const { summary, people } = await rollCall(app.db, incident.id);
+    const [{ summary, people }, pushes] = await Promise.all([rollCall(app.db, incident.id), pushProgress(app.db, incident.id)]);
     const iso = (d: Date | null) => (d ? d.toISOString() : null);
     return {
       summary,
-      people: people.map((p) => ({ ...p, deliveredAt: iso(p.deliveredAt), acknowledgedAt: iso(p.acknowledgedAt), respondedAt: iso(p.respondedAt) })),
+      people: people.map((p) => {
+        const push = pushes.get(p.personId);
+        return {
+          ...p, deliveredAt: iso(p.deliveredAt), acknowledgedAt: iso(p.acknowledgedAt), respondedAt: iso(p.respondedAt),
+          push: { devices: push?.devices ?? 0, acceptedAt: iso(push?.acceptedAt ?? null), reminders: push?.reminders ?? 0 },
+        };
+      }),
     };
   });
 
