@@ -17,12 +17,19 @@ describe('web app: an alarm from one phone to the others and back', () => {
 
   beforeAll(async () => {
     if (!existsSync('web/dist/index.html')) throw new Error('web/dist is missing: run npm run build:web (npm test does)');
-    t = await startApp();
+    // The delivery worker runs the escalation steps (the last test shortens the fire alarm's policy).
+    t = await startApp({ DELIVERY_WORKER: 'true' });
     base = (await t.listen()).replace('127.0.0.1', 'localhost');
     browser = await launchChromium();
     const accounts = { anna: 'anna@vasaskolan.example', bertil: 'bertil@vasaskolan.example', cecilia: 'cecilia@vasaskolan.example', kim: 'kris@utbildning.example' } as const;
     await Promise.all(Object.entries(accounts).map(async ([who, email]) => {
       const p = await phone(browser, base);
+      // Every vibration the app asks for (the alarm's sound and vibration run together), for the silence checks.
+      await p.context.addInitScript(() => {
+        const calls: unknown[] = [];
+        Object.assign(window, { samlarmVibrations: calls });
+        Object.defineProperty(Navigator.prototype, 'vibrate', { configurable: true, value: (pattern: unknown) => calls.push(pattern) > 0 });
+      });
       phones[who as keyof typeof accounts] = p;
       await signIn(p.page, base, email);
     }));
@@ -104,5 +111,99 @@ describe('web app: an alarm from one phone to the others and back', () => {
     await bertil.page.locator('main.alarm[data-state=active]', { hasText: 'Hot' }).waitFor();
     await bertil.page.getByText('Samling i aulan kl. 10').first().waitFor();
     expect(await bertil.page.evaluate(() => (window as unknown as { samlarmMarker?: string }).samlarmMarker)).toBe('no reload');
+  });
+
+  /** The page's non-zero vibrations since the last reset: a ringing alarm vibrates with every cycle. */
+  const vibrations = (page: Page): Promise<number> => page.evaluate(() => {
+    const calls = (window as unknown as { samlarmVibrations: unknown[] }).samlarmVibrations;
+    return calls.filter((p) => p !== 0 && !(Array.isArray(p) && p.length === 0)).length;
+  });
+  const resetVibrations = (page: Page): Promise<void> => page.evaluate(() => {
+    (window as unknown as { samlarmVibrations: unknown[] }).samlarmVibrations.length = 0;
+  });
+
+  /** Ends every active incident through the API, as Kim. */
+  async function resolveAll(token: string): Promise<void> {
+    const active = (await t.db.query<{ id: string }>("SELECT id FROM incidents WHERE state = 'active'")).rows;
+    for (const { id } of active) expect((await t.request({ method: 'POST', url: `/api/v1/incidents/${id}/resolve`, token, body: {} })).status).toBe(200);
+  }
+
+  it('a loud alarm raised while a lockdown is in force at the site never rings or vibrates', async () => {
+    const { bertil } = phones;
+    const kim = await t.login('kris@utbildning.example');
+    await resolveAll(kim);
+    await bertil.page.locator('main.alarm[data-state=resolved]').waitFor();
+    await resetVibrations(bertil.page);
+
+    const raise = (alarmTypeId: string, extra: object = {}) => t.request({ method: 'POST', url: '/api/v1/alarms', token: kim,
+      body: { pressId: crypto.randomUUID(), siteId: t.ids.site.vasaskolan, alarmTypeId, ...extra } });
+    expect((await raise(t.ids.alarmType.inrymning)).status).toBe(201);
+    await bertil.page.locator('main.alarm[data-state=active]', { hasText: 'Inrymning' }).waitFor();
+    const fire = await raise(t.ids.alarmType.brand, { confirmContradiction: true });
+    expect(fire.status).toBe(201);
+    await bertil.page.waitForURL(`**/alarm/${fire.body.incident.id}`);
+    // Fire is loud, but the lockdown is the site's instruction: nothing to silence, only to acknowledge.
+    await bertil.page.getByRole('button', { name: 'Jag har sett larmet' }).waitFor();
+    expect(await bertil.page.getByRole('button', { name: /Tysta/ }).count()).toBe(0);
+    await bertil.page.locator('section.current', { hasText: 'Inrymning' }).waitFor();
+    await bertil.page.waitForTimeout(1200);
+    expect(await vibrations(bertil.page)).toBe(0);
+    await resolveAll(kim);
+  });
+
+  it('a press that meets a database outage retries with the same press id and says call 112; switch access raises without holding; the lead sees the escalation', async () => {
+    const { anna, bertil, kim } = phones;
+    await bertil.page.locator('main.alarm[data-state=resolved]').waitFor();
+    await resetVibrations(bertil.page);
+    // The shortest policy the API allows, frozen into the incident when it is raised.
+    await t.db.query("UPDATE alarm_types SET repush_after_seconds = 5, max_repushes = 1, contacts_after_seconds = 5 WHERE organisation_id IS NULL AND key = 'brand'");
+
+    await anna.page.goto(`${base}/`);
+    await anna.page.locator('.conn.connected').waitFor();
+    const pressIds: string[] = [];
+    let outage = 2;
+    await anna.page.route('**/api/v1/alarms', async (route) => {
+      pressIds.push((route.request().postDataJSON() as { pressId: string }).pressId);
+      if (outage-- > 0) {
+        await route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ code: 'database_unavailable', message: 'Database unavailable' }) });
+      } else {
+        await route.continue();
+      }
+    });
+    // A switch or a screen reader activates the button with a bare click: it asks once more instead of holding.
+    await anna.page.getByRole('button', { name: /Brand/ }).dispatchEvent('click');
+    const ask = anna.page.getByRole('alertdialog', { name: 'Larma Brand?' });
+    await expect.poll(() => ask.getByRole('button', { name: 'Larma nu' }).evaluate((b) => b === document.activeElement)).toBe(true);
+    await ask.getByRole('button', { name: 'Larma nu' }).click();
+    await anna.page.getByRole('alert').filter({ hasText: 'Larmet är INTE skickat' }).getByRole('link', { name: 'Ring 112 nu.' }).waitFor();
+    await anna.page.locator('main.alarm[data-state=active]', { hasText: 'Larmet är skickat och sparat' }).waitFor();
+    expect(pressIds.length).toBe(3);
+    expect(new Set(pressIds).size).toBe(1);
+    expect((await t.db.query("SELECT count(*)::int AS n FROM incidents WHERE state = 'active'")).rows[0].n).toBe(1);
+    await anna.page.unroute('**/api/v1/alarms');
+
+    // A loud alarm with no lockdown in force does ring (the silence check above is not vacuous).
+    await bertil.page.locator('main.alarm[data-state=active]', { hasText: 'Brand' }).waitFor();
+    expect(await vibrations(bertil.page)).toBeGreaterThan(0);
+
+    await kim.page.locator('main.alarm[data-state=active]', { hasText: 'Brand' }).waitFor();
+    await kim.page.getByRole('link', { name: 'Närvaro och svar' }).click();
+    // Rebecka Rektor has no phone signed in: unreached, reminded after 5 s, then reported to the contacts.
+    const escalation = kim.page.locator('section.escalations');
+    await escalation.getByText(/Påminnelse skickad till 1 person som inte nåtts \(omgång 1\)/).waitFor({ timeout: 9000 });
+    const escalated = escalation.getByText(/^Eskalerat till kontaktpersoner: .*\. Ej nådda: Rebecka Rektor\.$/);
+    await escalated.waitFor();
+    expect((await escalated.textContent())?.split('. Ej nådda')[0]?.split(': ')[1]?.split(', ').sort()).toEqual(['Rebecka Rektor', 'Vaktmästare Vasaskolan']);
+    await screenshot(kim.page, 'rollcall-escalation');
+    await kim.page.getByRole('link', { name: 'Tillbaka' }).click();
+    await kim.page.locator('.escalation-brief', { hasText: 'Eskalerat till kontaktpersoner' }).waitFor();
+  });
+
+  it('a session ended elsewhere takes the phone to sign-in, saying that alarms no longer reach it', async () => {
+    const { cecilia } = phones;
+    const token = await cecilia.page.evaluate(() => localStorage.getItem('samlarm.token'));
+    expect((await t.request({ method: 'POST', url: '/api/v1/auth/logout', token: token ?? '' })).status).toBeLessThan(300);
+    await cecilia.page.getByRole('alert').filter({ hasText: 'Alarms do not reach this device until you sign in again' }).waitFor();
+    expect(new URL(cecilia.page.url()).pathname).toBe('/login');
   });
 });

@@ -58,7 +58,7 @@ describe('web app: the service worker shows alarm notifications from Web Push', 
 
   const deliver = (data: string) => cdp.send('ServiceWorker.deliverPushMessage', { origin: `${base}/`, registrationId, data });
   const waitForNotifications = async (check: (shown: ShownNotification[]) => boolean): Promise<ShownNotification[]> => {
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 8000;
     for (;;) {
       const shown = await notifications(page);
       if (check(shown) || Date.now() > deadline) return shown;
@@ -88,5 +88,28 @@ describe('web app: the service worker shows alarm notifications from Web Push', 
     const shown = await waitForNotifications((n) => n.length >= 3);
     expect(shown.find((n) => n.tag === `samlarm-incident-${id}`)?.title).toBe('ÖVNING: Inrymning (PDV)');
     expect(shown.find((n) => n.tag === 'samlarm-test')?.title).toBe('DRILL: Test alarm');
+  });
+
+  it('never lets an older push replace a newer notification of the incident, nor anything but an all clear replace its all clear', async () => {
+    const id = '3d9a0f7e-5b1c-4c2e-8f4a-7b6c5d4e3f21';
+    const tag = `samlarm-incident-${id}`;
+    const at = (s: number) => new Date(Date.UTC(2026, 10, 26, 16, 0, s)).toISOString();
+    const push = (kind: string, title: string, s: number) => deliver(payload({ incidentId: id, tag, kind, title, at: at(s) }));
+    const titleOfTag = async (expected: string) => (await waitForNotifications((n) => n.some((x) => x.tag === tag && x.title === expected)))
+      .filter((n) => n.tag === tag).map((n) => n.title);
+
+    await push('instruction', 'Brand: samling på skolgården', 20);
+    expect(await titleOfTag('Brand: samling på skolgården')).toEqual(['Brand: samling på skolgården']);
+    // The first alarm push, delayed at the push service, arrives after the newer instruction.
+    await push('alarm', 'Brand', 10);
+    await page.waitForTimeout(300);
+    expect((await notifications(page)).filter((n) => n.tag === tag).map((n) => n.title)).toEqual(['Brand: samling på skolgården']);
+    await push('all_clear', 'Faran över: Brand', 30);
+    expect(await titleOfTag('Faran över: Brand')).toEqual(['Faran över: Brand']);
+    // A reminder stamped later (another node's clock) still cannot hide the all clear.
+    await push('reminder', 'Påminnelse: Brand', 40);
+    await push('instruction', 'Brand: samling på skolgården', 20);
+    await page.waitForTimeout(300);
+    expect((await notifications(page)).filter((n) => n.tag === tag).map((n) => n.title)).toEqual(['Faran över: Brand']);
   });
 });

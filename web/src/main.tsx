@@ -6,6 +6,8 @@ import { signOut, startSession } from './lib/auth.ts';
 import { registerServiceWorker } from './lib/push.ts';
 import { match, navigate, usePath } from './lib/router.ts';
 import { storedToken } from './lib/session.ts';
+import { pick } from './lib/i18n.ts';
+import { realtime } from './lib/realtime.ts';
 import { isAdminAt, setState, useAppState, useT } from './lib/store.ts';
 import { AdminPage, AuditPage, DeviceHealthPage, GroupPage } from './ui/admin.tsx';
 import { AlarmPage } from './ui/alarm.tsx';
@@ -41,15 +43,35 @@ function Header() {
 }
 
 function Banners() {
-  const { instructions, me } = useAppState();
+  const t = useT();
+  const { instructions, incidents, me, lang } = useAppState();
   const path = usePath();
   if (path.startsWith('/alarm/')) return null;
   const active = Object.values(instructions).filter((i) => i !== null);
   const many = (me?.sites.length ?? 0) > 1;
+  // All clear reaches every page: the home page lists ended alarms itself, every other page says it here.
+  // The two newest, on one line each: older ones are on the home page until closed.
+  const ended = path === '/' ? [] : Object.values(incidents).filter((v) => v.incident.state !== 'active')
+    .sort((a, b) => b.incident.raisedAt.localeCompare(a.incident.raisedAt)).slice(0, 2);
   return (
     <>
       {active.map((i) => (
         <InstructionBanner key={i.siteId} instruction={i} siteName={many ? me?.sites.find((s) => s.id === i.siteId)?.name : undefined} />
+      ))}
+      {ended.map(({ incident }) => (
+        <section key={incident.id} class="banner ended" role="status">
+          <p>
+            <strong>
+              <span aria-hidden="true">✔ </span>
+              {t('allClearFor', {
+                state: incident.state === 'resolved' ? t('allClear') : t('cancelled'),
+                label: `${incident.drill ? `${t('drillBanner')} ` : ''}${pick(lang, incident.type.label)}`,
+              })}
+            </strong>
+          </p>
+          <a href={`/alarm/${incident.id}`} onClick={link(`/alarm/${incident.id}`)} style={{ color: 'inherit' }}>{t('open')}</a>
+          <button type="button" class="link" onClick={() => realtime.dismiss(incident.id)}>{t('close')}</button>
+        </section>
       ))}
     </>
   );

@@ -15,7 +15,7 @@ export async function startSession(): Promise<Me> {
   const me = await api<Me>('GET', '/me');
   setState({ me, lang: me.person.language });
   const token = storedToken();
-  if (token) realtime.start(token, me.person.id, () => void signedOut());
+  if (token) realtime.start(token, me.person.id, () => void signedOut(true));
   void reportDeviceStatus();
   // A subscription the browser replaced while the app was closed is registered again.
   if (permission() === 'granted') void subscribe();
@@ -26,22 +26,26 @@ export async function signIn(email: string, password: string): Promise<void> {
   const res = await api<{ token: string }>('POST', '/auth/login', { email, password, kind: 'device', label: `Samlarm web app (${navigator.platform || 'browser'})` }, { auth: false });
   await saveToken(res.token);
   await startSession();
+  setState({ notice: null });
   navigate(setupDone() ? '/' : '/setup', { replace: true });
 }
 
-/** Local sign-out: the session ended (revoked, expired) or the person signed out. */
-export async function signedOut(): Promise<void> {
+/**
+ * Local sign-out: the session ended (revoked, expired: `elsewhere`, and the sign-in page says that
+ * alarms no longer reach this device) or the person signed out.
+ */
+export async function signedOut(elsewhere: boolean): Promise<void> {
   realtime.stop();
   realtime.reset();
   await saveToken(null);
-  setState({ me: null });
+  setState({ me: null, notice: elsewhere ? 'signedOutElsewhere' : null });
   navigate('/login', { replace: true });
 }
 
 export async function signOut(): Promise<void> {
   await unsubscribe();
   await api('POST', '/auth/logout').catch(() => undefined);
-  await signedOut();
+  await signedOut(false);
 }
 
-setUnauthenticatedHandler(() => void signedOut());
+setUnauthenticatedHandler(() => void signedOut(true));

@@ -1,10 +1,11 @@
 import { io, type Socket } from 'socket.io-client';
-import { api } from './api.ts';
+import { ApiError, api } from './api.ts';
+import { escalationOf, mergeNotes } from './escalation.ts';
 import { startAlert, stopAlert } from './alert.ts';
 import { navigate } from './router.ts';
 import { deviceId } from './session.ts';
 import { getState, setState, type IncidentView } from './store.ts';
-import type { ActiveIncidentState, CatchUp, Envelope, Incident, Instruction, ResponseStatus, RollCallSummary } from './types.ts';
+import type { ActiveIncidentState, CatchUp, Envelope, EscalationNote, Incident, Instruction, ResponseStatus, RollCallSummary, Sound } from './types.ts';
 
 type Ack<T> = { ok: true; data: T } | { ok: false; error: { code: string; message: string } };
 
@@ -13,6 +14,8 @@ const SYNC_EVERY_MS = 20_000;
 const LEAD_TYPES = new Set(['joined', 'recipients_computed', 'reply', 'responded', 'delivered', 'acknowledged', 'raised', 'reraised']);
 
 const newer = (a: string, b: string | null): boolean => b === null || BigInt(a) > BigInt(b);
+/** Receipt errors worth sending again (the server could not store it); others will never succeed. */
+const RETRY_RECEIPT = new Set(['database_unavailable', 'internal_error', 'not_ready', 'rate_limited']);
 
 /**
  * The device side of docs/realtime.md: one Socket.IO connection that authenticates with the token,
@@ -29,6 +32,10 @@ class RealtimeClient {
   /** While a catch-up batch is applied: the incidents to alert for once it is all in. */
   private pending: Set<string> | null = null;
   private onSignedOut: () => void = () => undefined;
+  /** Per site: the id of the event whose instruction is shown, so that a late, older event cannot replace it. */
+  private readonly instructionFrom = new Map<string, string>();
+  /** Receipts not yet confirmed by the server; `failed` ones are sent again at the next sync. */
+  private readonly receipts = new Map<string, { incidentId: string; kind: 'delivered' | 'acknowledged'; failed: boolean }>();
 
   start(token: string, personId: string, onSignedOut: () => void): void {
     this.stop();
@@ -49,8 +56,14 @@ class RealtimeClient {
     socket.on('disconnect', (reason) => {
       setState({ connection: navigator.onLine ? 'connecting' : 'offline' });
       // The server ends a revoked session's sockets; find out whether we are still signed in.
+      // Anything but a confirmed sign-out (a 503, the network) must not leave the device deaf: try again.
       if (reason === 'io server disconnect') {
-        void api('GET', '/me').then(() => socket.connect(), () => undefined);
+        void api('GET', '/me').then(() => socket.connect(), (err: unknown) => {
+          if (err instanceof ApiError && err.code === 'unauthenticated') return;
+          window.setTimeout(() => {
+            if (this.socket === socket && !socket.connected) socket.connect();
+          }, 2000);
+        });
       }
     });
     socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
@@ -91,6 +104,8 @@ class RealtimeClient {
     if (this.personId) localStorage.removeItem(this.cursorKey());
     this.cursor = null;
     this.seen.clear();
+    this.instructionFrom.clear();
+    this.receipts.clear();
     stopAlert();
     setState({ incidents: {}, instructions: {}, rollcalls: {}, rollcallVersion: {} });
   }
@@ -102,14 +117,36 @@ class RealtimeClient {
   sync(): void {
     const socket = this.socket;
     if (!socket?.connected) return;
+    for (const [key, r] of this.receipts) if (r.failed) this.sendReceipt(key);
     socket.emit('sync', { cursor: this.cursor }, (ack: Ack<CatchUp>) => {
       if (ack.ok) this.applyCatchUp(ack.data);
     });
   }
 
+  /**
+   * Confirms receipt. Emitted while disconnected, Socket.IO buffers it and sends it on reconnect; one the
+   * server could not store (database down) is sent again at the next sync, or the person stays "not reached".
+   */
   receipt(incidentId: string, kind: 'delivered' | 'acknowledged'): void {
-    // Emitted while disconnected, Socket.IO buffers it and sends it on reconnect.
-    this.socket?.emit('receipt', { incidentId, kind }, () => undefined);
+    const key = `${incidentId}:${kind}`;
+    this.receipts.set(key, { incidentId, kind, failed: false });
+    this.sendReceipt(key);
+  }
+
+  private sendReceipt(key: string): void {
+    const r = this.receipts.get(key);
+    if (!r || !this.socket) return;
+    r.failed = false;
+    this.socket.emit('receipt', { incidentId: r.incidentId, kind: r.kind }, (ack: Ack<null>) => {
+      if (!ack.ok && RETRY_RECEIPT.has(ack.error.code)) r.failed = true;
+      else this.receipts.delete(key);
+    });
+  }
+
+  /** Reminders and escalations read from the timeline (a roll call opened after a reload or a resync). */
+  noteEscalations(incidentId: string, notes: EscalationNote[]): void {
+    const view = getState().incidents[incidentId];
+    if (view && notes.length > 0) this.update(incidentId, { escalations: mergeNotes(view.escalations, notes) });
   }
 
   /** The person has seen the alarm: stop the sound and confirm it. */
@@ -208,6 +245,8 @@ class RealtimeClient {
     const before = getState().incidents;
     const incidents: Record<string, IncidentView> = {};
     const instructions: Record<string, Instruction | null> = {};
+    // The server's current state replaces whatever live events said.
+    this.instructionFrom.clear();
     for (const siteId of Object.keys(getState().instructions)) instructions[siteId] = null;
     const fresh: Incident[] = [];
     const remembered = this.acknowledgedIds();
@@ -219,6 +258,7 @@ class RealtimeClient {
         myStatus: item.myStatus,
         acknowledged: (old?.acknowledged ?? remembered.includes(item.incident.id)) || item.myStatus !== null,
         endReason: null,
+        escalations: old?.escalations ?? [],
       };
       instructions[item.incident.siteId] = item.instruction;
       if (!old && !incidents[item.incident.id]?.acknowledged) fresh.push(item.incident);
@@ -245,9 +285,16 @@ class RealtimeClient {
     if (this.seen.has(e.id)) return;
     this.seen.add(e.id);
     const data = e.data;
-    if ('instruction' in data) {
+    const from = this.instructionFrom.get(e.siteId);
+    // Live events from different nodes can arrive out of order: the newest event's instruction holds.
+    if ('instruction' in data && (from === undefined || newer(e.id, from))) {
       const instruction = data.instruction as Instruction | null;
+      this.instructionFrom.set(e.siteId, e.id);
       setState((s) => ({ instructions: { ...s.instructions, [e.siteId]: instruction } }));
+      // A silent instruction (lockdown) now in force silences whatever rings for this site.
+      if (instruction?.sound === 'silent') {
+        for (const v of Object.values(getState().incidents)) if (v.incident.siteId === e.siteId) stopAlert(v.incident.id);
+      }
     }
     const incident = data.incident as Incident | undefined;
     if (LEAD_TYPES.has(e.type)) this.bumpRollcall(e.incidentId);
@@ -271,6 +318,16 @@ class RealtimeClient {
         const author = typeof data.authorName === 'string' ? data.authorName : null;
         const view = getState().incidents[e.incidentId];
         if (view) this.update(e.incidentId, { messages: [...view.messages, { key: `e${e.id}`, body, at: e.at, author }] });
+        // Ahead of its incident (another node's raise still in flight): let the catch-up apply it again.
+        else this.seen.delete(e.id);
+        return;
+      }
+      case 'repushed':
+      case 'escalated': {
+        const note = escalationOf(e);
+        const view = getState().incidents[e.incidentId];
+        if (view && note) this.update(e.incidentId, { escalations: mergeNotes(view.escalations, [note]) });
+        else this.seen.delete(e.id);
         return;
       }
       case 'responded':
@@ -286,10 +343,18 @@ class RealtimeClient {
 
   private alert(incident: Incident): void {
     if (incident.state !== 'active') return;
-    startAlert(incident.id, incident.type.sound);
+    startAlert(incident.id, this.soundOf(incident));
     const path = location.pathname;
     // A lead already watching this incident's roll call stays there.
     if (!path.startsWith(`/incidents/${incident.id}`)) navigate(`/alarm/${incident.id}`);
+  }
+
+  /**
+   * Silent when the type is, and also when the site's current instruction is (a loud alarm raised
+   * during a lockdown must not ring in a hiding place; the push payload says silent then too).
+   */
+  soundOf(incident: Incident): Sound {
+    return incident.type.sound === 'silent' || getState().instructions[incident.siteId]?.sound === 'silent' ? 'silent' : 'loud';
   }
 
   private upsert(incident: Incident, patch: Partial<IncidentView>): void {
@@ -301,6 +366,7 @@ class RealtimeClient {
         myStatus: old?.myStatus ?? null,
         acknowledged: old?.acknowledged ?? this.acknowledgedIds().includes(incident.id),
         endReason: old?.endReason ?? null,
+        escalations: old?.escalations ?? [],
         ...patch,
       };
       return { incidents: { ...s.incidents, [incident.id]: view } };

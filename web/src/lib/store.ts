@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { translate, type TextKey } from './i18n.ts';
-import type { Incident, IncidentMessage, Instruction, Lang, Me, ResponseStatus, RollCallSummary } from './types.ts';
+import type { EscalationNote, Incident, IncidentMessage, Instruction, Lang, Me, ResponseStatus, RollCallSummary } from './types.ts';
 
 /** What the device knows about one incident it is part of. */
 export interface IncidentView {
@@ -10,6 +10,8 @@ export interface IncidentView {
   /** The person has seen it (opened it, silenced it or answered). */
   acknowledged: boolean;
   endReason: string | null;
+  /** Leads: reminders and escalations so far (`repushed`, `escalated`), in timeline order. */
+  escalations: EscalationNote[];
 }
 
 export type Connection = 'offline' | 'connecting' | 'connected';
@@ -24,6 +26,8 @@ export interface AppState {
   rollcalls: Record<string, RollCallSummary>;
   /** Bumped when something a lead's roll call shows has changed, so open roll calls reload. */
   rollcallVersion: Record<string, number>;
+  /** Why the sign-in page is shown, when it was not the person's own choice. */
+  notice: 'signedOutElsewhere' | null;
 }
 
 const LANG_KEY = 'samlarm.lang';
@@ -37,6 +41,7 @@ let state: AppState = {
   instructions: {},
   rollcalls: {},
   rollcallVersion: {},
+  notice: null,
 };
 const listeners = new Set<() => void>();
 

@@ -74,3 +74,8 @@ export interface DeviceHealth {
 }
 
 export interface MyDevice { pushPermission: string; pushSubscribed: boolean; lastSeenAt: string | null; canReceiveAlarms: boolean }
+
+/** A `repushed` or `escalated` timeline event (docs/realtime.md), as leads see it. */
+export type EscalationNote =
+  | { id: string; at: string; kind: 'repushed'; round: number; unreached: number }
+  | { id: string; at: string; kind: 'escalated'; unreached: { personId: string; name: string }[]; contacts: { name: string; group: string; sms: boolean }[] };

@@ -90,6 +90,22 @@ async function postReceipt(incidentId: string | null, kind: 'delivered' | 'ackno
   }).catch(() => undefined);
 }
 
+/**
+ * Whether the notification already shown under this tag must stay: it is newer (pushes can arrive out
+ * of order: retries, several push services, a phone waking up), or it is the incident's all clear,
+ * which nothing but another all clear replaces (an incident never reopens).
+ */
+async function superseded(payload: PushPayload): Promise<boolean> {
+  const at = Date.parse(payload.at);
+  const shown = await self.registration.getNotifications({ tag: payload.tag });
+  return shown.some((n) => {
+    const old = n.data as Partial<PushPayload> | null;
+    if (!old) return false;
+    if (old.kind === 'all_clear' && payload.kind !== 'all_clear') return true;
+    return Date.parse(old.at ?? '') > at;
+  });
+}
+
 self.addEventListener('push', (event) => {
   const payload = parse(event.data);
   event.waitUntil((async () => {
@@ -113,7 +129,8 @@ self.addEventListener('push', (event) => {
       timestamp: Date.parse(payload.at) || Date.now(),
       ...(silent ? {} : { vibrate: [400, 200, 400, 200, 400] }),
     };
-    await self.registration.showNotification(title, options);
+    // An older push still counts as delivered; it just must not hide what is newer.
+    if (!(await superseded(payload))) await self.registration.showNotification(title, options);
     // An open app syncs at once (its socket may have missed the event while the phone slept).
     for (const client of await self.clients.matchAll({ type: 'window' })) client.postMessage({ type: 'push', incidentId: payload.incidentId });
     if (payload.kind !== 'test') await postReceipt(payload.incidentId, 'delivered');

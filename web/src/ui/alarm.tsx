@@ -7,7 +7,8 @@ import { useAppState, useT } from '../lib/store.ts';
 import type { Incident, ResponseStatus } from '../lib/types.ts';
 import { textOn } from './colour.ts';
 import { TypeIcon } from './icons.tsx';
-import { ErrorText, link } from './components.tsx';
+import { ErrorText, errorMessage, link } from './components.tsx';
+import { describeNote } from '../lib/escalation.ts';
 import { PressStatus } from './press.tsx';
 import { currentPress } from '../lib/raise.ts';
 
@@ -37,14 +38,18 @@ export function AlarmPage({ id }: { id: string }) {
       },
       () => undefined,
     );
-    heading.current?.focus();
   }, [id]);
 
   const view = incidents[id];
   const incident = view?.incident ?? fetched;
+  // Focus moves to the alarm as soon as it is shown, and again when it ends, so that a screen reader
+  // announces it (the heading, described by the instruction).
   useEffect(() => {
-    if (incident) document.title = `${pick(lang, incident.type.label)} · Samlarm`;
-  }, [incident?.id, lang]);
+    heading.current?.focus();
+  }, [id, incident?.state, incident !== null]);
+  useEffect(() => {
+    if (incident) document.title = `${incident.drill ? `${t('drillBanner')}: ` : ''}${pick(lang, incident.type.label)} · Samlarm`;
+  }, [incident?.id, incident?.drill, lang]);
   if (!incident) return <main id="main"><p role="status">{t('loading')}</p></main>;
 
   const state = incident.state;
@@ -53,6 +58,7 @@ export function AlarmPage({ id }: { id: string }) {
   const background = ended ? (state === 'resolved' ? '#1b5e20' : '#424242') : incident.type.colour;
   const colour = textOn(background);
   const label = pick(lang, incident.type.label);
+  const latest = view?.escalations[view.escalations.length - 1];
 
   const answer = async (status: ResponseStatus) => {
     setBusy(status);
@@ -60,8 +66,8 @@ export function AlarmPage({ id }: { id: string }) {
     try {
       await api('POST', `/incidents/${id}/responses`, { status });
       realtime.answered(id, status);
-    } catch {
-      setError(t('answerFailed'));
+    } catch (err) {
+      setError(`${t('answerFailed')} ${errorMessage(t, err)}`);
     }
     setBusy(null);
   };
@@ -72,26 +78,33 @@ export function AlarmPage({ id }: { id: string }) {
       class={`alarm${incident.drill ? ' drill' : ''}${ended ? ' ended' : ''}`}
       style={{ backgroundColor: background, color: colour }}
       data-state={state}
-      onPointerDown={() => realtime.acknowledge(id)}
+      // On click, not pointerdown: the silence button leaving on acknowledge moves what is below it, and a
+      // tap whose pointerdown and pointerup land on different elements (the roll-call link) is no tap.
+      onClick={() => realtime.acknowledge(id)}
       onKeyDown={() => realtime.acknowledge(id)}
     >
       {press?.incident?.id === id && press.status === 'sent' && <PressStatus press={press} />}
       {incident.drill && <p class="drill-banner"><strong>{t('drillBanner')}</strong> · {t('drillNote')}</p>}
-      {instruction && instruction.incidentId !== incident.id && !ended && (
+      {/* Another alarm's instruction rules the site: on top, also once this alarm has ended. */}
+      {instruction && instruction.incidentId !== incident.id && (
         <section class="current" aria-label={t('currentInstruction')} style={{ background: instruction.colour, color: textOn(instruction.colour) }}>
-          <strong>{t('currentInstruction')}: {pick(lang, instruction.label)}</strong> — {pick(lang, instruction.text)}
+          {instruction.drill && <strong class="drill-tag">{t('drillBanner')}</strong>}{' '}
+          <strong>{t('currentInstruction')}: {pick(lang, instruction.label)}</strong> — {pick(lang, instruction.text)}{' '}
+          <a href={`/alarm/${instruction.incidentId}`} onClick={link(`/alarm/${instruction.incidentId}`)}>{t('open')}</a>
         </section>
       )}
       {ended ? (
         <>
-          <h1 ref={heading} tabIndex={-1}>{state === 'resolved' ? t('allClear') : t('cancelled')}</h1>
+          <h1 ref={heading} tabIndex={-1} aria-describedby="alarm-text">{state === 'resolved' ? t('allClear') : t('cancelled')}</h1>
           <p class="big">{t('alarmOf', { label })}</p>
-          <p>{state === 'resolved' ? t('allClearText') : t('cancelledText', { reason: view?.endReason ?? '' })}</p>
+          <p id="alarm-text">{state === 'resolved' ? t('allClearText') : t('cancelledText', { reason: view?.endReason ?? '' })}</p>
         </>
       ) : (
         <>
-          <h1 ref={heading} tabIndex={-1}><TypeIcon icon={incident.type.icon} size={36} />{' '}{label}</h1>
-          <p class="instruction">{pick(lang, incident.type.instruction)}</p>
+          <h1 ref={heading} tabIndex={-1} aria-describedby="alarm-text">
+            <TypeIcon icon={incident.type.icon} size={36} />{' '}{incident.drill && <span class="sr-only">{t('drillBanner')}: </span>}{label}
+          </h1>
+          <p class="instruction" id="alarm-text">{pick(lang, incident.type.instruction)}</p>
         </>
       )}
       <p>
@@ -112,7 +125,7 @@ export function AlarmPage({ id }: { id: string }) {
       {error && <ErrorText>{error}</ErrorText>}
       {!ended && view && !view.acknowledged && (
         <button type="button" class="secondary on-colour" onClick={() => realtime.acknowledge(id)}>
-          {incident.type.sound === 'silent' ? t('acknowledge') : t('silence')}
+          {realtime.soundOf(incident) === 'silent' ? t('acknowledge') : t('silence')}
         </button>
       )}
       <section aria-labelledby="messages-title" class="messages">
@@ -123,6 +136,11 @@ export function AlarmPage({ id }: { id: string }) {
           </ol>
         ) : <p>{t('noMessages')}</p>}
       </section>
+      {lead && latest && (
+        <p class="card escalation-brief" role="status">
+          <strong>{t('escalationTitle')}:</strong> {describeNote(t, latest)}
+        </p>
+      )}
       <div class="row">
         {lead && (
           <a class="button secondary" href={`/incidents/${id}/rollcall`} onClick={link(`/incidents/${id}/rollcall`)}>{t('rollCall')}</a>

@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { pick } from '../lib/i18n.ts';
+import { ApiError, NetworkError } from '../lib/api.ts';
+import { pick, type TextKey } from '../lib/i18n.ts';
 import { navigate } from '../lib/router.ts';
 import { useAppState, useT } from '../lib/store.ts';
 import type { AlarmType, Instruction } from '../lib/types.ts';
@@ -9,14 +10,23 @@ import { TypeIcon } from './icons.tsx';
 
 export const HOLD_MS = 1500;
 
+/** A pointer or key went down on the button this recently: the click that follows is part of a hold, not a request. */
+const GESTURE_MS = 5000;
+
 /**
  * A big alarm button that fires only after being held for HOLD_MS (against pocket presses), with
- * visible progress. Keyboard: hold Space or Enter. Releasing early cancels.
+ * visible progress. Keyboard: hold Space or Enter. Releasing early cancels. Switch access and a
+ * screen reader's double tap cannot hold: their activation is a bare click (no pointer or key went
+ * down first), which asks "Raise …?" with a plain button instead. A pocket press is a pointer press,
+ * so it never gets the question.
  */
 export function HoldButton({ type, onConfirm, describedBy }: { type: AlarmType; onConfirm: () => void; describedBy: string }) {
   const t = useT();
   const { lang } = useAppState();
   const [progress, setProgress] = useState(0);
+  const [asking, setAsking] = useState(false);
+  const gestureAt = useRef(-GESTURE_MS);
+  const confirmButton = useRef<HTMLButtonElement>(null);
   const started = useRef<number | null>(null);
   const fire = useRef<number | undefined>(undefined);
   const frame = useRef<number | undefined>(undefined);
@@ -28,6 +38,7 @@ export function HoldButton({ type, onConfirm, describedBy }: { type: AlarmType; 
     setProgress(0);
   };
   const begin = () => {
+    gestureAt.current = performance.now();
     if (started.current !== null) return;
     started.current = performance.now();
     const tick = () => {
@@ -42,10 +53,15 @@ export function HoldButton({ type, onConfirm, describedBy }: { type: AlarmType; 
     }, HOLD_MS);
   };
   useEffect(() => end, []);
+  useEffect(() => {
+    if (asking) confirmButton.current?.focus();
+  }, [asking]);
 
   const label = pick(lang, type.label);
   const colour = textOn(type.colour);
+  const titleId = `confirm-${type.id}`;
   return (
+    <>
     <button
       type="button"
       class="hold"
@@ -53,6 +69,7 @@ export function HoldButton({ type, onConfirm, describedBy }: { type: AlarmType; 
       aria-describedby={describedBy}
       onPointerDown={(e) => {
         e.preventDefault();
+        gestureAt.current = performance.now();
         (e.currentTarget as HTMLElement).focus();
         begin();
       }}
@@ -60,6 +77,10 @@ export function HoldButton({ type, onConfirm, describedBy }: { type: AlarmType; 
       onPointerLeave={end}
       onPointerCancel={end}
       onContextMenu={(e) => e.preventDefault()}
+      onClick={() => {
+        if (performance.now() - gestureAt.current < GESTURE_MS) return;
+        setAsking(true);
+      }}
       onKeyDown={(e) => {
         if ((e.key === ' ' || e.key === 'Enter') && !e.repeat) {
           e.preventDefault();
@@ -76,6 +97,19 @@ export function HoldButton({ type, onConfirm, describedBy }: { type: AlarmType; 
       <span class="hold-label">{label}</span>
       {type.sound === 'silent' && <span class="hold-note">{t('silentNote')}</span>}
     </button>
+    {asking && (
+      <div class="card danger confirm-raise" role="alertdialog" aria-labelledby={titleId}>
+        <p id={titleId} class="big">{t('confirmRaiseTitle', { label })}</p>
+        <div class="row">
+          <button ref={confirmButton} type="button" class="primary" onClick={() => {
+            setAsking(false);
+            onConfirm();
+          }}>{t('confirmRaiseNow')}</button>
+          <button type="button" class="secondary" onClick={() => setAsking(false)}>{t('cancel')}</button>
+        </div>
+      </div>
+    )}
+    </>
   );
 }
 
@@ -119,6 +153,13 @@ export function Page({ title, children }: { title: string; children: ComponentCh
       {children}
     </main>
   );
+}
+
+/** What to tell a person when a request failed; the cases that matter mid-alarm in their own words. */
+export function errorMessage(t: (key: TextKey, vars?: Record<string, string | number>) => string, err: unknown): string {
+  if (err instanceof NetworkError) return t('errNetwork');
+  if (err instanceof ApiError && (err.code === 'database_unavailable' || err.code === 'not_ready')) return t('errDatabaseUnavailable');
+  return t('errGeneric', { message: err instanceof Error ? err.message : String(err) });
 }
 
 export function ErrorText({ children }: { children: ComponentChildren }) {

@@ -70,7 +70,7 @@ export function HomePage() {
       )}
       {ended.map(({ incident, endReason }) => (
         <div key={incident.id} class="card ok" role="status">
-          <p class="big">{incident.state === 'resolved' ? t('allClear') : t('cancelled')}: {pick(lang, incident.type.label)}</p>
+          <p class="big">{incident.state === 'resolved' ? t('allClear') : t('cancelled')}: {incident.drill ? `${t('drillBanner')} ` : ''}{pick(lang, incident.type.label)}</p>
           <p>{incident.state === 'resolved' ? t('allClearText') : t('cancelledText', { reason: endReason ?? '' })}</p>
           <button type="button" class="secondary" onClick={() => realtime.dismiss(incident.id)}>{t('close')}</button>
         </div>

@@ -6,6 +6,8 @@ import { navigate } from '../lib/router.ts';
 import { useAppState, useT } from '../lib/store.ts';
 import type { MyDevice } from '../lib/types.ts';
 import { ErrorText, Page } from './components.tsx';
+import { PressStatus } from './press.tsx';
+import { currentPress } from '../lib/raise.ts';
 import type { TextKey } from '../lib/i18n.ts';
 
 const LOGIN_ERRORS: Record<string, TextKey> = {
@@ -16,6 +18,9 @@ const LOGIN_ERRORS: Record<string, TextKey> = {
 
 export function LoginPage() {
   const t = useT();
+  const { notice } = useAppState();
+  // A press that failed because the session ended: the person must still learn it was not sent.
+  const press = currentPress();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
@@ -35,6 +40,8 @@ export function LoginPage() {
   };
   return (
     <Page title={t('signInTitle')}>
+      {press && press.status !== 'sent' && <PressStatus press={press} />}
+      {notice && <p class="card notice" role="alert">{t(notice)}</p>}
       <p>{t('signInIntro')}</p>
       <form class="stack" onSubmit={(e) => void submit(e)}>
         <label for="email">{t('email')}</label>

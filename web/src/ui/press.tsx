@@ -37,7 +37,8 @@ export function PressStatus({ press }: { press: Press }) {
     const key = REFUSALS[press.detail ?? ''];
     return (
       <div class="card danger" role="alert">
-        <p>{key ? t(key) : t('errGeneric', { message: press.detail ?? '' })}</p>
+        <p><strong>{t('notSent')}</strong> {key ? t(key) : t('errGeneric', { message: press.detail ?? '' })}</p>
+        <p class="big"><a href="tel:112">{t('call112')}</a></p>
         <button type="button" class="secondary" onClick={clearPress}>{t('close')}</button>
       </div>
     );
@@ -48,7 +49,7 @@ export function PressStatus({ press }: { press: Press }) {
   return (
     <div class="card ok" role="status">
       <p><strong>{press.outcome === 'raised' ? t('sentTo', { n: incident.recipients }) : t('joinedExisting')}</strong></p>
-      <p>{pick(lang, incident.type.label)} · {formatTime(lang, incident.raisedAt)}</p>
+      <p>{incident.drill ? `${t('drillBanner')}: ` : ''}{pick(lang, incident.type.label)} · {formatTime(lang, incident.raisedAt)}</p>
       {summary && (
         <p>{t('receiptsTitle')}: {t('delivered')} {summary.delivered}/{summary.targeted} · {t('safe')} {summary.safe} · {t('needsHelp')} {summary.needHelp}</p>
       )}

@@ -1,9 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api } from '../lib/api.ts';
 import { formatTime, pick, type TextKey } from '../lib/i18n.ts';
+import { describeNote, escalationOf } from '../lib/escalation.ts';
+import { realtime } from '../lib/realtime.ts';
 import { useAppState, useT } from '../lib/store.ts';
-import type { Incident, ResponseStatus, RollCallPerson, RollCallSummary } from '../lib/types.ts';
-import { ErrorText, Page, link } from './components.tsx';
+import type { Envelope, EscalationNote, Incident, ResponseStatus, RollCallPerson, RollCallSummary } from '../lib/types.ts';
+import { ErrorText, Page, errorMessage, link } from './components.tsx';
 
 const STATUS: Record<ResponseStatus, { key: TextKey; icon: string }> = {
   need_help: { key: 'needsHelp', icon: '✚' },
@@ -26,6 +28,19 @@ export function RollCallPage({ id }: { id: string }) {
   const [busy, setBusy] = useState(false);
   const version = rollcallVersion[id] ?? 0;
   const live = incidents[id]?.incident.state;
+  const [earlier, setEarlier] = useState<EscalationNote[]>([]);
+  const notes = incidents[id]?.escalations ?? earlier;
+  const newest = notes[notes.length - 1];
+
+  useEffect(() => {
+    // Reminders and escalations before this device joined (or before a reload): from the timeline, once.
+    // Later ones arrive as events.
+    void api<{ events: Envelope[] }>('GET', `/incidents/${id}/timeline`).then((r) => {
+      const found = r.events.map(escalationOf).filter((n): n is EscalationNote => n !== null);
+      setEarlier(found);
+      realtime.noteEscalations(id, found);
+    }, () => undefined);
+  }, [id]);
 
   useEffect(() => {
     // Receipts arrive in bursts: gather them for a quarter of a second, then read the roll call once.
@@ -38,7 +53,7 @@ export function RollCallPage({ id }: { id: string }) {
         setSummary(r.summary);
         setPeople(r.people);
         setError(null);
-      }, (err: unknown) => setError(err instanceof ApiError && err.code === 'forbidden' ? t('onlyLeads') : t('errGeneric', { message: String(err) })));
+      }, (err: unknown) => setError(err instanceof ApiError && err.code === 'forbidden' ? t('onlyLeads') : errorMessage(t, err)));
     }, version === 0 ? 0 : 250);
     return () => window.clearTimeout(timer);
   }, [id, version, live]);
@@ -49,7 +64,7 @@ export function RollCallPage({ id }: { id: string }) {
       await work();
       setError(null);
     } catch (err) {
-      setError(t('errGeneric', { message: err instanceof Error ? err.message : String(err) }));
+      setError(errorMessage(t, err));
     }
     setBusy(false);
   };
@@ -71,9 +86,20 @@ export function RollCallPage({ id }: { id: string }) {
     <Page title={t('rollCallTitle', { label: `${incident?.drill ? `${t('drillBanner')} ` : ''}${label}` })}>
       {error && <ErrorText>{error}</ErrorText>}
       {incident && ended && <p class="card ok" role="status">{incident.state === 'resolved' ? t('allClear') : t('cancelled')}</p>}
-      <dl class="counts" aria-live="polite">
+      {/* Not a live region: counts change several times a second while receipts arrive. */}
+      <dl class="counts">
         {counts.map((c) => <div key={c.key}><dt>{t(c.key)}</dt><dd>{c.value ?? '–'}</dd></div>)}
       </dl>
+      {notes.length > 0 && (
+        <section class="escalations" aria-labelledby="escalation-title">
+          <h2 id="escalation-title">{t('escalationTitle')}</h2>
+          <ol>
+            {notes.map((n) => <li key={n.id}><time>{formatTime(lang, n.at)}</time> <span>{describeNote(t, n)}</span></li>)}
+          </ol>
+        </section>
+      )}
+      {/* Only the newest step is announced, once. */}
+      <p class="sr-only" role="status">{newest ? describeNote(t, newest) : ''}</p>
       <table class="people">
         <caption class="sr-only">{t('rollCall')}</caption>
         <thead><tr><th scope="col">{t('contactPerson')}</th><th scope="col">{t('answerColumn')}</th><th scope="col">{t('delivered')}</th></tr></thead>
