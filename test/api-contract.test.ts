@@ -300,7 +300,11 @@ const CATALOGUE: Endpoint[] = [
     ],
   },
   ...incidentEndpoint('GET', '', undefined, () => [{ url: '/api/v1/incidents/123', code: 'validation_failed' }]),
-  ...incidentEndpoint('GET', '/timeline', undefined, () => [{ url: '/api/v1/incidents/abc/timeline', code: 'validation_failed' }]),
+  ...incidentEndpoint('GET', '/timeline', undefined, (f) => [
+    { url: '/api/v1/incidents/abc/timeline', code: 'validation_failed' },
+    { url: `/api/v1/incidents/${f.incidentId}/timeline?types=raised,nonsense`, code: 'validation_failed' },
+    { url: `/api/v1/incidents/${f.incidentId}/timeline?types=`, code: 'validation_failed' },
+  ]),
   ...incidentEndpoint('GET', '/rollcall', undefined, (f) => [{ url: `/api/v1/incidents/${f.incidentId}/rollcall?x=1`, code: 'forbidden' }], 'anna@vasaskolan.example'),
   ...incidentEndpoint('POST', '/responses', { status: 'safe' }, (f) => [
     { url: `/api/v1/incidents/${f.incidentId}/responses`, body: { status: 'fine' }, code: 'validation_failed' },

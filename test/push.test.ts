@@ -304,9 +304,11 @@ describe('escalation, driven by an injected clock', () => {
     expect(sms.messages.map((m) => m.to).sort()).toEqual(['+46700000002', '+46700000099']);
     expect(sms.messages[0]?.message).toContain('Kim Krisledare, Rebecka Rektor');
     expect(sms.messages[0]?.auth).toBe('Bearer gateway-secret');
-    const escalated = (await t.db.query<{ data: { unreached: { name: string }[] } }>(
-      "SELECT data FROM incident_events WHERE incident_id = $1 AND type = 'escalated'", [incidentId],
-    )).rows;
+    // The lead reads the escalation steps from the timeline, without the delivery attempts around them.
+    const timeline = await api(t, kris.token, 'GET', `/incidents/${incidentId}/timeline?types=repushed,escalated`);
+    // Both rounds of reminders and the contacts step (the second round and the contacts fall due at the same moment).
+    expect((timeline.body.events as { type: string }[]).map((e) => e.type).sort()).toEqual(['escalated', 'repushed', 'repushed']);
+    const escalated = (timeline.body.events as { type: string; data: { unreached: { name: string }[] } }[]).filter((e) => e.type === 'escalated');
     expect(escalated.map((e) => e.data.unreached.map((u) => u.name))).toEqual([['Kim Krisledare', 'Rebecka Rektor']]);
 
     // The leads' roll call shows what push did per person: devices, accepted by a push service (not a receipt), reminders.

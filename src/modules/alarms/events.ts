@@ -59,7 +59,8 @@ export const EVENT_SQL = {
   // Review events are inserted without the ordering lock: a cursor must never be one of them, or an
   // alarm event with a lower id still committing would fall behind it.
   maxId: "SELECT coalesce(max(id), 0)::text AS id FROM incident_events WHERE audience <> 'review'",
-  forIncident: `SELECT ${EVENT_COLUMNS} FROM incident_events WHERE incident_id = $1 ORDER BY id`,
+  // $2: only these types, or NULL for all (a roll call reads its escalation steps without every delivery attempt).
+  forIncident: `SELECT ${EVENT_COLUMNS} FROM incident_events WHERE incident_id = $1 AND ($2::text[] IS NULL OR type = ANY($2)) ORDER BY id`,
   latestAlert: `SELECT ${EVENT_COLUMNS} FROM incident_events WHERE incident_id = $1 AND type IN ('raised', 'reraised') ORDER BY id DESC LIMIT 1`,
 } as const;
 
@@ -103,8 +104,8 @@ export async function latestEventId(db: Queryable): Promise<string> {
   return ((await db.query<{ id: string }>(EVENT_SQL.maxId)).rows[0] as { id: string }).id;
 }
 
-export async function incidentTimeline(db: Queryable, incidentId: string): Promise<IncidentEvent[]> {
-  return (await db.query<IncidentEvent>(EVENT_SQL.forIncident, [incidentId])).rows;
+export async function incidentTimeline(db: Queryable, incidentId: string, types: readonly string[] | null = null): Promise<IncidentEvent[]> {
+  return (await db.query<IncidentEvent>(EVENT_SQL.forIncident, [incidentId, types])).rows;
 }
 
 /** The event that last alerted everyone of an incident: what a replayed press sends again. */

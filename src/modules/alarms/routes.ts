@@ -6,7 +6,7 @@ import { canSeeSiteInstruction } from '../auth/policies.js';
 import { visibleSite } from '../sites/sites.js';
 import { Publisher } from '../realtime/publisher.js';
 import { endIncident, respond, sendMessage } from './during.js';
-import { incidentTimeline, type IncidentEvent } from './events.js';
+import { EVENT_TYPES, incidentTimeline, type IncidentEvent } from './events.js';
 import { listIncidents, visibleIncident, type Incident } from './incidents.js';
 import { siteInstruction } from './instruction.js';
 import { ALARM_SQL } from './queries.js';
@@ -105,11 +105,18 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/incidents/:id/timeline', {
     schema: {
       tags, summary: 'The incident\'s timeline (leads: everything; others: what was sent to everyone and their own actions)',
-      params: IdParams, response: { 200: Type.Object({ events: Type.Array(EventView) }), ...commonErrors },
+      params: IdParams,
+      querystring: Type.Object({
+        types: Type.Optional(Type.String({
+          pattern: `^(${EVENT_TYPES.join('|')})(,(${EVENT_TYPES.join('|')}))*$`,
+          description: 'Only these event types, comma-separated (e.g. repushed,escalated)',
+        })),
+      }, { additionalProperties: false }),
+      response: { 200: Type.Object({ events: Type.Array(EventView) }), ...commonErrors },
     },
   }, async (request) => {
     const { incident, lead } = await visibleIncident(app.db, request.principal, request.params.id);
-    const events = await incidentTimeline(app.db, incident.id);
+    const events = await incidentTimeline(app.db, incident.id, request.query.types?.split(',') ?? null);
     const me = request.principal.personId;
     return presentEvents(lead ? events : events.filter((e) => e.audience === 'all' || e.actorPersonId === me));
   });

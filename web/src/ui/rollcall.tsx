@@ -35,7 +35,7 @@ export function RollCallPage({ id }: { id: string }) {
   useEffect(() => {
     // Reminders and escalations before this device joined (or before a reload): from the timeline, once.
     // Later ones arrive as events.
-    void api<{ events: Envelope[] }>('GET', `/incidents/${id}/timeline`).then((r) => {
+    void api<{ events: Envelope[] }>('GET', `/incidents/${id}/timeline?types=repushed,escalated`).then((r) => {
       const found = r.events.map(escalationOf).filter((n): n is EscalationNote => n !== null);
       setEarlier(found);
       realtime.noteEscalations(id, found);
