@@ -194,6 +194,8 @@ describe('web app: an alarm from one phone to the others and back', () => {
     const escalated = escalation.getByText(/^Eskalerat till kontaktpersoner: .*\. Ej nådda: Rebecka Rektor\.$/);
     await escalated.waitFor();
     expect((await escalated.textContent())?.split('. Ej nådda')[0]?.split(': ')[1]?.split(', ').sort()).toEqual(['Rebecka Rektor', 'Vaktmästare Vasaskolan']);
+    // Her row says why: no device can get a push, so someone must call her.
+    await kim.page.locator('tr[data-person="Rebecka Rektor"]', { hasText: 'ingen enhet med push – ring personen' }).waitFor();
     await screenshot(kim.page, 'rollcall-escalation');
     await kim.page.getByRole('link', { name: 'Tillbaka' }).click();
     await kim.page.locator('.escalation-brief', { hasText: 'Eskalerat till kontaktpersoner' }).waitFor();

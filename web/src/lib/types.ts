@@ -53,6 +53,8 @@ export interface RollCallSummary {
 export interface RollCallPerson {
   personId: string; name: string; lead: boolean; deliveredAt: string | null; acknowledgedAt: string | null;
   status: ResponseStatus | null; text: string | null; location: string | null; respondedAt: string | null;
+  /** What Web Push did: devices pushed to, when a push service first took one (not a receipt), reminders. */
+  push: { devices: number; acceptedAt: string | null; reminders: number };
 }
 
 export interface AlarmGroup {

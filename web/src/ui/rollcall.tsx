@@ -4,7 +4,7 @@ import { formatTime, pick, type TextKey } from '../lib/i18n.ts';
 import { describeNote, escalationOf } from '../lib/escalation.ts';
 import { realtime } from '../lib/realtime.ts';
 import { useAppState, useT } from '../lib/store.ts';
-import type { Envelope, EscalationNote, Incident, ResponseStatus, RollCallPerson, RollCallSummary } from '../lib/types.ts';
+import type { Envelope, EscalationNote, Incident, Lang, ResponseStatus, RollCallPerson, RollCallSummary } from '../lib/types.ts';
 import { ErrorText, Page, errorMessage, link } from './components.tsx';
 
 const STATUS: Record<ResponseStatus, { key: TextKey; icon: string }> = {
@@ -110,7 +110,10 @@ export function RollCallPage({ id }: { id: string }) {
               <tr key={p.personId} class={`status-${p.status ?? 'none'}`} data-person={p.name}>
                 <th scope="row">{p.name}</th>
                 <td>{s ? <><span aria-hidden="true">{s.icon} </span>{t(s.key)}</> : t('statusNone')}{p.text ? ` — ${p.text}` : ''}</td>
-                <td>{p.deliveredAt ? t('reachedAt', { time: formatTime(lang, p.deliveredAt) }) : t('notReached')}</td>
+                <td>
+                  {p.deliveredAt ? t('reachedAt', { time: formatTime(lang, p.deliveredAt) }) : t('notReached')}
+                  {!p.deliveredAt && <><br /><small class="push-progress">{pushProgress(t, lang, p.push)}</small></>}
+                </td>
               </tr>
             );
           })}
@@ -163,4 +166,13 @@ export function RollCallPage({ id }: { id: string }) {
       <p><a href={`/alarm/${id}`} onClick={link(`/alarm/${id}`)}>{t('back')}</a></p>
     </Page>
   );
+}
+
+/** Why someone is not reached yet, as far as Web Push can tell: no device, handed to the push service, or waiting. */
+function pushProgress(t: ReturnType<typeof useT>, lang: Lang, push: RollCallPerson['push']): string {
+  if (push.devices === 0) return t('pushNone');
+  const handed = push.acceptedAt
+    ? t('pushAccepted', { n: push.devices, time: formatTime(lang, push.acceptedAt) })
+    : t('pushPending', { n: push.devices });
+  return push.reminders > 0 ? `${handed} · ${t('pushReminders', { n: push.reminders })}` : handed;
 }
