@@ -47,6 +47,24 @@ function errorBody(err: unknown): Ack<never> {
   return { ok: false, error: { code, message: ERRORS[code].message } };
 }
 
+/**
+ * The Streams adapter sends its ephemeral messages (heartbeats, serverSideEmit) with PUBLISH and
+ * subscribes without awaiting either promise. When the connection closes with one pending (at
+ * shutdown, or a test closing its app), the rejection would go unhandled, which ends a Node
+ * process. A handler is attached to every such promise; callers that await it still see the error.
+ */
+function handleFireAndForget(client: Redis, log: { debug: (obj: object, msg: string) => void }): void {
+  for (const name of ['publish', 'spublish', 'subscribe', 'ssubscribe'] as const) {
+    const original = client[name].bind(client) as (...args: unknown[]) => Promise<unknown>;
+    const guarded = (...args: unknown[]) => {
+      const result = original(...args);
+      result.catch((err: unknown) => log.debug({ err: err instanceof Error ? err.message : String(err), command: name }, 'adapter redis command failed'));
+      return result;
+    };
+    Object.assign(client, { [name]: guarded });
+  }
+}
+
 export const personRoom = (personId: string): string => `person:${personId}`;
 const sessionRoom = (sessionId: string): string => `session:${sessionId}`;
 
@@ -74,6 +92,7 @@ export default fp<{ clock: Clock }>(async (app, opts) => {
     adapterRedis = new Redis(app.config.REDIS_URL, { retryStrategy: (n) => Math.min(n * 100, 1000), maxRetriesPerRequest: null });
     const hintAfterReconnect = (client: Redis) => {
       client.on('error', (err) => app.log.debug({ err: err.message }, 'adapter redis error'));
+      handleFireAndForget(client, app.log);
       let connectedOnce = false;
       client.on('ready', () => {
         // Whatever reached other nodes through this connection while it was down may be gone (the
@@ -218,7 +237,13 @@ export default fp<{ clock: Clock }>(async (app, opts) => {
   app.addHook('onClose', async () => {
     publisher.close();
     await receipts.flush();
+    // close() publishes the node's goodbye without waiting for it: QUIT is queued behind it, so it goes
+    // out before the connection ends (and does not hang if Redis is away).
     await io.of('/').adapter.close();
-    adapterRedis?.disconnect();
+    if (adapterRedis) {
+      const client = adapterRedis;
+      await Promise.race([client.quit().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 500))]);
+      client.disconnect();
+    }
   });
 }, { name: 'realtime', dependencies: ['database', 'config', 'metrics', 'delivery'] });
