@@ -97,3 +97,7 @@ CREATE INDEX escalation_steps_due_idx ON escalation_steps (due_at) WHERE state I
 
 -- Delivery attempts are part of the timeline for review, but never sent to devices.
 ALTER TYPE event_audience ADD VALUE 'review';
+-- Catch-up reads only what devices may see: without this, a device catching up after a large alarm
+-- would walk past every delivery attempt of it. (Spelled without 'review', which cannot be used in
+-- the transaction that adds it.)
+CREATE INDEX incident_events_device_idx ON incident_events (incident_id, id) WHERE audience IN ('all', 'leads');

@@ -46,19 +46,20 @@ export const EVENT_SQL = {
     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::event_audience[], $6::uuid[], $7::jsonb[])
     RETURNING ${EVENT_COLUMNS}`,
   // Catch-up for one person: events after the cursor in incidents they were targeted by; leads
-  // see every event, others the ones for everyone and their own. Served by the recipients
-  // (person_id, incident_id) and events (incident_id, id) indexes.
+  // see every event devices may see, others the ones for everyone and their own. Served by the
+  // recipients (person_id, incident_id) index and the events' partial (incident_id, id) index that
+  // leaves out review events (delivery attempts: one per push).
   since: `
     SELECT e.id, e.incident_id AS "incidentId", e.organisation_id AS "organisationId", e.site_id AS "siteId", e.type,
            e.audience, e.actor_person_id AS "actorPersonId", e.data, e.at
       FROM incident_recipients r
       JOIN incident_events e ON e.incident_id = r.incident_id AND e.id > $2
-     WHERE r.person_id = $1 AND e.audience <> 'review' AND (e.audience = 'all' OR r.lead OR e.actor_person_id = $1)
+     WHERE r.person_id = $1 AND e.audience IN ('all', 'leads') AND (e.audience = 'all' OR r.lead OR e.actor_person_id = $1)
      ORDER BY e.id
      LIMIT $3`,
   // Review events are inserted without the ordering lock: a cursor must never be one of them, or an
   // alarm event with a lower id still committing would fall behind it.
-  maxId: "SELECT coalesce(max(id), 0)::text AS id FROM incident_events WHERE audience <> 'review'",
+  maxId: "SELECT coalesce(max(id), 0)::text AS id FROM incident_events WHERE audience IN ('all', 'leads')",
   // $2: only these types, or NULL for all (a roll call reads its escalation steps without every delivery attempt).
   forIncident: `SELECT ${EVENT_COLUMNS} FROM incident_events WHERE incident_id = $1 AND ($2::text[] IS NULL OR type = ANY($2)) ORDER BY id`,
   latestAlert: `SELECT ${EVENT_COLUMNS} FROM incident_events WHERE incident_id = $1 AND type IN ('raised', 'reraised') ORDER BY id DESC LIMIT 1`,
