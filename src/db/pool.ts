@@ -20,7 +20,11 @@ export function createPool(connectionString: string, config: Config, log: Log): 
     application_name: 'samlarm',
   });
   // An idle client losing its connection emits 'error' on the pool; unhandled, it kills the process.
-  pool.on('error', (err) => log.warn({ err }, 'idle database connection failed'));
+  pool.on('error', (err) => {
+    // 57P01: the server is shutting down (ours, when the node stops an embedded PostgreSQL, or an operator's).
+    if ((err as { code?: string }).code === '57P01') log.info({ code: '57P01' }, 'idle database connection closed by the server');
+    else log.warn({ err }, 'idle database connection failed');
+  });
   // A client in use is not covered by that: when Postgres goes away mid-transaction, the query fails
   // (and the request answers database_unavailable), then the client emits 'error' too, which must not kill the process.
   pool.on('connect', (client) => client.on('error', (err) => log.debug({ err }, 'database connection in use failed')));
