@@ -173,4 +173,66 @@ describe('push rules', () => {
     const state = await catchUp(t.app.db, t.ids.person[EMAIL.bertil] as string, null);
     expect(state.cursor).toBe(latest?.id);
   });
+
+  it('a phone registering its subscription again while an alarm is raised never makes the raise fail, and keeps its subscription', async () => {
+    const mine = (): Promise<Array<{ id: string; endpoint: string; p256dh: string; auth: string }>> => t.db.query<{ id: string; endpoint: string; p256dh: string; auth: string }>(
+      'SELECT id, endpoint, p256dh, auth FROM push_subscriptions WHERE person_id = $1', [t.ids.person[EMAIL.bertil]],
+    ).then((r) => r.rows);
+    const [sub] = await mine();
+    // A registration's delete of one of the recipients' subscriptions commits while the alarm's pushes are queued.
+    const other = await t.db.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('DELETE FROM push_subscriptions WHERE id = $1', [sub?.id]);
+      const raising = api('anna', 'POST', '/alarms', { pressId: randomUUID(), siteId: t.ids.site.vasaskolan, alarmTypeId: t.ids.alarmType.hot });
+      await new Promise((r) => setTimeout(r, 300));
+      await other.query('COMMIT');
+      const res = await raising;
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+    } finally {
+      other.release();
+    }
+    // Registering the same endpoint again keeps the row, so pushes queued for the device still refer to it.
+    const again = async () => expect((await api('bertil', 'PUT', '/me/device/push-subscription', { endpoint: sub?.endpoint, keys: { p256dh: sub?.p256dh, auth: sub?.auth } })).status).toBe(200);
+    await again();
+    const registered = await mine();
+    await again();
+    expect(await mine()).toEqual(registered);
+    await send();
+  });
+
+  it('a push queued for a device that signs out before it is sent is not sent to it', async () => {
+    const second = await t.login(EMAIL.bertil);
+    const sub = service.subscribe();
+    expect((await t.request({ method: 'PUT', url: '/api/v1/me/device/push-subscription', token: second, body: { endpoint: sub.endpoint, keys: sub.keys } })).status).toBe(200);
+    const fire = await raise('anna', t.ids.alarmType.brand);
+    expect((await t.request({ method: 'POST', url: '/api/v1/auth/logout', token: second, body: {} })).status).toBeLessThan(300);
+    await send();
+    expect(service.for(sub.id)).toHaveLength(0);
+    expect(pushesTo('bertil', fire, 'alarm')).toHaveLength(1);
+    const row = (await t.db.query<{ state: string; last_error: string }>(
+      "SELECT state::text, last_error FROM deliveries WHERE incident_id = $1 AND kind = 'alarm' AND person_id = $2 AND state <> 'sent'",
+      [fire, t.ids.person[EMAIL.bertil]],
+    )).rows;
+    expect(row).toEqual([{ state: 'cancelled', last_error: 'subscription removed or its session ended' }]);
+  });
+
+  it('an alarm push waiting out a retry is not sent once a newer push of the incident reached the device: it would replace it', async () => {
+    service.script(subscription.bertil, [{ status: 503 }]);
+    const fire = await raise('anna', t.ids.alarmType.brand);
+    await send();
+    expect(pushesTo('bertil', fire, 'alarm').map((r) => r.status)).toEqual([503]);
+    expect((await api('kris', 'POST', `/incidents/${fire}/messages`, { kind: 'instruction', body: 'Samling vid flaggstången' })).status).toBe(200);
+    await send();
+    expect(pushesTo('bertil', fire, 'message').map((r) => r.status)).toEqual([201]);
+    // The alarm's retry comes due (a day back: this file's app may run on a test clock).
+    await t.db.query("UPDATE deliveries SET due_at = now() - interval '1 day' WHERE incident_id = $1 AND kind = 'alarm' AND state = 'queued'", [fire]);
+    await send();
+    expect(pushesTo('bertil', fire, 'alarm').map((r) => r.status)).toEqual([503]);
+    const retried = (await t.db.query<{ state: string; last_error: string }>(
+      "SELECT state::text, last_error FROM deliveries WHERE incident_id = $1 AND kind = 'alarm' AND person_id = $2",
+      [fire, t.ids.person[EMAIL.bertil]],
+    )).rows;
+    expect(retried).toEqual([{ state: 'cancelled', last_error: 'superseded by a newer push' }]);
+  });
 });

@@ -26,6 +26,9 @@ export const DEVICE_SQL = {
     DELETE FROM push_subscriptions ps USING sessions s
      WHERE s.id = ps.session_id AND ps.person_id = $1 AND (s.revoked_at IS NOT NULL OR s.expires_at <= now())`,
   removeForSession: 'DELETE FROM push_subscriptions WHERE session_id = $1',
+  // A device registering a new endpoint drops its old one; the same endpoint again keeps its row (and
+  // its id, which pushes already queued for the device refer to).
+  removeOtherForSession: 'DELETE FROM push_subscriptions WHERE session_id = $1 AND endpoint <> $2',
   // The same browser subscription may move to a new session (signed out and in again on the phone),
   // but never away from another person's live session: knowing an endpoint must not let anyone
   // divert someone else's alarms. No row returned: it belongs to someone else.
@@ -86,7 +89,7 @@ export async function registerSubscription(
     await tx.query(DEVICE_SQL.removeDead, [principal.personId]);
     const others = (await tx.query<{ n: number }>(DEVICE_SQL.countOthers, [principal.personId, principal.sessionId])).rows[0]?.n ?? 0;
     if (others >= config.PUSH_MAX_DEVICES_PER_PERSON) throw new AppError('too_many_devices');
-    await tx.query(DEVICE_SQL.removeForSession, [principal.sessionId]);
+    await tx.query(DEVICE_SQL.removeOtherForSession, [principal.sessionId, input.endpoint]);
     const expires = typeof input.expirationTime === 'number' ? new Date(input.expirationTime) : null;
     const row = (await tx.query<{ id: string; createdAt: Date }>(DEVICE_SQL.upsert, [
       principal.personId, principal.sessionId, input.endpoint, origin, input.keys.p256dh, input.keys.auth, expires,

@@ -236,6 +236,7 @@ export class DeliveryWorker {
     }
     // Escalation for a person stops once any of their devices has confirmed (invariant 2).
     if (row.confirmed && (row.kind === 'alarm' || row.kind === 'reminder')) return { result: 'cancelled', error: 'confirmed by a device' };
+    if (row.superseded && row.kind !== 'all_clear') return { result: 'cancelled', error: 'superseded by a newer push' };
     if (now >= new Date(row.expires_at)) return { result: 'expired', error: 'time to live passed before it could be sent' };
     if (row.channel === 'sms') {
       if (!this.deps.sms || !row.address) return { result: 'cancelled', error: 'no SMS gateway configured' };
@@ -244,7 +245,7 @@ export class DeliveryWorker {
       // A gateway's 404 says nothing about a subscription: it is a failure like any other 4xx.
       return outcome.result === 'gone' ? { result: 'failed', status: outcome.status, error: `${outcome.status} from the SMS gateway` } : outcome;
     }
-    if (!row.endpoint || !row.p256dh || !row.auth) return { result: 'cancelled', error: 'subscription removed' };
+    if (!row.endpoint || !row.p256dh || !row.auth) return { result: 'cancelled', error: 'subscription removed or its session ended' };
     const ttlSeconds = Math.max(1, Math.floor((new Date(row.expires_at).getTime() - now.getTime()) / 1000));
     const payload = JSON.stringify({ ...row.payload, deliveryId: row.id });
     return this.deps.sender.send({ endpoint: row.endpoint, p256dh: row.p256dh, auth: row.auth }, payload, { ttlSeconds, topic: row.topic });
