@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startApp, type TestApp } from '../helpers/app.js';
-import { HOLD_MS, appearsAt, holdToRaise, launchChromium, phone, screenshot, signIn } from './browser.js';
+import { HOLD_MS, appearsAt, holdToRaise, launchChromium, phone, recordVibrations, resetVibrations, screenshot, signIn, vibrations } from './browser.js';
 
 /**
  * The web app end to end, in Debian's Chromium at phone size against the real app and Postgres:
@@ -24,12 +24,7 @@ describe('web app: an alarm from one phone to the others and back', () => {
     const accounts = { anna: 'anna@vasaskolan.example', bertil: 'bertil@vasaskolan.example', cecilia: 'cecilia@vasaskolan.example', kim: 'kris@utbildning.example' } as const;
     await Promise.all(Object.entries(accounts).map(async ([who, email]) => {
       const p = await phone(browser, base);
-      // Every vibration the app asks for (the alarm's sound and vibration run together), for the silence checks.
-      await p.context.addInitScript(() => {
-        const calls: unknown[] = [];
-        Object.assign(window, { samlarmVibrations: calls });
-        Object.defineProperty(Navigator.prototype, 'vibrate', { configurable: true, value: (pattern: unknown) => calls.push(pattern) > 0 });
-      });
+      await recordVibrations(p.context);
       phones[who as keyof typeof accounts] = p;
       await signIn(p.page, base, email);
     }));
@@ -111,15 +106,6 @@ describe('web app: an alarm from one phone to the others and back', () => {
     await bertil.page.locator('main.alarm[data-state=active]', { hasText: 'Hot' }).waitFor();
     await bertil.page.getByText('Samling i aulan kl. 10').first().waitFor();
     expect(await bertil.page.evaluate(() => (window as unknown as { samlarmMarker?: string }).samlarmMarker)).toBe('no reload');
-  });
-
-  /** The page's non-zero vibrations since the last reset: a ringing alarm vibrates with every cycle. */
-  const vibrations = (page: Page): Promise<number> => page.evaluate(() => {
-    const calls = (window as unknown as { samlarmVibrations: unknown[] }).samlarmVibrations;
-    return calls.filter((p) => p !== 0 && !(Array.isArray(p) && p.length === 0)).length;
-  });
-  const resetVibrations = (page: Page): Promise<void> => page.evaluate(() => {
-    (window as unknown as { samlarmVibrations: unknown[] }).samlarmVibrations.length = 0;
   });
 
   /** Ends every active incident through the API, as Kim. */

@@ -35,6 +35,25 @@ export async function phone(browser: Browser, baseUrl: string, options: { device
   return { context, page };
 }
 
+/** Records every vibration the app asks for (the alarm's sound and vibration run together), for the silence checks. */
+export async function recordVibrations(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    const calls: unknown[] = [];
+    Object.assign(window, { samlarmVibrations: calls });
+    Object.defineProperty(Navigator.prototype, 'vibrate', { configurable: true, value: (pattern: unknown) => calls.push(pattern) > 0 });
+  });
+}
+
+/** The page's non-zero vibrations since the last reset: a ringing alarm vibrates with every cycle. */
+export const vibrations = (page: Page): Promise<number> => page.evaluate(() => {
+  const calls = (window as unknown as { samlarmVibrations: unknown[] }).samlarmVibrations;
+  return calls.filter((p) => p !== 0 && !(Array.isArray(p) && p.length === 0)).length;
+});
+
+export const resetVibrations = (page: Page): Promise<void> => page.evaluate(() => {
+  (window as unknown as { samlarmVibrations: unknown[] }).samlarmVibrations.length = 0;
+});
+
 /** Signs a demo account in through the sign-in page and skips the notification step. */
 export async function signIn(page: Page, baseUrl: string, email: string, options: { skipSetup?: boolean } = {}): Promise<void> {
   await page.goto(`${baseUrl}/login`);

@@ -51,7 +51,7 @@ export interface DemoIds {
   alarmType: Record<'inrymning' | 'brand' | 'utrymning' | 'hot', string>;
 }
 
-async function demoIds(db: pg.Pool): Promise<DemoIds> {
+export async function demoIds(db: pg.Pool): Promise<DemoIds> {
   const one = async (sql: string, params: unknown[]) => {
     const row = (await db.query<{ id: string }>(sql, params)).rows[0];
     if (!row) throw new Error(`demo data missing: ${sql} ${JSON.stringify(params)}`);

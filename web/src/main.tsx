@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { NetworkError } from './lib/api.ts';
+import { ApiError } from './lib/api.ts';
 import { unlockAudio } from './lib/alert.ts';
 import { signOut, startSession } from './lib/auth.ts';
 import { registerServiceWorker } from './lib/push.ts';
@@ -98,16 +98,29 @@ function Routes() {
 function App() {
   const t = useT();
   const [ready, setReady] = useState(storedToken() === null);
+  const [unreachable, setUnreachable] = useState(false);
   useEffect(() => {
     if (ready) return;
-    startSession().then(
-      () => setReady(true),
-      (err: unknown) => {
-        // Offline at start: keep the token and show the shell; the socket keeps trying.
-        if (err instanceof NetworkError) setTimeout(() => location.reload(), 5000);
-        setReady(true);
-      },
-    );
+    // Signed in but the server cannot answer yet (offline, a restart, the database down): keep the
+    // token and keep trying. Showing the sign-in page would leave a signed-in device deaf.
+    let timer: number | undefined;
+    let attempt = 0;
+    const start = (): void => {
+      startSession().then(
+        () => setReady(true),
+        (err: unknown) => {
+          if (err instanceof ApiError && err.status < 500 && err.status !== 429) {
+            setReady(true);
+            return;
+          }
+          setUnreachable(true);
+          attempt += 1;
+          timer = window.setTimeout(start, Math.min(1000 * 2 ** attempt, 15_000));
+        },
+      );
+    };
+    start();
+    return () => window.clearTimeout(timer);
   }, []);
   useEffect(() => {
     if (ready && !storedToken() && location.pathname !== '/login') navigate('/login', { replace: true });
@@ -117,7 +130,13 @@ function App() {
       <a class="skip" href="#main">{t('skipToContent')}</a>
       <Header />
       <Banners />
-      {ready ? <Routes /> : <main id="main"><p role="status">{t('loading')}</p></main>}
+      {ready ? <Routes /> : (
+        <main id="main">
+          {unreachable
+            ? <div class="card danger" role="alert"><p><strong>{t('unreachable')}</strong></p><p class="big"><a href="tel:112">{t('call112')}</a></p></div>
+            : <p role="status">{t('loading')}</p>}
+        </main>
+      )}
     </>
   );
 }

@@ -65,6 +65,7 @@ const sv = {
   sentTo: 'Larmet är skickat och sparat. Det gick till {n} personer.',
   joinedExisting: 'Larmet pågick redan. Din tryckning är registrerad.',
   notSentRetrying: 'Larmet är INTE skickat än. Vi försöker igen (försök {n}).',
+  otherPressesRetrying: 'Ytterligare {n} larm är INTE skickade än. Vi försöker igen.',
   call112: 'Ring 112 nu.',
   confirmContradictionTitle: 'Det här larmet säger emot nuvarande instruktion',
   confirmContradiction: 'Just nu gäller: {current}. Om du larmar ändå ser alla att instruktionen ändras.',
@@ -183,6 +184,7 @@ const sv = {
   confirmRaiseNow: 'Larma nu',
   allClearFor: '{state}: {label}',
   loading: 'Laddar…',
+  unreachable: 'Samlarm går inte att nå just nu, så larm når dig inte här. Vi försöker igen.',
   notFound: 'Sidan finns inte.',
 } as const;
 
@@ -248,6 +250,7 @@ const en: Record<TextKey, string> = {
   sentTo: 'The alarm is sent and stored. It went to {n} people.',
   joinedExisting: 'This alarm was already active. Your press is recorded.',
   notSentRetrying: 'The alarm has NOT been sent yet. Retrying (attempt {n}).',
+  otherPressesRetrying: '{n} more alarms have NOT been sent yet. Retrying.',
   call112: 'Call 112 now.',
   confirmContradictionTitle: 'This alarm contradicts the current instruction',
   confirmContradiction: 'Currently: {current}. If you raise it anyway, everyone sees the instruction change.',
@@ -360,6 +363,7 @@ const en: Record<TextKey, string> = {
   confirmRaiseNow: 'Raise now',
   allClearFor: '{state}: {label}',
   loading: 'Loading…',
+  unreachable: 'Samlarm cannot be reached right now, so alarms cannot reach you here. Retrying.',
   notFound: 'This page does not exist.',
 };
 

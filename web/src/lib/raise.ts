@@ -19,36 +19,56 @@ export interface Press {
 }
 
 const RETRY_MS = [500, 1000, 2000, 3000];
+/** The press on screen. */
 let current: Press | null = null;
+/** Every press not yet stored or refused: each is retried until it is, whichever is on screen. */
+const inFlight = new Map<string, Press>();
 const pressListeners = new Set<() => void>();
 
 export const currentPress = (): Press | null => current;
+/** Presses still being sent other than the one on screen (a second alarm pressed during an outage). */
+export const otherPressesInFlight = (): number => [...inFlight.keys()].filter((id) => id !== current?.pressId).length;
 export const onPressChange = (listener: () => void): (() => void) => {
   pressListeners.add(listener);
   return () => pressListeners.delete(listener);
 };
 
-function set(press: Press | null): void {
-  current = press;
+function notify(): void {
   pressListeners.forEach((l) => l());
   // Re-render screens that show the press (they read it through currentPress()).
   setState({});
 }
 
+function set(press: Press | null): void {
+  current = press;
+  notify();
+}
+
+/** A press changed: shown if it is the one on screen, or if it needs the person and the one on screen does not. */
+function update(press: Press): void {
+  if (press.status === 'sending' || press.status === 'retrying') inFlight.set(press.pressId, press);
+  else inFlight.delete(press.pressId);
+  const onScreen = current?.pressId === press.pressId;
+  const needsPerson = press.status === 'confirm' || press.status === 'refused';
+  const screenBusy = current !== null && (current.status === 'confirm' || current.status === 'refused');
+  if (onScreen || (needsPerson && !screenBusy)) set(press);
+  else notify();
+}
+
 /**
  * Raises an alarm and keeps trying until the server has stored it. Every retry sends the same press
  * id, so a retry never makes a second alarm (DESIGN invariant 4); the screen meanwhile tells the
- * person to call 112.
+ * person to call 112. A second press during an outage does not end the first: both are sent.
  */
 export function raise(input: RaiseInput, confirmContradiction = false, pressId: string = crypto.randomUUID()): void {
   const press: Press = { pressId, input, status: 'sending', attempt: 1, outcome: null, incident: null, detail: null };
+  inFlight.set(pressId, press);
   set(press);
   void send(press, confirmContradiction);
 }
 
 async function send(press: Press, confirmContradiction: boolean): Promise<void> {
   for (;;) {
-    if (current?.pressId !== press.pressId) return;
     try {
       const result = await api<{ outcome: string; incident: Incident; instruction: Instruction | null }>('POST', '/alarms', {
         pressId: press.pressId,
@@ -59,23 +79,24 @@ async function send(press: Press, confirmContradiction: boolean): Promise<void> 
         ...(confirmContradiction ? { confirmContradiction: true } : {}),
       });
       realtime.raised(result.incident, result.instruction);
-      set({ ...press, status: 'sent', outcome: result.outcome, incident: result.incident });
-      navigate(`/alarm/${result.incident.id}`);
+      const onScreen = current?.pressId === press.pressId;
+      update({ ...press, status: 'sent', outcome: result.outcome, incident: result.incident });
+      if (onScreen) navigate(`/alarm/${result.incident.id}`);
       return;
     } catch (err) {
       if (err instanceof ApiError && err.code === 'contradicts_instruction') {
         const details = err.details as { current?: { label?: { sv: string; en: string } } } | undefined;
         const label = details?.current?.label;
-        set({ ...press, status: 'confirm', detail: label ? label[getState().lang] : null });
+        update({ ...press, status: 'confirm', detail: label ? label[getState().lang] : null });
         return;
       }
       const retryable = err instanceof NetworkError || (err instanceof ApiError && (err.status >= 500 || err.status === 429));
       if (!retryable) {
-        set({ ...press, status: 'refused', detail: err instanceof ApiError ? err.code : 'unknown' });
+        update({ ...press, status: 'refused', detail: err instanceof ApiError ? err.code : 'unknown' });
         return;
       }
       press = { ...press, status: 'retrying', attempt: press.attempt + 1 };
-      set(press);
+      update(press);
       await new Promise((r) => setTimeout(r, RETRY_MS[Math.min(press.attempt - 2, RETRY_MS.length - 1)]));
     }
   }
@@ -87,6 +108,7 @@ export function confirmPress(): void {
   raise(current.input, true, current.pressId);
 }
 
+/** The person closed what the screen showed; a press still being sent takes its place. */
 export function clearPress(): void {
-  set(null);
+  set([...inFlight.values()].find((p) => p.pressId !== current?.pressId) ?? null);
 }

@@ -14,7 +14,14 @@ const SYNC_EVERY_MS = 20_000;
 const LEAD_TYPES = new Set(['joined', 'recipients_computed', 'reply', 'responded', 'delivered', 'acknowledged', 'raised', 'reraised']);
 
 const newer = (a: string, b: string | null): boolean => b === null || BigInt(a) > BigInt(b);
+const messageKey = (messageId: string | number): string => `m${messageId}`;
+/** Adds a message once (a resync and a catch-up can both bring it), in the order they were sent. */
+function withMessage(messages: IncidentView['messages'], message: IncidentView['messages'][number]): IncidentView['messages'] {
+  if (messages.some((m) => m.key === message.key)) return messages;
+  return [...messages, message].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+}
 /** Receipt errors worth sending again (the server could not store it); others will never succeed. */
+const RECEIPT_TIMEOUT_MS = 10_000;
 const RETRY_RECEIPT = new Set(['database_unavailable', 'internal_error', 'not_ready', 'rate_limited']);
 
 /**
@@ -28,9 +35,14 @@ class RealtimeClient {
   private cursor: string | null = null;
   private readonly seen = new Set<string>();
   private timer: number | undefined;
+  private retry: number | undefined;
+  /** Handshakes refused in a row, for the backoff. */
+  private refusals = 0;
   private personId = '';
   /** While a catch-up batch is applied: the incidents to alert for once it is all in. */
   private pending: Set<string> | null = null;
+  /** Of those, the ones re-alerted in the batch: they ring even for someone who answered the first alert. */
+  private realerted = new Set<string>();
   private onSignedOut: () => void = () => undefined;
   /** Per site: the id of the event whose instruction is shown, so that a late, older event cannot replace it. */
   private readonly instructionFrom = new Map<string, string>();
@@ -52,17 +64,20 @@ class RealtimeClient {
       reconnectionDelayMax: 3000,
     });
     this.socket = socket;
-    socket.on('connect', () => setState({ connection: 'connected' }));
+    socket.on('connect', () => {
+      this.refusals = 0;
+      setState({ connection: 'connected' });
+      // Receipts whose answer was lost with the last connection go again.
+      for (const [key, r] of this.receipts) if (r.failed) this.sendReceipt(key);
+    });
     socket.on('disconnect', (reason) => {
       setState({ connection: navigator.onLine ? 'connecting' : 'offline' });
       // The server ends a revoked session's sockets; find out whether we are still signed in.
       // Anything but a confirmed sign-out (a 503, the network) must not leave the device deaf: try again.
       if (reason === 'io server disconnect') {
-        void api('GET', '/me').then(() => socket.connect(), (err: unknown) => {
+        void api('GET', '/me').then(() => this.reconnect(socket, 0), (err: unknown) => {
           if (err instanceof ApiError && err.code === 'unauthenticated') return;
-          window.setTimeout(() => {
-            if (this.socket === socket && !socket.connected) socket.connect();
-          }, 2000);
+          this.reconnect(socket, 2000);
         });
       }
     });
@@ -70,6 +85,13 @@ class RealtimeClient {
       if (err.data?.code === 'unauthenticated') {
         this.stop();
         this.onSignedOut();
+        return;
+      }
+      // A handshake the server refused (database down, a node starting) is not retried by Socket.IO
+      // itself; a device that stopped trying would be deaf until reloaded.
+      if (!socket.active) {
+        this.refusals += 1;
+        this.reconnect(socket, Math.min(500 * 2 ** Math.min(this.refusals, 5), 10_000));
       }
     });
     socket.on('catch_up', (body: CatchUp) => this.applyCatchUp(body));
@@ -89,6 +111,8 @@ class RealtimeClient {
   stop(): void {
     if (this.timer !== undefined) window.clearInterval(this.timer);
     this.timer = undefined;
+    if (this.retry !== undefined) window.clearTimeout(this.retry);
+    this.retry = undefined;
     this.socket?.removeAllListeners();
     this.socket?.disconnect();
     this.socket = null;
@@ -97,6 +121,15 @@ class RealtimeClient {
     document.removeEventListener('visibilitychange', this.onVisible);
     navigator.serviceWorker?.removeEventListener('message', this.onWorkerMessage);
     setState({ connection: 'offline' });
+  }
+
+  /** Connects this socket again after `delay` ms, unless it was replaced, stopped or is already trying. */
+  private reconnect(socket: Socket, delay: number): void {
+    if (this.retry !== undefined) window.clearTimeout(this.retry);
+    this.retry = window.setTimeout(() => {
+      this.retry = undefined;
+      if (this.socket === socket && !socket.connected && !socket.active) socket.connect();
+    }, delay);
   }
 
   /** Forgets everything this device held for the signed-out person. */
@@ -116,6 +149,7 @@ class RealtimeClient {
 
   sync(): void {
     const socket = this.socket;
+    if (socket && !socket.connected && !socket.active && navigator.onLine) this.reconnect(socket, 0);
     if (!socket?.connected) return;
     for (const [key, r] of this.receipts) if (r.failed) this.sendReceipt(key);
     socket.emit('sync', { cursor: this.cursor }, (ack: Ack<CatchUp>) => {
@@ -137,8 +171,10 @@ class RealtimeClient {
     const r = this.receipts.get(key);
     if (!r || !this.socket) return;
     r.failed = false;
-    this.socket.emit('receipt', { incidentId: r.incidentId, kind: r.kind }, (ack: Ack<null>) => {
-      if (!ack.ok && RETRY_RECEIPT.has(ack.error.code)) r.failed = true;
+    // Socket.IO drops the answer of a packet sent just before a connection died; without a timeout
+    // the receipt would wait forever and the person stay "not reached".
+    this.socket.timeout(RECEIPT_TIMEOUT_MS).emit('receipt', { incidentId: r.incidentId, kind: r.kind }, (err: Error | null, ack?: Ack<null>) => {
+      if (err || !ack || (!ack.ok && RETRY_RECEIPT.has(ack.error.code))) r.failed = true;
       else this.receipts.delete(key);
     });
   }
@@ -176,12 +212,19 @@ class RealtimeClient {
   /** A raise answer: show the incident at once, before its event arrives. */
   raised(incident: Incident, instruction: Instruction | null): void {
     this.upsert(incident, { acknowledged: true });
-    setState((s) => ({ instructions: { ...s.instructions, [incident.siteId]: instruction } }));
+    // An event over the open socket may already have brought a newer instruction (a lockdown confirmed
+    // meanwhile): the answer never replaces it.
+    setState((s) => {
+      const shown = s.instructions[incident.siteId];
+      if (shown && instruction && Date.parse(shown.since) > Date.parse(instruction.since)) return {};
+      return { instructions: { ...s.instructions, [incident.siteId]: instruction } };
+    });
+    this.sync();
   }
 
   private readonly onOnline = () => {
     setState({ connection: 'connecting' });
-    if (this.socket && !this.socket.connected) this.socket.connect();
+    if (this.socket && !this.socket.connected && !this.socket.active) this.socket.connect();
   };
 
   /** Going offline drops the socket at once rather than waiting out the ping timeout; `online` reconnects. */
@@ -220,6 +263,8 @@ class RealtimeClient {
     if (!newer(cursor, this.cursor)) return;
     this.cursor = cursor;
     localStorage.setItem(this.cursorKey(), cursor);
+    // Events at or before the cursor never apply again (live ones are skipped, catch-ups start after it).
+    for (const id of this.seen) if (!newer(id, cursor)) this.seen.delete(id);
   }
 
   private applyCatchUp(body: CatchUp): void {
@@ -227,12 +272,13 @@ class RealtimeClient {
       // Alert only for what is still going on after the whole batch: a device that missed a raise and
       // its all clear must not ring for an alarm that is already over.
       this.pending = new Set();
+      this.realerted = new Set();
       for (const e of body.events) this.apply(e, false);
       const pending = this.pending;
       this.pending = null;
       for (const id of pending) {
         const view = getState().incidents[id];
-        if (view && !view.acknowledged && view.myStatus === null) this.alert(view.incident);
+        if (view && !view.acknowledged && (view.myStatus === null || this.realerted.has(id))) this.alert(view.incident);
       }
     } else {
       this.resync(body.incidents);
@@ -245,8 +291,9 @@ class RealtimeClient {
     const before = getState().incidents;
     const incidents: Record<string, IncidentView> = {};
     const instructions: Record<string, Instruction | null> = {};
-    // The server's current state replaces whatever live events said.
+    // The server's current state replaces whatever live events said; events after its cursor apply again.
     this.instructionFrom.clear();
+    this.seen.clear();
     for (const siteId of Object.keys(getState().instructions)) instructions[siteId] = null;
     const fresh: Incident[] = [];
     const remembered = this.acknowledgedIds();
@@ -254,7 +301,7 @@ class RealtimeClient {
       const old = before[item.incident.id];
       incidents[item.incident.id] = {
         incident: item.incident,
-        messages: item.messages.map((m) => ({ key: `m${m.id}`, body: m.body, at: m.at, author: m.authorName })),
+        messages: item.messages.map((m) => ({ key: messageKey(m.id), body: m.body, at: m.at, author: m.authorName })),
         myStatus: item.myStatus,
         acknowledged: (old?.acknowledged ?? remembered.includes(item.incident.id)) || item.myStatus !== null,
         endReason: null,
@@ -263,20 +310,35 @@ class RealtimeClient {
       instructions[item.incident.siteId] = item.instruction;
       if (!old && !incidents[item.incident.id]?.acknowledged) fresh.push(item.incident);
     }
-    // Incidents this device showed as active that the server no longer lists have ended: learn how.
+    // Incidents this device showed as active that the server no longer lists have ended: silence them
+    // at once, keep showing them, and learn how they ended.
     const ended = Object.values(before).filter((v) => v.incident.state === 'active' && !incidents[v.incident.id]);
-    for (const v of Object.values(before)) if (v.incident.state !== 'active' && !incidents[v.incident.id]) incidents[v.incident.id] = v;
+    for (const v of Object.values(before)) if (!incidents[v.incident.id]) incidents[v.incident.id] = v;
     setState({ incidents, instructions });
     for (const v of ended) {
-      void api<{ incident: Incident & { endReason: string | null } }>('GET', `/incidents/${v.incident.id}`)
-        .then(({ incident }) => this.upsert(incident, { endReason: incident.endReason }))
-        .catch(() => undefined);
+      stopAlert(v.incident.id);
+      this.learnEnd(v.incident.id, 0);
     }
-    for (const incident of Object.values(incidents)) {
-      if (incident.incident.state !== 'active') stopAlert(incident.incident.id);
-      else this.receipt(incident.incident.id, 'delivered');
+    for (const view of Object.values(incidents)) {
+      // Nothing rings while a silent instruction (lockdown) is in force at the incident's site.
+      if (view.incident.state !== 'active' || ended.includes(view) || instructions[view.incident.siteId]?.sound === 'silent') stopAlert(view.incident.id);
+      if (view.incident.state === 'active' && !ended.includes(view)) this.receipt(view.incident.id, 'delivered');
     }
     for (const incident of fresh) this.alert(incident);
+  }
+
+  /** How an incident the server no longer lists as active ended; asked again until it answers. */
+  private learnEnd(incidentId: string, attempt: number): void {
+    void api<{ incident: Incident & { endReason: string | null } }>('GET', `/incidents/${incidentId}`)
+      .then(({ incident }) => this.upsert(incident, { endReason: incident.endReason }))
+      .catch((err: unknown) => {
+        // No longer this person's to see: it leaves the device, as a dismissed one does.
+        if (err instanceof ApiError && err.status < 500 && err.status !== 429) {
+          this.dismiss(incidentId);
+          return;
+        }
+        if (this.socket) window.setTimeout(() => this.learnEnd(incidentId, attempt + 1), Math.min(1000 * 2 ** attempt, 30_000));
+      });
   }
 
   private apply(e: Envelope, live: boolean): void {
@@ -305,19 +367,23 @@ class RealtimeClient {
         // The presser's own alarm: shown, but no alarm sound in their hand.
         const own = e.type === 'raised' && incident.raisedBy.id === this.personId;
         this.upsert(incident, own ? { acknowledged: true } : e.type === 'reraised' ? { acknowledged: false } : {});
-        if (incident.state !== 'active') return;
+        // What the device holds, not the event: an end seen first (events can arrive out of order) stays.
+        if (getState().incidents[incident.id]?.incident.state !== 'active') return;
         this.receipt(incident.id, 'delivered');
         if (own) this.remember(incident.id);
         if (e.type !== 'reraised' && getState().incidents[incident.id]?.acknowledged) return;
-        if (this.pending) this.pending.add(incident.id);
-        else this.alert(incident);
+        if (this.pending) {
+          this.pending.add(incident.id);
+          if (e.type === 'reraised') this.realerted.add(incident.id);
+        } else this.alert(incident);
         return;
       }
       case 'message': {
         const body = String(data.body ?? '');
         const author = typeof data.authorName === 'string' ? data.authorName : null;
         const view = getState().incidents[e.incidentId];
-        if (view) this.update(e.incidentId, { messages: [...view.messages, { key: `e${e.id}`, body, at: e.at, author }] });
+        const key = messageKey(String(data.messageId ?? `e${e.id}`));
+        if (view) this.update(e.incidentId, { messages: withMessage(view.messages, { key, body, at: e.at, author }) });
         // Ahead of its incident (another node's raise still in flight): let the catch-up apply it again.
         else this.seen.delete(e.id);
         return;
@@ -360,8 +426,10 @@ class RealtimeClient {
   private upsert(incident: Incident, patch: Partial<IncidentView>): void {
     setState((s) => {
       const old = s.incidents[incident.id];
+      // An incident never reopens: an older event's "active" never replaces a resolved or cancelled one.
+      const ended = old !== undefined && old.incident.state !== 'active' && incident.state === 'active';
       const view: IncidentView = {
-        incident: { ...old?.incident, ...incident },
+        incident: ended ? old.incident : { ...old?.incident, ...incident },
         messages: old?.messages ?? [],
         myStatus: old?.myStatus ?? null,
         acknowledged: old?.acknowledged ?? this.acknowledgedIds().includes(incident.id),

@@ -9,7 +9,7 @@ import { textOn } from './colour.ts';
 import { TypeIcon } from './icons.tsx';
 import { ErrorText, errorMessage, link } from './components.tsx';
 import { describeNote } from '../lib/escalation.ts';
-import { PressStatus } from './press.tsx';
+import { OtherPresses, PressStatus } from './press.tsx';
 import { currentPress } from '../lib/raise.ts';
 
 const ANSWERS: { status: ResponseStatus; key: TextKey; icon: string }[] = [
@@ -78,12 +78,16 @@ export function AlarmPage({ id }: { id: string }) {
       class={`alarm${incident.drill ? ' drill' : ''}${ended ? ' ended' : ''}`}
       style={{ backgroundColor: background, color: colour }}
       data-state={state}
+      data-incident={incident.id}
       // On click, not pointerdown: the silence button leaving on acknowledge moves what is below it, and a
       // tap whose pointerdown and pointerup land on different elements (the roll-call link) is no tap.
       onClick={() => realtime.acknowledge(id)}
       onKeyDown={() => realtime.acknowledge(id)}
     >
       {press?.incident?.id === id && press.status === 'sent' && <PressStatus press={press} />}
+      {/* The person's own press that is not stored yet or needs them stays in sight when an alarm takes the screen. */}
+      {press && press.status !== 'sent' && <PressStatus press={press} />}
+      <OtherPresses />
       {incident.drill && <p class="drill-banner"><strong>{t('drillBanner')}</strong> · {t('drillNote')}</p>}
       {/* Another alarm's instruction rules the site: on top, also once this alarm has ended. */}
       {instruction && instruction.incidentId !== incident.id && (

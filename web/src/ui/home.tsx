@@ -3,7 +3,7 @@ import { api } from '../lib/api.ts';
 import { formatTime, pick } from '../lib/i18n.ts';
 import { realtime } from '../lib/realtime.ts';
 import { currentPress, raise } from '../lib/raise.ts';
-import { PressStatus } from './press.tsx';
+import { OtherPresses, PressStatus } from './press.tsx';
 import { useAppState, useT } from '../lib/store.ts';
 import type { AlarmType } from '../lib/types.ts';
 import { TypeIcon } from './icons.tsx';
@@ -40,6 +40,7 @@ export function HomePage() {
   return (
     <Page title={t('raiseTitle')}>
       {press && <PressStatus press={press} />}
+      <OtherPresses />
       <p id="raise-help" class="help">{t('raiseHelp')}</p>
       {me.sites.length > 1 && (
         <p class="stack">

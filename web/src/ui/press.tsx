@@ -1,5 +1,5 @@
 import { formatTime, pick } from '../lib/i18n.ts';
-import { clearPress, confirmPress, type Press } from '../lib/raise.ts';
+import { clearPress, confirmPress, otherPressesInFlight, type Press } from '../lib/raise.ts';
 import { useAppState, useT } from '../lib/store.ts';
 import { link } from './components.tsx';
 
@@ -63,3 +63,16 @@ export function PressStatus({ press }: { press: Press }) {
   );
 }
 
+
+/** Earlier presses still being sent while the screen shows a newer one: never out of sight. */
+export function OtherPresses() {
+  const t = useT();
+  const n = otherPressesInFlight();
+  if (n === 0) return null;
+  return (
+    <div class="card danger" role="alert">
+      <p><strong>{t('otherPressesRetrying', { n })}</strong></p>
+      <p class="big"><a href="tel:112">{t('call112')}</a></p>
+    </div>
+  );
+}

@@ -1,0 +1,225 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import pg from 'pg';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config/config.js';
+import { migrate } from '../../src/db/migrate.js';
+import { DEMO_PASSWORD, seedDemo } from '../../src/seed/demo.js';
+import { demoIds, startApp, type DemoIds, type TestApp } from '../helpers/app.js';
+import { startTestPostgres, type PostgresServer } from '../helpers/services.js';
+import { holdToRaise, launchChromium, phone, recordVibrations, resetVibrations, screenshot, signIn, vibrations } from './browser.js';
+
+type Phone = { context: BrowserContext; page: Page };
+
+/**
+ * The web app when things go wrong around it: the database away while phones are open, a phone away
+ * for so long that it gets the current state instead of the events it missed, and a second alarm
+ * pressed while the first is still being retried.
+ */
+describe('web app: a phone open while the database is away', () => {
+  let postgres: PostgresServer;
+  let app: Awaited<ReturnType<typeof buildApp>>;
+  let pool: pg.Pool;
+  let ids: DemoIds;
+  let base: string;
+  let browser: Browser;
+  const phones = {} as Record<'bertil' | 'cecilia', Phone>;
+
+  beforeAll(async () => {
+    if (!existsSync('web/dist/index.html')) throw new Error('web/dist is missing: run npm run build:web (npm test does)');
+    // A Postgres of this file's own, so it can be stopped without disturbing other test files.
+    postgres = await startTestPostgres();
+    const url = postgres.adminUrl.replace(/\/postgres$/, '/samlarm');
+    pool = new pg.Pool({ connectionString: url, max: 2 });
+    pool.on('error', () => undefined);
+    await migrate(pool, pino({ level: 'silent' }));
+    await seedDemo(pool);
+    ids = await demoIds(pool);
+    const config = loadConfig({
+      LOG_LEVEL: 'silent', DATABASE_URL: url, REDIS_URL: inject('redisUrl'), REDIS_KEY_PREFIX: `test-outage-${randomUUID()}:`,
+      DATABASE_CONNECT_TIMEOUT_MS: '500', LOGIN_RATE_LIMIT_PER_MINUTE: '1000', DELIVERY_WORKER: 'false',
+    });
+    app = await buildApp({ config, connectionString: url });
+    await app.ready();
+    base = (await app.listen({ host: '127.0.0.1', port: 0 })).replace('127.0.0.1', 'localhost');
+    browser = await launchChromium();
+    for (const [who, email] of [['bertil', 'bertil@vasaskolan.example'], ['cecilia', 'cecilia@vasaskolan.example']] as const) {
+      phones[who] = await phone(browser, base);
+      await signIn(phones[who].page, base, email);
+    }
+  }, 120_000);
+
+  afterEach(async (context) => {
+    if (context.task.result?.state !== 'fail') return;
+    for (const [who, p] of Object.entries(phones)) await screenshot(p.page, `failed-outage-${who}`).catch(() => undefined);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    await pool?.end();
+    await postgres?.remove();
+  });
+
+  /** Raises through the API as Kim, trying again while the database comes back. */
+  async function raiseWhenBack(alarmTypeId: string): Promise<string> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const login = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'kris@utbildning.example', password: DEMO_PASSWORD } });
+      const token = login.statusCode === 200 ? (login.json() as { token: string }).token : null;
+      if (token) {
+        const res = await app.inject({
+          method: 'POST', url: '/api/v1/alarms', headers: { authorization: `Bearer ${token}` },
+          payload: { pressId: randomUUID(), siteId: ids.site.vasaskolan, alarmTypeId },
+        });
+        if (res.statusCode === 201) return (res.json() as { incident: { id: string } }).incident.id;
+      }
+      if (Date.now() > deadline) throw new Error(`could not raise: ${login.statusCode}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  it('a phone whose reconnect the server refused while the database was down connects again by itself, and one started meanwhile waits instead of signing out; both get the next alarm', async () => {
+    const { bertil, cecilia } = phones;
+    await postgres.stop();
+    // Bertil's connection drops and comes back while the database is away: the server refuses the handshake.
+    await bertil.context.setOffline(true);
+    await bertil.page.locator('.conn.offline').first().waitFor();
+    await bertil.context.setOffline(false);
+    // Cecilia's phone starts the app (a reload) while the server cannot answer who she is.
+    await cecilia.page.reload();
+    await cecilia.page.getByRole('alert').filter({ hasText: 'Samlarm cannot be reached right now' }).waitFor();
+    await bertil.page.waitForTimeout(1500);
+    expect(await cecilia.page.locator('#email').count()).toBe(0);
+    expect(await bertil.page.locator('.conn.connected').count()).toBe(0);
+
+    await postgres.start();
+    const incidentId = await raiseWhenBack(ids.alarmType.brand);
+    for (const p of [bertil, cecilia]) {
+      await p.page.locator(`main.alarm[data-state=active][data-incident="${incidentId}"]`).waitFor({ timeout: 20_000 });
+    }
+    expect(await cecilia.page.locator('.conn.connected').count()).toBeGreaterThan(0);
+  });
+});
+
+describe('web app: a phone away for long, and a second press during an outage', () => {
+  let t: TestApp;
+  let base: string;
+  let browser: Browser;
+  let kim: string;
+  const phones = {} as Record<'anna' | 'bertil', Phone>;
+
+  beforeAll(async () => {
+    t = await startApp();
+    base = (await t.listen()).replace('127.0.0.1', 'localhost');
+    browser = await launchChromium();
+    for (const [who, email] of [['anna', 'anna@vasaskolan.example'], ['bertil', 'bertil@vasaskolan.example']] as const) {
+      phones[who] = await phone(browser, base);
+      await recordVibrations(phones[who].context);
+      await signIn(phones[who].page, base, email);
+    }
+    kim = await t.login('kris@utbildning.example');
+  });
+
+  afterEach(async (context) => {
+    if (context.task.result?.state !== 'fail') return;
+    for (const [who, p] of Object.entries(phones)) await screenshot(p.page, `failed-resilience-${who}`).catch(() => undefined);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  const raise = async (alarmTypeId: string): Promise<string> => {
+    const res = await t.request({ method: 'POST', url: '/api/v1/alarms', token: kim,
+      body: { pressId: randomUUID(), siteId: t.ids.site.vasaskolan, alarmTypeId, confirmContradiction: true } });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return res.body.incident.id as string;
+  };
+  /** More events than a catch-up carries (500): the phone gets the current state instead. */
+  const flood = async (incidentId: string): Promise<void> => {
+    for (let i = 0; i < 501; i += 1) {
+      const res = await t.request({ method: 'POST', url: `/api/v1/incidents/${incidentId}/messages`, token: kim, body: { kind: 'instruction', body: `Lägesrapport ${i}` } });
+      expect(res.status).toBe(200);
+    }
+  };
+  const resolveAll = async (): Promise<void> => {
+    for (const { id } of (await t.db.query<{ id: string }>("SELECT id FROM incidents WHERE state = 'active'")).rows) {
+      expect((await t.request({ method: 'POST', url: `/api/v1/incidents/${id}/resolve`, token: kim, body: {} })).status).toBe(200);
+    }
+  };
+  /** Vibrations over a second and a half from now: a ringing alarm vibrates every second. */
+  const vibrationsFromNow = async (page: Page): Promise<number> => {
+    await resetVibrations(page);
+    await page.waitForTimeout(1500);
+    return vibrations(page);
+  };
+
+  it('a phone ringing for a fire that comes back to the current state of a lockdown falls silent', async () => {
+    const { bertil } = phones;
+    await resolveAll();
+    const fire = await raise(t.ids.alarmType.brand);
+    await bertil.page.locator(`main.alarm[data-state=active][data-incident="${fire}"]`).waitFor();
+    expect(await vibrationsFromNow(bertil.page)).toBeGreaterThan(0);
+
+    await bertil.context.setOffline(true);
+    await bertil.page.locator('.conn.offline').first().waitFor();
+    const lockdown = await raise(t.ids.alarmType.inrymning);
+    await flood(fire);
+    await bertil.context.setOffline(false);
+    // The lockdown the phone learns of from the current state is shown (silently) in its place.
+    await bertil.page.locator(`main.alarm[data-state=active][data-incident="${lockdown}"]`).waitFor();
+    expect(await vibrationsFromNow(bertil.page)).toBe(0);
+    await resolveAll();
+  });
+
+  it('a phone ringing for an alarm that ended while it was away stops ringing and shows how it ended', async () => {
+    const { bertil } = phones;
+    await resolveAll();
+    const evacuation = await raise(t.ids.alarmType.utrymning);
+    await bertil.page.locator(`main.alarm[data-state=active][data-incident="${evacuation}"]`).waitFor();
+    expect(await vibrationsFromNow(bertil.page)).toBeGreaterThan(0);
+
+    await bertil.context.setOffline(true);
+    await bertil.page.locator('.conn.offline').first().waitFor();
+    await flood(evacuation);
+    await resolveAll();
+    await bertil.context.setOffline(false);
+    await bertil.page.locator(`main.alarm[data-state=resolved][data-incident="${evacuation}"]`).waitFor();
+    expect(await vibrationsFromNow(bertil.page)).toBe(0);
+  });
+
+  it('a second alarm pressed while the first is still being retried is sent too, and the screen says both are not sent yet', async () => {
+    const { anna } = phones;
+    await resolveAll();
+    await anna.page.goto(`${base}/`);
+    await anna.page.locator('.conn.connected').waitFor();
+    let down = true;
+    await anna.page.route('**/api/v1/alarms', async (route) => {
+      if (down) await route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ code: 'database_unavailable', message: 'Database unavailable' }) });
+      else await route.continue();
+    });
+    await holdToRaise(anna.page, /Brand/);
+    await anna.page.getByRole('alert').filter({ hasText: 'Larmet är INTE skickat' }).waitFor();
+    await holdToRaise(anna.page, /Inrymning/);
+    await anna.page.getByRole('alert').filter({ hasText: 'Ytterligare 1 larm är INTE skickade än' }).waitFor();
+    down = false;
+
+    // Both are stored; one of them contradicts the other and asks to be confirmed.
+    const stored = async (): Promise<string[]> => (await t.db.query<{ key: string }>(
+      "SELECT i.type_snapshot->>'key' AS key FROM incidents i WHERE i.state = 'active' AND i.raised_by = $1 ORDER BY key", [t.ids.person['anna@vasaskolan.example']],
+    )).rows.map((r) => r.key);
+    const confirm = anna.page.getByRole('alertdialog').getByRole('button', { name: 'Larma ändå' });
+    await expect.poll(async () => {
+      if (await confirm.count()) await confirm.click();
+      return stored();
+    }, { timeout: 15_000 }).toEqual(['brand', 'inrymning']);
+    await anna.page.unroute('**/api/v1/alarms');
+    expect(await anna.page.getByText('Ytterligare 1 larm').count()).toBe(0);
+    await resolveAll();
+  });
+});
