@@ -69,16 +69,15 @@ export const OUTBOX_SQL = {
            -- Confirmed since this push was queued: a re-raised alarm reaches even those who confirmed the first.
            coalesce(r.delivered_at >= c.created_at, false) AS confirmed,
            -- A newer push of the incident already went to this device under the same Topic: sending
-           -- this one (say, an alarm waiting out a retry) would replace it at the push service.
+           -- this one (an alarm waiting out a retry, or left by a node that died) would replace it at the
+           -- push service.
            EXISTS (SELECT 1 FROM deliveries n
                     WHERE n.incident_id = c.incident_id AND n.person_id = c.person_id AND n.subscription_id = c.subscription_id
                       AND n.topic = c.topic AND n.id > c.id AND n.state IN ('sending', 'sent')) AS superseded
       FROM claimed c
-      -- The address only while the subscription is still this person's, on a live session of an active
-      -- person: a push queued before a sign-out or a takeover of the endpoint is not sent.
+      -- The address only while the subscription is still this person's: a push queued before the endpoint
+      -- moved to someone else is not sent. (A session that ends deletes its subscription: migration 005.)
       LEFT JOIN push_subscriptions ps ON ps.id = c.subscription_id AND ps.person_id = c.person_id
-            AND EXISTS (SELECT 1 FROM sessions s JOIN people p ON p.id = s.person_id
-                         WHERE s.id = ps.session_id AND s.revoked_at IS NULL AND s.expires_at > now() AND p.active)
       LEFT JOIN incidents i ON i.id = c.incident_id
       LEFT JOIN incident_recipients r ON r.incident_id = c.incident_id AND r.person_id = c.person_id`,
   // Gives back claimed rows this node will not start now (their push service is busy here).
