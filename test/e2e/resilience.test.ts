@@ -222,4 +222,18 @@ describe('web app: a phone away for long, and a second press during an outage', 
     expect(await anna.page.getByText('Ytterligare 1 larm').count()).toBe(0);
     await resolveAll();
   });
+
+  it('alarm buttons that could not be loaded are asked for again, with call 112 shown meanwhile', async () => {
+    const { anna } = phones;
+    let failures = 2;
+    await anna.page.route('**/api/v1/sites/*/alarm-types', async (route) => {
+      if (failures-- > 0) await route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ code: 'database_unavailable', message: 'Database unavailable' }) });
+      else await route.continue();
+    });
+    await anna.page.goto(`${base}/`);
+    await anna.page.getByRole('alert').filter({ hasText: 'Larmknapparna kunde inte hämtas' }).getByRole('link', { name: 'Ring 112 nu.' }).waitFor();
+    await anna.page.getByRole('button', { name: /Brand/ }).waitFor();
+    expect(await anna.page.getByText('Larmknapparna kunde inte hämtas').count()).toBe(0);
+    await anna.page.unroute('**/api/v1/sites/*/alarm-types');
+  });
 });

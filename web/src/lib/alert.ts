@@ -39,6 +39,8 @@ export function startAlert(incidentId: string, sound: Sound): void {
   if (sound === 'silent' || playing === incidentId) return;
   stopAlert();
   playing = incidentId;
+  // A phone may have suspended the audio since the first touch (the app in the background).
+  if (context?.state === 'suspended') void context.resume().catch(() => undefined);
   const cycle = () => {
     if (context) {
       const now = context.currentTime;

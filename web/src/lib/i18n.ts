@@ -185,6 +185,7 @@ const sv = {
   allClearFor: '{state}: {label}',
   loading: 'Laddar…',
   unreachable: 'Samlarm går inte att nå just nu, så larm når dig inte här. Vi försöker igen.',
+  typesUnavailable: 'Larmknapparna kunde inte hämtas. Vi försöker igen.',
   notFound: 'Sidan finns inte.',
 } as const;
 
@@ -364,6 +365,7 @@ const en: Record<TextKey, string> = {
   allClearFor: '{state}: {label}',
   loading: 'Loading…',
   unreachable: 'Samlarm cannot be reached right now, so alarms cannot reach you here. Retrying.',
+  typesUnavailable: 'The alarm buttons could not be loaded. Retrying.',
   notFound: 'This page does not exist.',
 };
 

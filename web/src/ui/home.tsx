@@ -14,6 +14,7 @@ export function HomePage() {
   const { me, incidents, lang } = useAppState();
   const [siteId, setSiteId] = useState(me?.sites[0]?.id ?? '');
   const [types, setTypes] = useState<AlarmType[] | null>(null);
+  const [typesFailed, setTypesFailed] = useState(false);
   const [drillAllowed, setDrillAllowed] = useState(false);
   const [location, setLocation] = useState('');
   const [drill, setDrill] = useState(false);
@@ -22,14 +23,26 @@ export function HomePage() {
   useEffect(() => {
     if (!siteId) return;
     // Only the buttons this person may press here (their groups' types; every type for the site's leads).
+    // Asked again until the server answers: no buttons because of one failed request would be worse than late ones.
     setTypes(null);
-    void api<{ alarmTypes: AlarmType[]; drill: boolean }>('GET', `/sites/${siteId}/alarm-types`).then(
-      (r) => {
-        setTypes(r.alarmTypes);
-        setDrillAllowed(r.drill);
-      },
-      () => setTypes([]),
-    );
+    let timer: number | undefined;
+    let attempt = 0;
+    const load = (): void => {
+      void api<{ alarmTypes: AlarmType[]; drill: boolean }>('GET', `/sites/${siteId}/alarm-types`).then(
+        (r) => {
+          setTypes(r.alarmTypes);
+          setDrillAllowed(r.drill);
+          setTypesFailed(false);
+        },
+        () => {
+          setTypesFailed(true);
+          attempt += 1;
+          timer = window.setTimeout(load, Math.min(500 * 2 ** attempt, 10_000));
+        },
+      );
+    };
+    load();
+    return () => window.clearTimeout(timer);
   }, [siteId]);
 
   if (!me) return null;
@@ -61,7 +74,9 @@ export function HomePage() {
           <label for="drill">{t('drillToggle')}</label>
         </p>
       )}
-      {types === null ? <p role="status">{t('loading')}</p> : types.length === 0 ? <p>{t('noTypes')}</p> : (
+      {types === null && typesFailed ? (
+        <div class="card danger" role="alert"><p><strong>{t('typesUnavailable')}</strong></p><p class="big"><a href="tel:112">{t('call112')}</a></p></div>
+      ) : types === null ? <p role="status">{t('loading')}</p> : types.length === 0 ? <p>{t('noTypes')}</p> : (
         <div class="holds">
           {types.map((type) => (
             <HoldButton key={type.id} type={type} describedBy="raise-help"
