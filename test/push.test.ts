@@ -330,4 +330,31 @@ describe('escalation, driven by an injected clock', () => {
     expect(steps.every((s) => s.state === 'done' || s.state === 'cancelled')).toBe(true);
     expect(steps.some((s) => s.state === 'cancelled')).toBe(true);
   });
+
+  it('events about many unreached people stay small: reminders carry a count, the contacts step the first 50 names and the total', async () => {
+    // 70 more staff at Vasaskolan, none with a device.
+    const added = (await t.db.query<{ id: string }>(
+      `INSERT INTO people (organisation_id, name, email)
+       SELECT $1, 'Vikarie ' || g, 'vikarie' || g || '@vasaskolan.example' FROM generate_series(1, 70) g RETURNING id`, [t.ids.org.utbildning],
+    )).rows.map((r) => r.id);
+    await t.db.query('INSERT INTO alarm_group_members (group_id, person_id) SELECT $1, unnest($2::uuid[])', [t.ids.group.vasaAll, added]);
+    const anna = await phone(t, service, 'anna');
+    const kris = await phone(t, service, 'kris');
+    const incidentId = await raise(t, anna.token, t.ids.alarmType.inrymning);
+    await advance(0);
+    await advance(120);
+    const timeline = await api(t, kris.token, 'GET', `/incidents/${incidentId}/timeline?types=repushed,escalated`);
+    const events = timeline.body.events as { type: string; data: Record<string, unknown> }[];
+    const repushed = events.filter((e) => e.type === 'repushed');
+    const escalated = events.find((e) => e.type === 'escalated');
+    expect(repushed.length).toBeGreaterThan(0);
+    for (const e of repushed) {
+      expect(e.data.unreached).toBeGreaterThan(70);
+      expect(e.data).not.toHaveProperty('personIds');
+    }
+    expect(escalated?.data.unreachedCount).toBeGreaterThan(70);
+    expect(escalated?.data.unreached).toHaveLength(50);
+    expect((await api(t, kris.token, 'POST', `/incidents/${incidentId}/resolve`, {})).status).toBe(200);
+    await advance(0);
+  });
 });

@@ -59,6 +59,8 @@ interface Contact {
 }
 
 const SMS_MAX_CHARS = 640;
+/** Names of the unreached carried by an `escalated` event (it goes to every lead's device). */
+const ESCALATED_NAMES = 50;
 
 /**
  * Runs one due escalation step in the caller's transaction and returns the timeline events it
@@ -97,7 +99,9 @@ export async function runEscalationStep(tx: Tx, step: ClaimedStep, deps: Escalat
       const next = new Date(incident.raisedAt.getTime() + (step.round + 1) * policy.repushAfterSeconds * 1000);
       await tx.query(INCIDENT_PUSH_SQL.scheduleStep, [step.incidentId, 'repush', step.round + 1, next]);
     }
-    return [event('repushed', { round: step.round, unreached: unreached.length, personIds: unreached.map((u) => u.personId), pushes })];
+    // Who was reminded is in the delivery attempts (review); the event goes to every lead's device, so it
+    // carries the count, not 10,000 ids.
+    return [event('repushed', { round: step.round, unreached: unreached.length, pushes })];
   }
 
   const contacts = (await tx.query<Contact>(ESCALATION_SQL.contacts, [step.incidentId])).rows;
@@ -116,7 +120,9 @@ export async function runEscalationStep(tx: Tx, step: ClaimedStep, deps: Escalat
     ]);
   }
   return [event('escalated', {
-    unreached: unreached.map((u) => ({ personId: u.personId, name: u.name })),
+    // The first names (what a lead's screen shows), and how many in all; the roll call lists everyone.
+    unreached: unreached.slice(0, ESCALATED_NAMES).map((u) => ({ personId: u.personId, name: u.name })),
+    unreachedCount: unreached.length,
     contacts: contacts.map((c) => ({ personId: c.personId, name: c.name, group: c.groupName, sms: sms.includes(c) })),
     pushes,
   })];

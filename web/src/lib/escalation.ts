@@ -14,7 +14,8 @@ export function escalationOf(e: Pick<Envelope, 'id' | 'at' | 'type' | 'data'>): 
   const unreached = (Array.isArray(data.unreached) ? data.unreached : []).filter(isRecord).map((u) => ({ personId: str(u.personId), name: str(u.name) }));
   const contacts = (Array.isArray(data.contacts) ? data.contacts : []).filter(isRecord)
     .map((c) => ({ name: str(c.name), group: str(c.group), sms: c.sms === true }));
-  return { id: e.id, at: e.at, kind: 'escalated', unreached, contacts };
+  const unreachedCount = Math.max(Number(data.unreachedCount) || 0, unreached.length);
+  return { id: e.id, at: e.at, kind: 'escalated', unreached, unreachedCount, contacts };
 }
 
 /** Adds notes to a list, once per event id, in timeline (id) order. */
@@ -33,8 +34,8 @@ export function describeNote(t: (key: TextKey, vars?: Record<string, string | nu
   }
   const contacts = note.contacts.map((c) => (c.sms ? `${c.name} (${t('sms')})` : c.name)).join(', ');
   const names = note.unreached.map((u) => u.name);
-  const shown = names.length > NAMES_SHOWN
-    ? t('moreNames', { names: names.slice(0, NAMES_SHOWN).join(', '), n: names.length - NAMES_SHOWN })
+  const shown = note.unreachedCount > NAMES_SHOWN || note.unreachedCount > names.length
+    ? t('moreNames', { names: names.slice(0, NAMES_SHOWN).join(', '), n: note.unreachedCount - Math.min(names.length, NAMES_SHOWN) })
     : names.join(', ');
   const head = note.contacts.length > 0 ? t('escalated', { contacts }) : t('escalatedNoContacts');
   return names.length > 0 ? `${head} ${t('unreachedNames', { names: shown })}` : head;

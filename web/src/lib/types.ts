@@ -80,4 +80,4 @@ export interface MyDevice { pushPermission: string; pushSubscribed: boolean; las
 /** A `repushed` or `escalated` timeline event (docs/realtime.md), as leads see it. */
 export type EscalationNote =
   | { id: string; at: string; kind: 'repushed'; round: number; unreached: number }
-  | { id: string; at: string; kind: 'escalated'; unreached: { personId: string; name: string }[]; contacts: { name: string; group: string; sms: boolean }[] };
+  | { id: string; at: string; kind: 'escalated'; unreached: { personId: string; name: string }[]; unreachedCount: number; contacts: { name: string; group: string; sms: boolean }[] };
