@@ -222,9 +222,12 @@ describe('push rules', () => {
     const fire = await raise('anna', t.ids.alarmType.brand);
     await send();
     expect(pushesTo('bertil', fire, 'alarm').map((r) => r.status)).toEqual([503]);
+    // A lead's message is no newer instruction: the alarm would still go.
     expect((await api('kris', 'POST', `/incidents/${fire}/messages`, { kind: 'instruction', body: 'Samling vid flaggstången' })).status).toBe(200);
+    // A lockdown confirmed at the site changes what the fire's people must do: that push reaches Bertil.
+    await raise('kris', t.ids.alarmType.inrymning, { confirmContradiction: true });
     await send();
-    expect(pushesTo('bertil', fire, 'message').map((r) => r.status)).toEqual([201]);
+    expect(pushesTo('bertil', fire, 'instruction').map((r) => r.status)).toEqual([201]);
     // The alarm's retry comes due (a day back: this file's app may run on a test clock).
     await t.db.query("UPDATE deliveries SET due_at = now() - interval '1 day' WHERE incident_id = $1 AND kind = 'alarm' AND state = 'queued'", [fire]);
     await send();

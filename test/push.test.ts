@@ -58,8 +58,8 @@ const ofIncident = (incidentId: string, kind?: string) => (r: Received) =>
   r.payload?.incidentId === incidentId && (kind === undefined || r.payload.kind === kind);
 
 async function deliveries(t: TestApp, incidentId: string) {
-  return (await t.db.query<{ id: string; state: string; kind: string; attempts: number; person_id: string; channel: string }>(
-    'SELECT id::text, state::text, kind, attempts, person_id, channel FROM deliveries WHERE incident_id = $1 ORDER BY id', [incidentId],
+  return (await t.db.query<{ id: string; state: string; kind: string; attempts: number; person_id: string; channel: string; subscription_id: string | null }>(
+    'SELECT id::text, state::text, kind, attempts, person_id, channel, subscription_id FROM deliveries WHERE incident_id = $1 ORDER BY id', [incidentId],
   )).rows;
 }
 
@@ -184,6 +184,14 @@ describe('Web Push delivery of alarms', () => {
       [incidentId, t.ids.person[EMAIL.kris]],
     )).rows;
     expect(outcomes.slice(-3)).toEqual([{ outcome: 'retry', status: 429 }, { outcome: 'retry', status: 503 }, { outcome: 'sent', status: 201 }]);
+    // The lead's roll call counts only devices still there: a gone one is no device to wait for.
+    const rollcall = await api(t, retried.token, 'GET', `/incidents/${incidentId}/rollcall`);
+    const pushOf = (email: string) => (rollcall.body.people as { personId: string; push: { devices: number } }[])
+      .find((p) => p.personId === t.ids.person[email])?.push;
+    const live = (await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM push_subscriptions WHERE person_id = $1', [t.ids.person[EMAIL.cecilia]])).rows[0]?.n;
+    const pushedTo = new Set(rows.filter((r) => r.person_id === t.ids.person[EMAIL.cecilia]).map((r) => r.subscription_id)).size;
+    expect(pushedTo).toBe((live ?? 0) + 1);
+    expect(pushOf(EMAIL.cecilia)?.devices).toBe(live);
     await api(t, retried.token, 'POST', `/incidents/${incidentId}/resolve`, {});
   });
 });

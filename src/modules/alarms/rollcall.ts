@@ -38,14 +38,17 @@ export const ROLLCALL_SQL = {
      ORDER BY (lr.status = 'need_help') DESC NULLS LAST, p.name, p.id`,
   // Per person, what Web Push did: to how many devices, when a push service first accepted one (not a
   // receipt: the phone may be off), and how many reminders went out. One pass over the incident's outbox rows.
+  // Devices count only while their subscription exists: one a push service said is gone (410), or whose
+  // session ended, is no device to wait for ("call them").
   pushes: `
-    SELECT person_id AS "personId",
-           count(DISTINCT subscription_id)::int AS devices,
-           min(finished_at) FILTER (WHERE state = 'sent' AND kind IN ('alarm', 'reminder')) AS "acceptedAt",
-           count(*) FILTER (WHERE state = 'sent' AND kind = 'reminder')::int AS reminders
-      FROM deliveries
-     WHERE incident_id = $1 AND channel = 'push' AND person_id IS NOT NULL
-     GROUP BY person_id`,
+    SELECT d.person_id AS "personId",
+           count(DISTINCT ps.id)::int AS devices,
+           min(d.finished_at) FILTER (WHERE d.state = 'sent' AND d.kind IN ('alarm', 'reminder')) AS "acceptedAt",
+           count(*) FILTER (WHERE d.state = 'sent' AND d.kind = 'reminder')::int AS reminders
+      FROM deliveries d
+      LEFT JOIN push_subscriptions ps ON ps.id = d.subscription_id
+     WHERE d.incident_id = $1 AND d.channel = 'push' AND d.person_id IS NOT NULL
+     GROUP BY d.person_id`,
 } as const;
 
 export interface PushProgress {

@@ -68,12 +68,13 @@ export const OUTBOX_SQL = {
            i.state AS incident_state, i.organisation_id, i.site_id,
            -- Confirmed since this push was queued: a re-raised alarm reaches even those who confirmed the first.
            coalesce(r.delivered_at >= c.created_at, false) AS confirmed,
-           -- A newer push of the incident already went to this device under the same Topic: sending
-           -- this one (an alarm waiting out a retry, or left by a node that died) would replace it at the
-           -- push service.
+           -- A newer alarm, reminder, instruction or all clear of the incident was accepted for this device
+           -- under the same Topic: sending this one (an alarm waiting out a retry, or left by a node that
+           -- died) would replace it at the push service. A newer one still being sent may yet fail: not yet.
            EXISTS (SELECT 1 FROM deliveries n
                     WHERE n.incident_id = c.incident_id AND n.person_id = c.person_id AND n.subscription_id = c.subscription_id
-                      AND n.topic = c.topic AND n.id > c.id AND n.state IN ('sending', 'sent')) AS superseded
+                      AND n.topic = c.topic AND n.id > c.id AND n.state = 'sent'
+                      AND n.kind IN ('alarm', 'reminder', 'instruction', 'all_clear')) AS superseded
       FROM claimed c
       -- The address only while the subscription is still this person's: a push queued before the endpoint
       -- moved to someone else is not sent. (A session that ends deletes its subscription: migration 005.)
