@@ -223,6 +223,48 @@ describe('web app: a phone away for long, and a second press during an outage', 
     await resolveAll();
   });
 
+  it('two presses that both contradict a lockdown once the outage is over are put to the person one after the other, and both are stored', async () => {
+    const { anna } = phones;
+    await resolveAll();
+    const lockdown = await raise(t.ids.alarmType.inrymning);
+    await anna.page.locator(`main.alarm[data-state=active][data-incident="${lockdown}"]`).waitFor();
+    await anna.page.getByRole('button', { name: 'Jag har sett larmet' }).click();
+    await anna.page.goto(`${base}/`);
+    await anna.page.locator('.conn.connected').waitFor();
+    let down = true;
+    const contradicted = new Set<string>();
+    await anna.page.route('**/api/v1/alarms', async (route) => {
+      if (down) {
+        await route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ code: 'database_unavailable', message: 'Database unavailable' }) });
+        return;
+      }
+      const response = await route.fetch();
+      if (response.status() === 409) contradicted.add((route.request().postDataJSON() as { pressId: string }).pressId);
+      await route.fulfill({ response });
+    });
+    await holdToRaise(anna.page, /Brand/);
+    await anna.page.getByRole('alert').filter({ hasText: 'Larmet är INTE skickat' }).waitFor();
+    await holdToRaise(anna.page, /Utrymning/);
+    await anna.page.getByRole('alert').filter({ hasText: 'Ytterligare 1 larm är INTE skickade än' }).waitFor();
+    down = false;
+    // Both presses meet the lockdown before the person answers either.
+    await expect.poll(() => contradicted.size, { timeout: 10_000 }).toBe(2);
+
+    const dialog = anna.page.getByRole('alertdialog');
+    await dialog.getByRole('button', { name: 'Larma ändå' }).waitFor();
+    // The other press waits its turn, and the screen says so.
+    await anna.page.getByRole('alert').filter({ hasText: 'Ytterligare 1 larm är INTE skickade än' }).waitFor();
+    await dialog.getByRole('button', { name: 'Larma ändå' }).click();
+    await expect.poll(async () => {
+      if (await dialog.count()) await dialog.getByRole('button', { name: 'Larma ändå' }).click().catch(() => undefined);
+      return (await t.db.query<{ key: string }>(
+        "SELECT type_snapshot->>'key' AS key FROM incidents WHERE state = 'active' AND raised_by = $1 ORDER BY key", [t.ids.person['anna@vasaskolan.example']],
+      )).rows.map((r) => r.key);
+    }, { timeout: 15_000 }).toEqual(['brand', 'utrymning']);
+    await anna.page.unroute('**/api/v1/alarms');
+    await resolveAll();
+  });
+
   it('alarm buttons that could not be loaded are asked for again, with call 112 shown meanwhile', async () => {
     const { anna } = phones;
     let failures = 2;

@@ -98,7 +98,8 @@ function Routes() {
 function App() {
   const t = useT();
   const [ready, setReady] = useState(storedToken() === null);
-  const [unreachable, setUnreachable] = useState(false);
+  /** Failed starts in a row (0: none yet). */
+  const [unreachable, setUnreachable] = useState(0);
   useEffect(() => {
     if (ready) return;
     // Signed in but the server cannot answer yet (offline, a restart, the database down): keep the
@@ -106,15 +107,20 @@ function App() {
     let timer: number | undefined;
     let attempt = 0;
     const start = (): void => {
+      if (!storedToken()) {
+        setReady(true);
+        return;
+      }
       startSession().then(
         () => setReady(true),
         (err: unknown) => {
-          if (err instanceof ApiError && err.status < 500 && err.status !== 429) {
+          // Signed out meanwhile (from this screen), or a refusal: nothing to wait for.
+          if (!storedToken() || (err instanceof ApiError && err.status < 500 && err.status !== 429)) {
             setReady(true);
             return;
           }
-          setUnreachable(true);
           attempt += 1;
+          setUnreachable(attempt);
           timer = window.setTimeout(start, Math.min(1000 * 2 ** attempt, 15_000));
         },
       );
@@ -132,9 +138,14 @@ function App() {
       <Banners />
       {ready ? <Routes /> : (
         <main id="main">
-          {unreachable
-            ? <div class="card danger" role="alert"><p><strong>{t('unreachable')}</strong></p><p class="big"><a href="tel:112">{t('call112')}</a></p></div>
-            : <p role="status">{t('loading')}</p>}
+          {unreachable > 0 ? (
+            <div class="card danger" role="alert">
+              <p><strong>{t('unreachable')}</strong></p>
+              <p class="big"><a href="tel:112">{t('call112')}</a></p>
+              {/* A server that keeps failing for this one person must not lock the device: it can sign in again. */}
+              {unreachable >= 3 && <button type="button" class="secondary" onClick={() => void signOut().then(() => setReady(true))}>{t('signOut')}</button>}
+            </div>
+          ) : <p role="status">{t('loading')}</p>}
         </main>
       )}
     </>

@@ -1,5 +1,6 @@
 import { api, setUnauthenticatedHandler } from './api.ts';
 import { reportDeviceStatus, subscribe, unsubscribe, permission } from './push.ts';
+import { forgetPresses } from './raise.ts';
 import { realtime } from './realtime.ts';
 import { navigate } from './router.ts';
 import { saveToken, storedToken } from './session.ts';
@@ -35,6 +36,7 @@ export async function signIn(email: string, password: string): Promise<void> {
  * alarms no longer reach this device) or the person signed out.
  */
 export async function signedOut(elsewhere: boolean): Promise<void> {
+  forgetPresses();
   realtime.stop();
   realtime.reset();
   await saveToken(null);

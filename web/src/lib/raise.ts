@@ -23,11 +23,14 @@ const RETRY_MS = [500, 1000, 2000, 3000];
 let current: Press | null = null;
 /** Every press not yet stored or refused: each is retried until it is, whichever is on screen. */
 const inFlight = new Map<string, Press>();
+/** Presses that need the person (confirm a contradiction, read a refusal) while the screen shows another. */
+const waiting: Press[] = [];
 const pressListeners = new Set<() => void>();
 
 export const currentPress = (): Press | null => current;
-/** Presses still being sent other than the one on screen (a second alarm pressed during an outage). */
-export const otherPressesInFlight = (): number => [...inFlight.keys()].filter((id) => id !== current?.pressId).length;
+/** Presses other than the one on screen that are not stored yet or need the person (a second alarm pressed during an outage). */
+export const otherPressesInFlight = (): number =>
+  [...inFlight.keys()].filter((id) => id !== current?.pressId).length + waiting.length;
 export const onPressChange = (listener: () => void): (() => void) => {
   pressListeners.add(listener);
   return () => pressListeners.delete(listener);
@@ -44,15 +47,31 @@ function set(press: Press | null): void {
   notify();
 }
 
-/** A press changed: shown if it is the one on screen, or if it needs the person and the one on screen does not. */
+const needsPerson = (press: Press | null): boolean => press?.status === 'confirm' || press?.status === 'refused';
+
+/** A press changed: shown if it is the one on screen or the screen is free for it; otherwise it waits its turn. */
 function update(press: Press): void {
   if (press.status === 'sending' || press.status === 'retrying') inFlight.set(press.pressId, press);
   else inFlight.delete(press.pressId);
-  const onScreen = current?.pressId === press.pressId;
-  const needsPerson = press.status === 'confirm' || press.status === 'refused';
-  const screenBusy = current !== null && (current.status === 'confirm' || current.status === 'refused');
-  if (onScreen || (needsPerson && !screenBusy)) set(press);
-  else notify();
+  if (current?.pressId === press.pressId) set(press);
+  else if (needsPerson(press) && needsPerson(current)) waiting.push(press);
+  else if (needsPerson(press)) set(press);
+  promoteWaiting();
+  notify();
+}
+
+/** Once the screen no longer needs the person, a press waiting for them takes it (the other goes on being sent). */
+function promoteWaiting(): void {
+  const first = waiting[0];
+  if (first && !needsPerson(current)) {
+    waiting.shift();
+    set(first);
+  }
+}
+
+/** What the screen shows next once the person is done with a press: one waiting for them, else one still being sent. */
+function next(): Press | null {
+  return waiting.shift() ?? [...inFlight.values()].find((p) => p.pressId !== current?.pressId) ?? null;
 }
 
 /**
@@ -64,11 +83,14 @@ export function raise(input: RaiseInput, confirmContradiction = false, pressId: 
   const press: Press = { pressId, input, status: 'sending', attempt: 1, outcome: null, incident: null, detail: null };
   inFlight.set(pressId, press);
   set(press);
+  promoteWaiting();
   void send(press, confirmContradiction);
 }
 
 async function send(press: Press, confirmContradiction: boolean): Promise<void> {
   for (;;) {
+    // Cancelled by the person, or the device signed out: stop.
+    if (!inFlight.has(press.pressId)) return;
     try {
       const result = await api<{ outcome: string; incident: Incident; instruction: Instruction | null }>('POST', '/alarms', {
         pressId: press.pressId,
@@ -108,7 +130,15 @@ export function confirmPress(): void {
   raise(current.input, true, current.pressId);
 }
 
-/** The person closed what the screen showed; a press still being sent takes its place. */
+/** The person closed what the screen showed (or cancelled a press still being retried); the next press takes its place. */
 export function clearPress(): void {
-  set([...inFlight.values()].find((p) => p.pressId !== current?.pressId) ?? null);
+  if (current) inFlight.delete(current.pressId);
+  set(next());
+}
+
+/** Sign-out: no press of this person is sent any more, nor shown to the next. */
+export function forgetPresses(): void {
+  inFlight.clear();
+  waiting.length = 0;
+  set(null);
 }

@@ -38,6 +38,13 @@ class RealtimeClient {
   private retry: number | undefined;
   /** Handshakes refused in a row, for the backoff. */
   private refusals = 0;
+  /** Bumped on stop: answers and timers of an earlier session (another person, perhaps) are dropped. */
+  private generation = 0;
+  /** Per incident, the pending retry of learning how it ended. */
+  private readonly ending = new Map<string, number>();
+  /** Per incident, the newest re-alert applied, and the newest the person has seen (it never rings again). */
+  private readonly lastRealert = new Map<string, string>();
+  private readonly realertSeen = new Map<string, string>();
   private personId = '';
   /** While a catch-up batch is applied: the incidents to alert for once it is all in. */
   private pending: Set<string> | null = null;
@@ -113,6 +120,9 @@ class RealtimeClient {
     this.timer = undefined;
     if (this.retry !== undefined) window.clearTimeout(this.retry);
     this.retry = undefined;
+    this.generation += 1;
+    for (const timer of this.ending.values()) window.clearTimeout(timer);
+    this.ending.clear();
     this.socket?.removeAllListeners();
     this.socket?.disconnect();
     this.socket = null;
@@ -125,11 +135,13 @@ class RealtimeClient {
 
   /** Connects this socket again after `delay` ms, unless it was replaced, stopped or is already trying. */
   private reconnect(socket: Socket, delay: number): void {
+    if (this.socket !== socket) return;
     if (this.retry !== undefined) window.clearTimeout(this.retry);
+    // Jittered, so that the phones of a whole school do not all come back in the same instant.
     this.retry = window.setTimeout(() => {
       this.retry = undefined;
       if (this.socket === socket && !socket.connected && !socket.active) socket.connect();
-    }, delay);
+    }, delay * (0.5 + Math.random()));
   }
 
   /** Forgets everything this device held for the signed-out person. */
@@ -139,6 +151,8 @@ class RealtimeClient {
     this.seen.clear();
     this.instructionFrom.clear();
     this.receipts.clear();
+    this.lastRealert.clear();
+    this.realertSeen.clear();
     stopAlert();
     setState({ incidents: {}, instructions: {}, rollcalls: {}, rollcallVersion: {} });
   }
@@ -188,6 +202,7 @@ class RealtimeClient {
   /** The person has seen the alarm: stop the sound and confirm it. */
   acknowledge(incidentId: string): void {
     stopAlert(incidentId);
+    this.realertSeenNow(incidentId);
     const view = getState().incidents[incidentId];
     if (!view || view.acknowledged) return;
     this.update(incidentId, { acknowledged: true });
@@ -198,8 +213,14 @@ class RealtimeClient {
   /** Records the person's own answer at once (the server's `responded` event confirms it). */
   answered(incidentId: string, status: ResponseStatus): void {
     stopAlert(incidentId);
+    this.realertSeenNow(incidentId);
     this.update(incidentId, { myStatus: status, acknowledged: true });
     this.remember(incidentId);
+  }
+
+  private realertSeenNow(incidentId: string): void {
+    const last = this.lastRealert.get(incidentId);
+    if (last !== undefined) this.realertSeen.set(incidentId, last);
   }
 
   /** The person closed an ended incident: it leaves the device. */
@@ -299,6 +320,12 @@ class RealtimeClient {
     const remembered = this.acknowledgedIds();
     for (const item of list) {
       const old = before[item.incident.id];
+      instructions[item.incident.siteId] = item.instruction;
+      // An end this device already knows of (a live event newer than the state) stays: it never reopens.
+      if (old && old.incident.state !== 'active') {
+        incidents[item.incident.id] = old;
+        continue;
+      }
       incidents[item.incident.id] = {
         incident: item.incident,
         messages: item.messages.map((m) => ({ key: messageKey(m.id), body: m.body, at: m.at, author: m.authorName })),
@@ -307,7 +334,6 @@ class RealtimeClient {
         endReason: null,
         escalations: old?.escalations ?? [],
       };
-      instructions[item.incident.siteId] = item.instruction;
       if (!old && !incidents[item.incident.id]?.acknowledged) fresh.push(item.incident);
     }
     // Incidents this device showed as active that the server no longer lists have ended: silence them
@@ -329,15 +355,22 @@ class RealtimeClient {
 
   /** How an incident the server no longer lists as active ended; asked again until it answers. */
   private learnEnd(incidentId: string, attempt: number): void {
+    const generation = this.generation;
+    const pending = this.ending.get(incidentId);
+    if (pending !== undefined) window.clearTimeout(pending);
+    this.ending.delete(incidentId);
     void api<{ incident: Incident & { endReason: string | null } }>('GET', `/incidents/${incidentId}`)
-      .then(({ incident }) => this.upsert(incident, { endReason: incident.endReason }))
+      .then(({ incident }) => {
+        if (generation === this.generation) this.upsert(incident, { endReason: incident.endReason });
+      })
       .catch((err: unknown) => {
+        if (generation !== this.generation) return;
         // No longer this person's to see: it leaves the device, as a dismissed one does.
         if (err instanceof ApiError && err.status < 500 && err.status !== 429) {
           this.dismiss(incidentId);
           return;
         }
-        if (this.socket) window.setTimeout(() => this.learnEnd(incidentId, attempt + 1), Math.min(1000 * 2 ** attempt, 30_000));
+        this.ending.set(incidentId, window.setTimeout(() => this.learnEnd(incidentId, attempt + 1), Math.min(1000 * 2 ** attempt, 30_000)));
       });
   }
 
@@ -366,15 +399,19 @@ class RealtimeClient {
         if (!incident) return;
         // The presser's own alarm: shown, but no alarm sound in their hand.
         const own = e.type === 'raised' && incident.raisedBy.id === this.personId;
-        this.upsert(incident, own ? { acknowledged: true } : e.type === 'reraised' ? { acknowledged: false } : {});
+        // A re-alert rings again, unless the person has already seen it (a resync applies events again).
+        const seenRealert = this.realertSeen.get(incident.id);
+        const freshRealert = e.type === 'reraised' && (seenRealert === undefined || newer(e.id, seenRealert));
+        if (e.type === 'reraised' && newer(e.id, this.lastRealert.get(incident.id) ?? null)) this.lastRealert.set(incident.id, e.id);
+        this.upsert(incident, own ? { acknowledged: true } : freshRealert ? { acknowledged: false } : {});
         // What the device holds, not the event: an end seen first (events can arrive out of order) stays.
         if (getState().incidents[incident.id]?.incident.state !== 'active') return;
         this.receipt(incident.id, 'delivered');
         if (own) this.remember(incident.id);
-        if (e.type !== 'reraised' && getState().incidents[incident.id]?.acknowledged) return;
+        if (!freshRealert && getState().incidents[incident.id]?.acknowledged) return;
         if (this.pending) {
           this.pending.add(incident.id);
-          if (e.type === 'reraised') this.realerted.add(incident.id);
+          if (freshRealert) this.realerted.add(incident.id);
         } else this.alert(incident);
         return;
       }

@@ -113,8 +113,11 @@ async function superseded(payload: PushPayload): Promise<boolean> {
  * never overlap our own reads with our own shows.
  */
 let turn: Promise<unknown> = Promise.resolve();
-function inTurn(work: () => Promise<void>): Promise<void> {
-  const next = turn.then(work, work);
+/** How long one push may hold the turn: a show that never settles must not hold back the next alarm. */
+const TURN_MS = 5000;
+function inTurn<T>(work: () => Promise<T>): Promise<T> {
+  const bounded = () => Promise.race([work(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('push handling timed out')), TURN_MS))]);
+  const next = turn.then(bounded, bounded);
   turn = next.catch(() => undefined);
   return next;
 }
@@ -123,12 +126,13 @@ function inTurn(work: () => Promise<void>): Promise<void> {
  * Shows the notification and checks it is there; a read elsewhere (an open app, another tab) can still
  * race the show, so a missing one is shown again. A second ring beats none.
  */
-async function showConfirmed(title: string, options: AlarmNotificationOptions, payload: PushPayload): Promise<void> {
+async function showConfirmed(title: string, options: AlarmNotificationOptions, payload: PushPayload): Promise<boolean> {
   for (let attempt = 0; attempt < 3; attempt += 1) {
     await self.registration.showNotification(title, options);
     const shown = await self.registration.getNotifications({ tag: payload.tag });
-    if (shown.some((n) => (n.data as Partial<PushPayload> | null)?.at === payload.at && n.title === title)) return;
+    if (shown.some((n) => (n.data as Partial<PushPayload> | null)?.at === payload.at && n.title === title)) return true;
   }
+  return false;
 }
 
 self.addEventListener('push', (event) => {
@@ -155,12 +159,12 @@ self.addEventListener('push', (event) => {
       ...(silent ? {} : { vibrate: [400, 200, 400, 200, 400] }),
     };
     // An older push still counts as delivered; it just must not hide what is newer.
-    await inTurn(async () => {
-      if (!(await superseded(payload))) await showConfirmed(title, options, payload);
-    });
+    // Shown, or rightly not shown (a newer one stays): only then is this a receipt. One that could not be
+    // shown is no receipt, so that reminders and escalation go on for this person.
+    const handled = await inTurn(async () => (await superseded(payload)) || showConfirmed(title, options, payload)).catch(() => false);
     // An open app syncs at once (its socket may have missed the event while the phone slept).
     for (const client of await self.clients.matchAll({ type: 'window' })) client.postMessage({ type: 'push', incidentId: payload.incidentId });
-    if (payload.kind !== 'test') await postReceipt(payload.incidentId, 'delivered');
+    if (handled && payload.kind !== 'test') await postReceipt(payload.incidentId, 'delivered');
   })());
 });
 

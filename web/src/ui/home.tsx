@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api } from '../lib/api.ts';
+import { ApiError, api } from '../lib/api.ts';
 import { formatTime, pick } from '../lib/i18n.ts';
 import { realtime } from '../lib/realtime.ts';
 import { currentPress, raise } from '../lib/raise.ts';
@@ -34,7 +34,12 @@ export function HomePage() {
           setDrillAllowed(r.drill);
           setTypesFailed(false);
         },
-        () => {
+        (err: unknown) => {
+          // A refusal (not this person's site) is an answer: no buttons. Anything else is asked again.
+          if (err instanceof ApiError && err.status < 500 && err.status !== 429) {
+            setTypes([]);
+            return;
+          }
           setTypesFailed(true);
           attempt += 1;
           timer = window.setTimeout(load, Math.min(500 * 2 ** attempt, 10_000));

@@ -18,6 +18,7 @@ export function PressStatus({ press }: { press: Press }) {
       <div class="card danger" role="alert">
         <p><strong>{t('notSentRetrying', { n: press.attempt })}</strong></p>
         <p class="big"><a href="tel:112">{t('call112')}</a></p>
+        <button type="button" class="secondary" onClick={clearPress}>{t('stopTrying')}</button>
       </div>
     );
   }
