@@ -14,6 +14,9 @@ import { holdToRaise, launchChromium, phone, recordVibrations, resetVibrations, 
 
 type Phone = { context: BrowserContext; page: Page };
 
+/** What the API answers while its database is away. */
+const UNAVAILABLE = { status: 503, contentType: 'application/json', body: JSON.stringify({ code: 'database_unavailable', message: 'Database unavailable' }) };
+
 /**
  * The web app when things go wrong around it: the database away while phones are open, a phone away
  * for so long that it gets the current state instead of the events it missed, and a second alarm
@@ -159,15 +162,23 @@ describe('web app: a phone away for long, and a second press during an outage', 
     return vibrations(page);
   };
 
+  /** The phone shows the alarm and rings, then loses its connection. */
+  const ringsThenGoesAway = async (p: Phone, incidentId: string): Promise<void> => {
+    await p.page.locator(`main.alarm[data-state=active][data-incident="${incidentId}"]`).waitFor();
+    expect(await vibrationsFromNow(p.page)).toBeGreaterThan(0);
+    await p.context.setOffline(true);
+    await p.page.locator('.conn.offline').first().waitFor();
+  };
+  /** The types of the active alarms Anna raised. */
+  const annasAlarms = async (): Promise<string[]> => (await t.db.query<{ key: string }>(
+    "SELECT type_snapshot->>'key' AS key FROM incidents WHERE state = 'active' AND raised_by = $1 ORDER BY key", [t.ids.person['anna@vasaskolan.example']],
+  )).rows.map((r) => r.key);
+
   it('a phone ringing for a fire that comes back to the current state of a lockdown falls silent', async () => {
     const { bertil } = phones;
     await resolveAll();
     const fire = await raise(t.ids.alarmType.brand);
-    await bertil.page.locator(`main.alarm[data-state=active][data-incident="${fire}"]`).waitFor();
-    expect(await vibrationsFromNow(bertil.page)).toBeGreaterThan(0);
-
-    await bertil.context.setOffline(true);
-    await bertil.page.locator('.conn.offline').first().waitFor();
+    await ringsThenGoesAway(bertil, fire);
     const lockdown = await raise(t.ids.alarmType.inrymning);
     await flood(fire);
     await bertil.context.setOffline(false);
@@ -181,11 +192,7 @@ describe('web app: a phone away for long, and a second press during an outage', 
     const { bertil } = phones;
     await resolveAll();
     const evacuation = await raise(t.ids.alarmType.utrymning);
-    await bertil.page.locator(`main.alarm[data-state=active][data-incident="${evacuation}"]`).waitFor();
-    expect(await vibrationsFromNow(bertil.page)).toBeGreaterThan(0);
-
-    await bertil.context.setOffline(true);
-    await bertil.page.locator('.conn.offline').first().waitFor();
+    await ringsThenGoesAway(bertil, evacuation);
     await flood(evacuation);
     await resolveAll();
     await bertil.context.setOffline(false);
@@ -200,7 +207,7 @@ describe('web app: a phone away for long, and a second press during an outage', 
     await anna.page.locator('.conn.connected').waitFor();
     let down = true;
     await anna.page.route('**/api/v1/alarms', async (route) => {
-      if (down) await route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ code: 'database_unavailable', message: 'Database unavailable' }) });
+      if (down) await route.fulfill(UNAVAILABLE);
       else await route.continue();
     });
     await holdToRaise(anna.page, /Brand/);
@@ -210,13 +217,10 @@ describe('web app: a phone away for long, and a second press during an outage', 
     down = false;
 
     // Both are stored; one of them contradicts the other and asks to be confirmed.
-    const stored = async (): Promise<string[]> => (await t.db.query<{ key: string }>(
-      "SELECT i.type_snapshot->>'key' AS key FROM incidents i WHERE i.state = 'active' AND i.raised_by = $1 ORDER BY key", [t.ids.person['anna@vasaskolan.example']],
-    )).rows.map((r) => r.key);
     const confirm = anna.page.getByRole('alertdialog').getByRole('button', { name: 'Larma ändå' });
     await expect.poll(async () => {
       if (await confirm.count()) await confirm.click();
-      return stored();
+      return annasAlarms();
     }, { timeout: 15_000 }).toEqual(['brand', 'inrymning']);
     await anna.page.unroute('**/api/v1/alarms');
     expect(await anna.page.getByText('Ytterligare 1 larm').count()).toBe(0);
@@ -235,7 +239,7 @@ describe('web app: a phone away for long, and a second press during an outage', 
     const contradicted = new Set<string>();
     await anna.page.route('**/api/v1/alarms', async (route) => {
       if (down) {
-        await route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ code: 'database_unavailable', message: 'Database unavailable' }) });
+        await route.fulfill(UNAVAILABLE);
         return;
       }
       const response = await route.fetch();
@@ -257,9 +261,7 @@ describe('web app: a phone away for long, and a second press during an outage', 
     await dialog.getByRole('button', { name: 'Larma ändå' }).click();
     await expect.poll(async () => {
       if (await dialog.count()) await dialog.getByRole('button', { name: 'Larma ändå' }).click().catch(() => undefined);
-      return (await t.db.query<{ key: string }>(
-        "SELECT type_snapshot->>'key' AS key FROM incidents WHERE state = 'active' AND raised_by = $1 ORDER BY key", [t.ids.person['anna@vasaskolan.example']],
-      )).rows.map((r) => r.key);
+      return annasAlarms();
     }, { timeout: 15_000 }).toEqual(['brand', 'utrymning']);
     await anna.page.unroute('**/api/v1/alarms');
     await resolveAll();
@@ -269,7 +271,7 @@ describe('web app: a phone away for long, and a second press during an outage', 
     const { anna } = phones;
     let failures = 2;
     await anna.page.route('**/api/v1/sites/*/alarm-types', async (route) => {
-      if (failures-- > 0) await route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ code: 'database_unavailable', message: 'Database unavailable' }) });
+      if (failures-- > 0) await route.fulfill(UNAVAILABLE);
       else await route.continue();
     });
     await anna.page.goto(`${base}/`);
