@@ -685,6 +685,32 @@ describe('the alarm path over HTTP', () => {
       }), { numRuns: 60 });
     });
 
+    it('a raise that meets another transaction in a deadlock answers 503 try_again, writes nothing, and succeeds when sent again', async () => {
+      const before = await t.snapshot();
+      const other = await t.db.connect();
+      const pressId = randomUUID();
+      try {
+        await other.query('BEGIN');
+        // This side waits longest before looking for a deadlock, so Postgres ends the raise's transaction.
+        await other.query("SET LOCAL deadlock_timeout = '20s'");
+        await other.query('LOCK TABLE incidents IN SHARE ROW EXCLUSIVE MODE');
+        const raising = h.api('anna', 'POST', '/alarms', { pressId, siteId: t.ids.site.vasaskolan, alarmTypeId: brand() });
+        // The raise holds the site's lock and waits for the table; this side then waits for the site's lock.
+        await new Promise((r) => setTimeout(r, 300));
+        const crossing = other.query("SELECT pg_advisory_xact_lock(hashtextextended('site:' || $1::text, 0))", [t.ids.site.vasaskolan]);
+        const res = await raising;
+        expect(res.status, JSON.stringify(res.body)).toBe(503);
+        expect(res.body.code).toBe('try_again');
+        await crossing;
+        await other.query('ROLLBACK');
+      } finally {
+        other.release();
+      }
+      expect(await t.snapshot()).toBe(before);
+      const again = await h.api('anna', 'POST', '/alarms', { pressId, siteId: t.ids.site.vasaskolan, alarmTypeId: brand() });
+      expect(again.status).toBe(201);
+    });
+
     it('refuses alarms at sites and of types the caller may not use, without writing anything', async () => {
       const before = await t.snapshot();
       const cases: [Who, Record<string, unknown>, number, string][] = [

@@ -33,6 +33,7 @@ export const ERRORS = {
   internal_error: { status: 500, message: 'Something went wrong on our side.' },
   database_unavailable: { status: 503, message: 'The database is unavailable. If this is an emergency, call 112.' },
   not_ready: { status: 503, message: 'The service is not ready.' },
+  try_again: { status: 503, message: 'The change met another one at the same moment and was not made. Send it again. If this is an emergency, call 112.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

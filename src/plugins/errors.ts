@@ -17,13 +17,17 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'validation_failed',
 };
 
-// Postgres errors that can only come from input our validation let through; a safety net.
+// Postgres errors that can only come from input our validation let through (a safety net), and transient conflicts.
 const PG_CODES: Record<string, ErrorCode> = {
   '23505': 'conflict',
   '23503': 'invalid_reference',
   '22P02': 'validation_failed',
   '23514': 'validation_failed',
   '22001': 'validation_failed',
+  // Two transactions met (a deadlock, a serialisation failure): nothing was written, and the same request succeeds
+  // if sent again. Never a 500 that a phone would not retry.
+  '40P01': 'try_again',
+  '40001': 'try_again',
 };
 
 function toBody(err: FastifyError | AppError | Error): { status: number; body: ErrorBody } {

@@ -22,7 +22,7 @@ function withMessage(messages: IncidentView['messages'], message: IncidentView['
 }
 /** Receipt errors worth sending again (the server could not store it); others will never succeed. */
 const RECEIPT_TIMEOUT_MS = 10_000;
-const RETRY_RECEIPT = new Set(['database_unavailable', 'internal_error', 'not_ready', 'rate_limited']);
+const RETRY_RECEIPT = new Set(['database_unavailable', 'internal_error', 'not_ready', 'rate_limited', 'try_again']);
 
 /**
  * The device side of docs/realtime.md: one Socket.IO connection that authenticates with the token,
