@@ -21,9 +21,12 @@ import alarmTypeRoutes from './modules/alarm-types/routes.js';
 import alarmGroupRoutes from './modules/alarm-groups/routes.js';
 import auditRoutes from './modules/audit/routes.js';
 import alarmRoutes from './modules/alarms/routes.js';
-import realtimePlugin from './modules/realtime/socket-server.js';
+import clockPlugin from './plugins/clock.js';
+import socketIoPlugin from './plugins/socket-io.js';
 import pushPlugin from './plugins/push.js';
+import alarmsPlugin from './modules/alarms/plugin.js';
 import deliveryPlugin from './modules/delivery/plugin.js';
+import realtimePlugin from './modules/realtime/plugin.js';
 import deliveryRoutes from './modules/delivery/routes.js';
 import webAppPlugin from './plugins/web-app.js';
 import { systemClock, type Clock } from './lib/clock.js';
@@ -60,6 +63,7 @@ export async function buildApp({ config, connectionString, clock = systemClock }
 
   app.decorate('lifecycle', { draining: false });
   await app.register(configPlugin, { config });
+  await app.register(clockPlugin, { clock });
   await app.register(errorsPlugin);
   await app.register(jsonBodyPlugin);
   await app.register(metricsPlugin);
@@ -78,8 +82,12 @@ export async function buildApp({ config, connectionString, clock = systemClock }
   });
 
   await app.register(pushPlugin);
-  await app.register(deliveryPlugin, { clock });
-  await app.register(realtimePlugin, { clock });
+  await app.register(socketIoPlugin);
+  // The alarm core, then the modules that plug into its pipeline (the order of their steps and
+  // processors is declared in modules/alarms/pipeline.ts, not here).
+  await app.register(alarmsPlugin);
+  await app.register(deliveryPlugin);
+  await app.register(realtimePlugin);
   await app.register(operationsRoutes);
   await app.register(async (api) => {
     await api.register(authenticationPlugin);

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     // Readiness fails and new socket connections are refused from here on; open ones are dropped
     // without a disconnect packet so devices reconnect, through the load balancer, to another node.
     app.lifecycle.draining = true;
-    app.realtime.io.engine.close();
+    app.io.server.engine.close();
     await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_DRAIN_MS));
     await app.close();
     await database.stop();

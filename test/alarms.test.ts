@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../src/lib/clock.js';
 import { startApp, type Response, type TestApp } from './helpers/app.js';
 import { TestDevice } from './helpers/device.js';
+import { type Who } from './helpers/demo.js';
 
 /**
  * The alarm path over HTTP on one node: persist before acknowledging, frozen recipients,
@@ -13,20 +14,8 @@ import { TestDevice } from './helpers/device.js';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH';
 
-const EMAIL = {
-  admin: 'admin@utbildning.example',
-  rektor: 'rektor@vasaskolan.example',
-  kris: 'kris@utbildning.example',
-  anna: 'anna@vasaskolan.example',
-  bertil: 'bertil@vasaskolan.example',
-  cecilia: 'cecilia@vasaskolan.example',
-  solrosRektor: 'rektor@solrosen.example',
-  frida: 'frida@solrosen.example',
-  lisa: 'lisa@biblioteket.example',
-  bo: 'chef@biblioteket.example',
-  klara: 'admin@kultur.example',
-} as const;
-type Who = keyof typeof EMAIL;
+/** The demo people this file acts as. */
+const PEOPLE: Who[] = ['admin', 'rektor', 'kris', 'anna', 'bertil', 'cecilia', 'solrosRektor', 'frida', 'lisa', 'bo', 'klara'];
 
 const EXTRA_PASSWORD = 'vikarie-lösenord-1';
 const VASA_ALL_MEMBERS: Who[] = ['rektor', 'kris', 'anna', 'bertil', 'cecilia'];
@@ -40,9 +29,9 @@ interface Harness {
 }
 
 async function harness(t: TestApp): Promise<Harness> {
-  const entries = await Promise.all((Object.keys(EMAIL) as Who[]).map(async (who) => [who, await t.login(EMAIL[who])] as const));
+  const entries = await Promise.all((PEOPLE).map(async (who) => [who, await t.loginAs(who)] as const));
   const token = Object.fromEntries(entries) as Record<Who, string>;
-  const person = Object.fromEntries((Object.keys(EMAIL) as Who[]).map((who) => [who, t.ids.person[EMAIL[who]]])) as Record<Who, string>;
+  const person = Object.fromEntries((PEOPLE).map((who) => [who, t.personId(who)])) as Record<Who, string>;
   const bearer = (who: Who | string) => (who in token ? token[who as Who] : who);
   const api: Harness['api'] = (who, method, url, body) => t.request({ method, url: `/api/v1${url}`, token: bearer(who), body });
   const raise: Harness['raise'] = (who, body) => api(who, 'POST', '/alarms', { pressId: randomUUID(), siteId: t.ids.site.vasaskolan, ...body });
@@ -50,8 +39,8 @@ async function harness(t: TestApp): Promise<Harness> {
 }
 
 async function timelineRows(t: TestApp, incidentId: string) {
-  return (await t.db.query<{ id: string; type: string; audience: string; actor_person_id: string | null }>(
-    'SELECT id::text, type, audience::text, actor_person_id FROM incident_events WHERE incident_id = $1 ORDER BY id', [incidentId],
+  return (await t.db.query<{ id: string; type: string; audience: string; actor_person_id: string | null; data: unknown }>(
+    'SELECT id::text, type, audience::text, actor_person_id, data FROM incident_events WHERE incident_id = $1 ORDER BY id', [incidentId],
   )).rows;
 }
 
@@ -256,12 +245,18 @@ describe('the alarm path over HTTP', () => {
       expect(fire.status, JSON.stringify(fire.body)).toBe(201);
       const fireId: string = fire.body.incident.id;
       expect(fire.body.instruction).toMatchObject({ typeKey: 'inrymning', activeIncidents: 2 });
-      const changes = (await timelineRows(t, fireId)).filter((e) => e.type === 'instruction_changed');
-      expect(changes.map((e) => e.audience)).toEqual(['all']);
-      await bertilPhone.waitFor((d) => d.of('instruction_changed', fireId).length === 1, 5000, 'instruction change arrives');
-      expect(bertilPhone.of('instruction_changed', fireId)[0]?.data).toMatchObject({
+      // The fire's own people learn of the change in its `raised` event; the lockdown's people get
+      // `instruction_changed` on the lockdown. Bertil, in both, sees the change once in each, never twice alike.
+      expect((await timelineRows(t, fireId)).filter((e) => e.type === 'instruction_changed')).toEqual([]);
+      await bertilPhone.waitFor((d) => d.of('raised', fireId).length === 1 && d.of('instruction_changed', lockdown.body.incident.id).length === 1,
+        5000, 'the fire and the change arrive');
+      expect(bertilPhone.of('raised', fireId)[0]?.data).toMatchObject({
         contradiction: true, previous: { typeKey: 'inrymning' }, instruction: { typeKey: 'inrymning' },
       });
+      expect(bertilPhone.of('instruction_changed', lockdown.body.incident.id)[0]?.data).toMatchObject({
+        contradiction: true, cause: fireId, previous: { typeKey: 'inrymning' }, instruction: { typeKey: 'inrymning' },
+      });
+      expect(bertilPhone.events.filter((e) => e.type === 'instruction_changed')).toHaveLength(1);
       expect(await instructionAtVasa()).toMatchObject({ typeKey: 'inrymning', incidentId: lockdown.body.incident.id });
 
       expect((await h.api('kris', 'POST', `/incidents/${lockdown.body.incident.id}/resolve`, {})).status).toBe(200);
@@ -307,10 +302,11 @@ describe('the alarm path over HTTP', () => {
       expect(fire.status, JSON.stringify(fire.body)).toBe(201);
       expect(fire.body.instruction).toMatchObject({ typeKey: 'brand', drill: false, incidentId: fire.body.incident.id });
       expect(await instructionAtVasa()).toMatchObject({ typeKey: 'brand', drill: false });
-      for (const id of [fire.body.incident.id, drill.body.incident.id]) {
-        const changes = (await timelineRows(t, id)).filter((e) => e.type === 'instruction_changed');
-        expect(changes.map((e) => e.audience)).toEqual(['all']);
-      }
+      // The drill's people are told of the change on the drill; the fire's, in its `raised` event.
+      const changes = (await timelineRows(t, drill.body.incident.id)).filter((e) => e.type === 'instruction_changed');
+      expect(changes.map((e) => e.audience)).toEqual(['all']);
+      const raised = (await timelineRows(t, fire.body.incident.id)).find((e) => e.type === 'raised');
+      expect(raised?.data).toMatchObject({ previous: { typeKey: 'inrymning', drill: true }, instruction: { typeKey: 'brand', drill: false } });
     });
   });
 

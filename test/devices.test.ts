@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { startApp, type Response, type TestApp } from './helpers/app.js';
 import { TestDevice } from './helpers/device.js';
 import { FakePushService, PUSH_SERVICE_CA, type Received } from './helpers/push-service.js';
+import { type Who } from './helpers/demo.js';
 
 /**
  * Devices and their push subscriptions, on one node against a local HTTPS push service that
@@ -12,16 +13,6 @@ import { FakePushService, PUSH_SERVICE_CA, type Received } from './helpers/push-
  * that ended before they were sent, and delivery attempts on any device.
  */
 
-const EMAIL = {
-  anna: 'anna@vasaskolan.example',
-  bertil: 'bertil@vasaskolan.example',
-  cecilia: 'cecilia@vasaskolan.example',
-  kris: 'kris@utbildning.example',
-  rektor: 'rektor@vasaskolan.example',
-  lisa: 'lisa@biblioteket.example',
-  klara: 'admin@kultur.example',
-} as const;
-type Who = keyof typeof EMAIL;
 
 const MAX_DEVICES = 2;
 const SUBSCRIPTION_URL = '/api/v1/me/device/push-subscription';
@@ -40,7 +31,7 @@ describe('devices and push subscriptions', () => {
 
   /** Signs in as a phone and subscribes it at the push service. */
   const phone = async (who: Who): Promise<{ token: string; sub: Subscription }> => {
-    const token = await t.login(EMAIL[who]);
+    const token = await t.loginAs(who);
     const sub = service.subscribe();
     const res = await register(token, sub);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
@@ -54,7 +45,7 @@ describe('devices and push subscriptions', () => {
   };
 
   const resolve = async (incidentId: string): Promise<void> => {
-    const res = await api(await t.login(EMAIL.kris), 'POST', `/incidents/${incidentId}/resolve`, {});
+    const res = await api(await t.loginAs('kris'), 'POST', `/incidents/${incidentId}/resolve`, {});
     expect(res.status, JSON.stringify(res.body)).toBe(200);
   };
 
@@ -62,7 +53,7 @@ describe('devices and push subscriptions', () => {
     r.payload?.incidentId === incidentId && (kind === undefined || r.payload.kind === kind);
 
   const subscriptionsOf = async (who: Who) => (await t.db.query<{ session_id: string; endpoint: string }>(
-    'SELECT session_id, endpoint FROM push_subscriptions WHERE person_id = $1 ORDER BY created_at', [t.ids.person[EMAIL[who]]],
+    'SELECT session_id, endpoint FROM push_subscriptions WHERE person_id = $1 ORDER BY created_at', [t.personId(who)],
   )).rows;
 
   beforeAll(async () => {
@@ -88,7 +79,7 @@ describe('devices and push subscriptions', () => {
 
   describe('registering a subscription', () => {
     it('refuses endpoints that are not https on an allowed push service with 400 push_endpoint_not_allowed, and changes nothing', async () => {
-      const token = await t.login(EMAIL.anna);
+      const token = await t.loginAs('anna');
       const { keys } = service.subscribe();
       const port = new URL(service.origin).port;
       const refused = [
@@ -118,7 +109,7 @@ describe('devices and push subscriptions', () => {
     });
 
     it('refuses keys that are not a P-256 public key and a 16-byte secret with 400 validation_failed, and changes nothing', async () => {
-      const token = await t.login(EMAIL.anna);
+      const token = await t.loginAs('anna');
       const { endpoint, keys } = service.subscribe();
       const point = Buffer.from(keys.p256dh, 'base64url');
       const compressed = Buffer.concat([Buffer.from([2]), point.subarray(1, 33)]).toString('base64url');
@@ -142,7 +133,7 @@ describe('devices and push subscriptions', () => {
     });
 
     it('a device refreshing its subscription replaces its old one: one subscription per device, and only the new one is pushed to', async () => {
-      const token = await t.login(EMAIL.bertil);
+      const token = await t.loginAs('bertil');
       const first = service.subscribe();
       const second = service.subscribe();
       expect((await register(token, first)).status).toBe(200);
@@ -153,7 +144,7 @@ describe('devices and push subscriptions', () => {
       expect((await register(token, second)).status).toBe(200);
       expect(await subscriptionsOf('bertil')).toEqual(rows);
 
-      const incidentId = await raise(await t.login(EMAIL.anna), t.ids.alarmType.hot);
+      const incidentId = await raise(await t.loginAs('anna'), t.ids.alarmType.hot);
       await service.waitFor((r) => r.some((x) => x.subscriptionId === second.id && ofIncident(incidentId)(x)));
       await t.app.delivery.worker.runUntilIdle();
       expect(service.for(first.id)).toEqual([]);
@@ -165,12 +156,12 @@ describe('devices and push subscriptions', () => {
       const colleague = await phone('cecilia');
       expect((await api(signedOut.token, 'POST', '/auth/logout')).status).toBe(204);
 
-      const incidentId = await raise(await t.login(EMAIL.anna), t.ids.alarmType.brand);
+      const incidentId = await raise(await t.loginAs('anna'), t.ids.alarmType.brand);
       await service.waitFor((r) => r.some((x) => x.subscriptionId === colleague.sub.id && ofIncident(incidentId)(x)));
       await t.app.delivery.worker.runUntilIdle();
       expect(service.for(signedOut.sub.id)).toEqual([]);
       const queued = (await t.db.query(
-        'SELECT 1 FROM deliveries WHERE incident_id = $1 AND person_id = $2', [incidentId, t.ids.person[EMAIL.bertil]],
+        'SELECT 1 FROM deliveries WHERE incident_id = $1 AND person_id = $2', [incidentId, t.personId('bertil')],
       )).rowCount;
       expect(queued).toBe(0);
       await resolve(incidentId);
@@ -179,7 +170,7 @@ describe('devices and push subscriptions', () => {
     it(`a person may register ${MAX_DEVICES} devices: the next is refused with 409 too_many_devices and changes nothing, until one is signed out`, async () => {
       const first = await phone('cecilia');
       await phone('cecilia');
-      const third = await t.login(EMAIL.cecilia);
+      const third = await t.loginAs('cecilia');
       const before = await t.snapshot();
       const refused = await register(third, service.subscribe());
       expect(refused.status).toBe(409);
@@ -195,13 +186,13 @@ describe('devices and push subscriptions', () => {
       expect((await register(third, service.subscribe())).status).toBe(200);
       const live = (await t.db.query(
         'SELECT 1 FROM push_subscriptions ps JOIN sessions s ON s.id = ps.session_id WHERE ps.person_id = $1 AND s.revoked_at IS NULL',
-        [t.ids.person[EMAIL.cecilia]],
+        [t.personId('cecilia')],
       )).rowCount;
       expect(live).toBe(MAX_DEVICES);
     });
 
     it('new devices registering at the same moment cannot together pass the cap', async () => {
-      const tokens = await Promise.all(Array.from({ length: MAX_DEVICES + 3 }, () => t.login(EMAIL.kris)));
+      const tokens = await Promise.all(Array.from({ length: MAX_DEVICES + 3 }, () => t.loginAs('kris')));
       const answers = await Promise.all(tokens.map((token) => register(token, service.subscribe())));
       expect(answers.filter((a) => a.status === 200)).toHaveLength(MAX_DEVICES);
       expect(answers.filter((a) => a.status === 409).map((a) => a.body.code)).toEqual(['too_many_devices', 'too_many_devices', 'too_many_devices']);
@@ -211,7 +202,7 @@ describe('devices and push subscriptions', () => {
 
   describe('the device check', () => {
     it('a device reports its state: it can receive alarms once notifications are allowed and it is subscribed, and not when they are denied', async () => {
-      const token = await t.login(EMAIL.anna);
+      const token = await t.loginAs('anna');
       const fresh = await api(token, 'GET', '/me/device');
       expect(fresh.status).toBe(200);
       expect(fresh.body).toMatchObject({ pushPermission: null, standalone: null, platform: null, pushSubscribed: false, reportedAt: null, canReceiveAlarms: false });
@@ -247,7 +238,7 @@ describe('devices and push subscriptions', () => {
         await expect.poll(async () => (await api(token, 'GET', '/me/device')).body.lastPushAt, { timeout: 3000 }).toEqual(expect.any(String));
       }
 
-      const without = await t.login(EMAIL.anna);
+      const without = await t.loginAs('anna');
       const before = await t.snapshot();
       const refused = await api(without, 'POST', '/me/device/test-push');
       expect(refused.status).toBe(409);
@@ -264,7 +255,7 @@ describe('devices and push subscriptions', () => {
       const rektor = await phone('rektor');
       const cecilia = await phone('cecilia');
       await api(cecilia.token, 'PUT', '/me/device/status', { pushPermission: 'denied', standalone: false, platform: 'iOS 17' });
-      const kris = await t.login(EMAIL.kris);
+      const kris = await t.loginAs('kris');
       await api(kris, 'PUT', '/me/device/status', { pushPermission: 'default', standalone: false, platform: 'Windows' });
 
       const res = await api(rektor.token, 'GET', `/sites/${t.ids.site.vasaskolan}/device-health`);
@@ -288,11 +279,11 @@ describe('devices and push subscriptions', () => {
     });
 
     it('a staff member is refused with 403; another organisation\'s admin gets the 404 a site that does not exist gets', async () => {
-      const staff = await api(await t.login(EMAIL.bertil), 'GET', `/sites/${t.ids.site.vasaskolan}/device-health`);
+      const staff = await api(await t.loginAs('bertil'), 'GET', `/sites/${t.ids.site.vasaskolan}/device-health`);
       expect(staff.status).toBe(403);
       expect(staff.body.code).toBe('forbidden');
 
-      const klara = await t.login(EMAIL.klara);
+      const klara = await t.loginAs('klara');
       const other = await api(klara, 'GET', `/sites/${t.ids.site.vasaskolan}/device-health`);
       const missing = await api(klara, 'GET', `/sites/${randomUUID()}/device-health`);
       expect(other.status).toBe(404);
@@ -304,15 +295,15 @@ describe('devices and push subscriptions', () => {
 
   describe('receipts and what is never sent', () => {
     it('a receipt from a person of another organisation is 404, as for an incident that does not exist, and changes nothing', async () => {
-      const incidentId = await raise(await t.login(EMAIL.anna), t.ids.alarmType.hot);
+      const incidentId = await raise(await t.loginAs('anna'), t.ids.alarmType.hot);
       await t.app.delivery.worker.runUntilIdle();
-      const lisa = await t.login(EMAIL.lisa);
+      const lisa = await t.loginAs('lisa');
       const before = await t.snapshot();
       const foreign = await api(lisa, 'POST', `/incidents/${incidentId}/receipts`, { kind: 'delivered', deviceId: 'lisa-phone-0001' });
       const missing = await api(lisa, 'POST', `/incidents/${randomUUID()}/receipts`, { kind: 'delivered', deviceId: 'lisa-phone-0001' });
       expect(foreign.status).toBe(404);
       expect(foreign.body).toEqual(missing.body);
-      await t.app.realtime.receipts.flush();
+      await t.app.alarms.flushReceipts();
       expect(await t.snapshot()).toBe(before);
       await resolve(incidentId);
     });
@@ -323,7 +314,7 @@ describe('devices and push subscriptions', () => {
       await t.app.delivery.worker.stop();
       let incidentId = '';
       try {
-        incidentId = await raise(await t.login(EMAIL.anna), t.ids.alarmType.inrymning);
+        incidentId = await raise(await t.loginAs('anna'), t.ids.alarmType.inrymning);
         await resolve(incidentId);
       } finally {
         t.app.delivery.worker.start();
@@ -347,8 +338,8 @@ describe('devices and push subscriptions', () => {
 
     it('a lead\'s 2000-character instruction too long for a push reaches phones shortened, as one push record of at most 4096 bytes', async () => {
       const bertil = await phone('bertil');
-      const incidentId = await raise(await t.login(EMAIL.anna), t.ids.alarmType.hot);
-      const kris = await t.login(EMAIL.kris);
+      const incidentId = await raise(await t.loginAs('anna'), t.ids.alarmType.hot);
+      const kris = await t.loginAs('kris');
       // Warning signs (3 bytes each), then plain letters: shortened to fit, it is cut within the letters, a byte a letter.
       const body = `${'⚠'.repeat(1150)}${' Ut nu!'.repeat(122)}`.slice(0, 2000);
       const sent = await api(kris, 'POST', `/incidents/${incidentId}/messages`, { kind: 'instruction', body });
@@ -362,7 +353,7 @@ describe('devices and push subscriptions', () => {
 
     it('delivery attempts never reach a lead\'s device, neither live nor in catch-up, though they are in the timeline', async () => {
       const url = await t.listen();
-      const krisToken = await t.login(EMAIL.kris);
+      const krisToken = await t.loginAs('kris');
       const live = await TestDevice.connect({ urls: [url], token: krisToken, autoReceipt: false });
       const devices = [live];
       try {
@@ -372,7 +363,7 @@ describe('devices and push subscriptions', () => {
         const cecilia = await phone('cecilia');
         // A retried push makes more attempts: each is a review event.
         service.script(cecilia.sub.id, [{ status: 503 }]);
-        const incidentId = await raise(await t.login(EMAIL.anna), t.ids.alarmType.hot);
+        const incidentId = await raise(await t.loginAs('anna'), t.ids.alarmType.hot);
         await service.waitFor((r) => [bertil, cecilia].every((p) => r.some((x) => x.subscriptionId === p.sub.id && x.status === 201 && ofIncident(incidentId)(x))));
         await t.app.delivery.worker.runUntilIdle();
         const attempts = (await t.db.query<{ id: string }>(

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { SiteInstruction, TypeSnapshot } from '../src/modules/alarms/instruction.js';
+import type { AlarmTypeSnapshot } from '../src/modules/alarm-types/alarm-types.js';
+import type { SiteInstruction } from '../src/modules/alarms/instruction.js';
 import {
   buildPayload, incidentTopic, MAX_PAYLOAD_BYTES, type DeliveryKind, type IncidentContext, type Language, type PayloadInput, type PushPayload,
 } from '../src/modules/delivery/payload.js';
@@ -25,7 +26,7 @@ function multiByte(length: number): string {
   return text;
 }
 
-function typeSnapshot(instruction: string): TypeSnapshot {
+function typeSnapshot(instruction: string): AlarmTypeSnapshot {
   return {
     id: '9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a', key: 'inrymning',
     label: { sv: 'Inrymning (PDV)', en: 'Lockdown (active violence)' },

@@ -11,8 +11,10 @@ import { FakePushService, PUSH_SERVICE_CA, type Received } from './helpers/push-
  * what it held.
  */
 
-const PUSH_TIMEOUT_MS = 1000;
-const PUSH_CLAIM_LEASE_MS = 2500;
+// A request may take up to 10 s (a slow machine must not turn slow answers into retries); a claim lasts
+// 3 s unless its node renews it, which it does while it sends.
+const PUSH_TIMEOUT_MS = 10_000;
+const PUSH_CLAIM_LEASE_MS = 3000;
 /** Subscriptions per recipient: Anna raises, and her four colleagues at Vasaskolan each have this many devices. */
 const DEVICES_PER_PERSON = 60;
 const RECIPIENTS = ['bertil', 'cecilia', 'rektor', 'kris'] as const;
@@ -30,6 +32,7 @@ describe('the push outbox on two nodes', () => {
   let nodeA: AppNode;
   let nodeB: AppNode;
   let slowDown: NodeJS.Timeout | undefined;
+  const subscriptionIds: string[] = [];
 
   const rows = (incidentId: string) => c.query<DeliveryRow>(
     "SELECT id::text, state::text, attempts, claimed_by FROM deliveries WHERE incident_id = $1 AND kind = 'alarm' ORDER BY id", [incidentId],
@@ -42,6 +45,11 @@ describe('the push outbox on two nodes', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     return res.body.incident.id;
   };
+
+  /** The all clear of the previous test's alarm is out before the next test starts. */
+  const outboxDrained = () => expect.poll(async () => (await c.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM deliveries WHERE state IN ('queued', 'sending')",
+  ))[0]?.n, { timeout: 20_000, interval: 100 }).toBe(0);
 
   const ofIncident = (incidentId: string) => (r: Received) => r.payload?.incidentId === incidentId && r.payload.kind === 'alarm';
 
@@ -65,6 +73,7 @@ describe('the push outbox on two nodes', () => {
     for (const who of RECIPIENTS) {
       for (let i = 0; i < DEVICES_PER_PERSON; i++) {
         const sub = service.subscribe();
+        subscriptionIds.push(sub.id);
         people.push(c.person[who]);
         endpoints.push(sub.endpoint);
         p256dh.push(sub.keys.p256dh);
@@ -126,6 +135,30 @@ describe('the push outbox on two nodes', () => {
     expect(byNode.has('none')).toBe(false);
   });
 
+  it('a push that takes longer than its claim\'s lease is sent once: its node renews the claim while it waits for the answer', async () => {
+    await outboxDrained();
+    // A few devices' push requests hang for twice the lease; the others are answered at once, so both nodes have
+    // free slots and would take over any claim that ran out.
+    const slow = subscriptionIds.slice(0, 4);
+    for (const id of slow) service.script(id, ['hang']);
+    const incidentId = await raiseThrough(nodeA);
+    const slowRequests = () => service.received.filter((r) => ofIncident(incidentId)(r) && slow.includes(r.subscriptionId));
+    await service.waitFor(() => slowRequests().length >= slow.length, 10_000);
+    await sleep(PUSH_CLAIM_LEASE_MS * 2);
+    const waiting = (await rows(incidentId)).filter((r) => r.state === 'sending');
+    expect(waiting).toHaveLength(slow.length);
+    // Nobody took over a claim still being renewed: each was claimed once, and the service was asked once.
+    expect(waiting.every((r) => r.attempts === 1)).toBe(true);
+    expect(slowRequests()).toHaveLength(slow.length);
+
+    service.releaseHanging();
+    await expect.poll(async () => (await rows(incidentId)).filter((r) => r.state !== 'sent').length, { timeout: 20_000, interval: 100 }).toBe(0);
+    expect((await rows(incidentId)).every((r) => r.attempts === 1)).toBe(true);
+    const received = service.received.filter(ofIncident(incidentId)).map(deliveryIdOf);
+    expect(received).toHaveLength(SUBSCRIPTIONS);
+    expect(new Set(received).size).toBe(SUBSCRIPTIONS);
+  });
+
   it('escalation steps due while both nodes poll run once: one round of reminders to every unreached device, one alert to the contacts', async () => {
     // A threat policy short enough to wait for: push again after 5 s (once), contacts after 6 s.
     await c.query("UPDATE alarm_types SET repush_after_seconds = 5, max_repushes = 1, contacts_after_seconds = 6 WHERE organisation_id IS NULL AND key = 'hot'");
@@ -155,10 +188,7 @@ describe('the push outbox on two nodes', () => {
   });
 
   it('a node killed while its pushes hang at the push service leaves no row stuck: the other node sends every row once their leases end', async () => {
-    // The all clear of the previous test's alarm is out before this one starts.
-    await expect.poll(async () => (await c.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM deliveries WHERE state IN ('queued', 'sending')",
-    ))[0]?.n, { timeout: 10_000, interval: 100 }).toBe(0);
+    await outboxDrained();
 
     service.defaultAnswer = 'hang';
     const incidentId = await raiseThrough(nodeA);
@@ -171,15 +201,14 @@ describe('the push outbox on two nodes', () => {
     await service.waitFor((r) => r.filter(ofIncident(incidentId)).length >= PER_ORIGIN * 2, 5000);
 
     await nodeA.kill();
-    const killedAt = Date.now();
     // The service recovers: what is asked of it from now on is accepted.
     service.defaultAnswer = { status: 201 };
     const holders = [...new Set(inFlight.map((r) => r.claimed_by))];
 
+    // The killed node's rows wait out their lease; the survivor's own hung requests time out and are retried.
     await expect.poll(async () => (await rows(incidentId)).filter((r) => r.state !== 'sent').length, {
-      timeout: PUSH_CLAIM_LEASE_MS + 10_000, interval: 50,
+      timeout: PUSH_CLAIM_LEASE_MS + PUSH_TIMEOUT_MS + 20_000, interval: 50,
     }).toBe(0);
-    const recoveredMs = Date.now() - killedAt;
     const outbox = await rows(incidentId);
     expect(outbox).toHaveLength(SUBSCRIPTIONS);
     // Every row ended with the surviving node, including the ones the killed node held.
@@ -200,9 +229,5 @@ describe('the push outbox on two nodes', () => {
     expect(accepted).toHaveLength(SUBSCRIPTIONS);
     expect([...new Set(accepted)].sort()).toEqual(outbox.map((r) => r.id).sort());
     expect(service.received.some((r) => ofIncident(incidentId)(r) && r.status === 'hang')).toBe(true);
-    // Measured: 2.4-2.6 s in five runs. The killed node's rows wait out their lease, which began when it claimed them, shortly
-    // before the kill; then the next poll (50 ms) takes them. The survivor's own hung requests time out (1 s) and are retried
-    // after a backoff of about 1 s, within the same time. Allowed: the lease plus 2 s.
-    expect(recoveredMs).toBeLessThan(PUSH_CLAIM_LEASE_MS + 2000);
   });
 });

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { catchUp } from '../src/modules/realtime/catch-up.js';
+import { catchUp } from '../src/modules/alarms/catch-up.js';
 import { startApp, type Response, type TestApp } from './helpers/app.js';
 import { FakePushService, PUSH_SERVICE_CA, type Received } from './helpers/push-service.js';
+import { type Who } from './helpers/demo.js';
 
 /**
  * The rules a push must keep beyond getting there: a phone never rings while a silent alarm is in
@@ -12,13 +13,8 @@ import { FakePushService, PUSH_SERVICE_CA, type Received } from './helpers/push-
  * a device's cursor.
  */
 
-const EMAIL = {
-  anna: 'anna@vasaskolan.example',
-  bertil: 'bertil@vasaskolan.example',
-  kris: 'kris@utbildning.example',
-  lisa: 'lisa@biblioteket.example',
-} as const;
-type Who = keyof typeof EMAIL;
+/** The demo people this file acts as. */
+const PEOPLE: Who[] = ['anna', 'bertil', 'kris', 'lisa'];
 
 describe('push rules', () => {
   let t: TestApp;
@@ -40,8 +36,8 @@ describe('push rules', () => {
   beforeAll(async () => {
     service = await FakePushService.start();
     t = await startApp({ PUSH_ALLOWED_HOSTS: '127.0.0.1', PUSH_CA_FILE: PUSH_SERVICE_CA });
-    for (const who of Object.keys(EMAIL) as Who[]) {
-      token[who] = await t.login(EMAIL[who]);
+    for (const who of PEOPLE) {
+      token[who] = await t.loginAs(who);
       const sub = service.subscribe();
       const res = await api(who, 'PUT', '/me/device/push-subscription', { endpoint: sub.endpoint, keys: sub.keys });
       expect(res.status).toBe(200);
@@ -95,8 +91,8 @@ describe('push rules', () => {
     t = clocked;
     try {
       await old.db.end();
-      for (const who of Object.keys(EMAIL) as Who[]) {
-        token[who] = await t.login(EMAIL[who]);
+      for (const who of PEOPLE) {
+        token[who] = await t.loginAs(who);
         const sub = service.subscribe();
         await api(who, 'PUT', '/me/device/push-subscription', { endpoint: sub.endpoint, keys: sub.keys });
         subscription[who] = sub.id;
@@ -105,7 +101,7 @@ describe('push rules', () => {
       await send();
       expect(pushesTo('bertil', incidentId, 'alarm')).toHaveLength(1);
       await api('bertil', 'POST', `/incidents/${incidentId}/receipts`, { kind: 'acknowledged', deviceId: 'bertils-phone' });
-      await t.app.realtime.receipts.flush();
+      await t.app.alarms.flushReceipts();
 
       now += 61_000;
       const again = await api('anna', 'POST', '/alarms', { pressId: randomUUID(), siteId: t.ids.site.vasaskolan, alarmTypeId: t.ids.alarmType.hot });
@@ -137,7 +133,7 @@ describe('push rules', () => {
 
   it('knowing another person\'s endpoint does not move their subscription: 409, nothing changes', async () => {
     const theirs = (await t.db.query<{ endpoint: string; p256dh: string; auth: string }>(
-      'SELECT endpoint, p256dh, auth FROM push_subscriptions WHERE person_id = $1', [t.ids.person[EMAIL.bertil]],
+      'SELECT endpoint, p256dh, auth FROM push_subscriptions WHERE person_id = $1', [t.personId('bertil')],
     )).rows[0];
     const before = await t.snapshot();
     const res = await api('lisa', 'PUT', '/me/device/push-subscription', { endpoint: theirs?.endpoint, keys: { p256dh: theirs?.p256dh, auth: theirs?.auth } });
@@ -170,13 +166,13 @@ describe('push rules', () => {
     )).rows[0];
     const latest = (await t.db.query<{ id: string }>("SELECT max(id)::text AS id FROM incident_events WHERE audience <> 'review'")).rows[0];
     expect(BigInt(attempts?.id ?? '0')).toBeGreaterThan(BigInt(latest?.id ?? '0'));
-    const state = await catchUp(t.app.db, t.ids.person[EMAIL.bertil] as string, null);
+    const state = await catchUp(t.app.db, t.personId('bertil'), null);
     expect(state.cursor).toBe(latest?.id);
   });
 
   it('a phone registering its subscription again while an alarm is raised never makes the raise fail, and keeps its subscription', async () => {
     const mine = (): Promise<Array<{ id: string; endpoint: string; p256dh: string; auth: string }>> => t.db.query<{ id: string; endpoint: string; p256dh: string; auth: string }>(
-      'SELECT id, endpoint, p256dh, auth FROM push_subscriptions WHERE person_id = $1', [t.ids.person[EMAIL.bertil]],
+      'SELECT id, endpoint, p256dh, auth FROM push_subscriptions WHERE person_id = $1', [t.personId('bertil')],
     ).then((r) => r.rows);
     const [sub] = await mine();
     // A registration's delete of one of the recipients' subscriptions commits while the alarm's pushes are queued.
@@ -202,7 +198,7 @@ describe('push rules', () => {
   });
 
   it('a push queued for a device that signs out before it is sent is not sent to it', async () => {
-    const second = await t.login(EMAIL.bertil);
+    const second = await t.loginAs('bertil');
     const sub = service.subscribe();
     expect((await t.request({ method: 'PUT', url: '/api/v1/me/device/push-subscription', token: second, body: { endpoint: sub.endpoint, keys: sub.keys } })).status).toBe(200);
     const fire = await raise('anna', t.ids.alarmType.brand);
@@ -212,7 +208,7 @@ describe('push rules', () => {
     expect(pushesTo('bertil', fire, 'alarm')).toHaveLength(1);
     const row = (await t.db.query<{ state: string; last_error: string }>(
       "SELECT state::text, last_error FROM deliveries WHERE incident_id = $1 AND kind = 'alarm' AND person_id = $2 AND state <> 'sent'",
-      [fire, t.ids.person[EMAIL.bertil]],
+      [fire, t.personId('bertil')],
     )).rows;
     expect(row).toEqual([{ state: 'cancelled', last_error: 'subscription removed or its session ended' }]);
   });
@@ -234,7 +230,7 @@ describe('push rules', () => {
     expect(pushesTo('bertil', fire, 'alarm').map((r) => r.status)).toEqual([503]);
     const retried = (await t.db.query<{ state: string; last_error: string }>(
       "SELECT state::text, last_error FROM deliveries WHERE incident_id = $1 AND kind = 'alarm' AND person_id = $2",
-      [fire, t.ids.person[EMAIL.bertil]],
+      [fire, t.personId('bertil')],
     )).rows;
     expect(retried).toEqual([{ state: 'cancelled', last_error: 'superseded by a newer push' }]);
   });

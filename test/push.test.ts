@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type Response, type TestApp } from './helpers/app.js';
 import { FakePushService, PUSH_SERVICE_CA, type Received } from './helpers/push-service.js';
+import { demoEmail, type Who } from './helpers/demo.js';
 
 /**
  * Web Push and escalation against a local HTTPS push service that decrypts every payload
@@ -12,17 +13,6 @@ import { FakePushService, PUSH_SERVICE_CA, type Received } from './helpers/push-
  * ladder driven by an injected clock.
  */
 
-const EMAIL = {
-  anna: 'anna@vasaskolan.example',
-  bertil: 'bertil@vasaskolan.example',
-  cecilia: 'cecilia@vasaskolan.example',
-  kris: 'kris@utbildning.example',
-  rektor: 'rektor@vasaskolan.example',
-  admin: 'admin@utbildning.example',
-  lisa: 'lisa@biblioteket.example',
-  klara: 'admin@kultur.example',
-} as const;
-type Who = keyof typeof EMAIL;
 
 const pushEnv = (extra: Record<string, string> = {}) => ({
   PUSH_ALLOWED_HOSTS: '127.0.0.1', PUSH_CA_FILE: PUSH_SERVICE_CA, PUSH_POLL_MS: '50', DELIVERY_WORKER: 'true', ...extra,
@@ -41,7 +31,7 @@ async function api(t: TestApp, token: string, method: 'GET' | 'POST' | 'PUT' | '
 
 /** Signs in as a phone would and registers a subscription at the service. */
 async function phone(t: TestApp, service: FakePushService, who: Who): Promise<Phone> {
-  const token = await t.login(EMAIL[who]);
+  const token = await t.loginAs(who);
   const sub = service.subscribe();
   const res = await api(t, token, 'PUT', '/me/device/push-subscription', { endpoint: sub.endpoint, expirationTime: null, keys: sub.keys });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
@@ -175,23 +165,23 @@ describe('Web Push delivery of alarms', () => {
 
     const rows = await deliveries(t, incidentId);
     const state = (personEmail: string) => rows.filter((r) => r.person_id === t.ids.person[personEmail]).map((r) => `${r.state}/${r.attempts}`);
-    expect(state(EMAIL.bertil)).toContain('gone/1');
-    expect(state(EMAIL.cecilia)).toContain('gone/1');
-    expect(state(EMAIL.kris)).toContain('sent/3');
+    expect(state(demoEmail('bertil'))).toContain('gone/1');
+    expect(state(demoEmail('cecilia'))).toContain('gone/1');
+    expect(state(demoEmail('kris'))).toContain('sent/3');
     const outcomes = (await t.db.query<{ outcome: string; status: number }>(
       `SELECT data->>'outcome' AS outcome, (data->>'status')::int AS status FROM incident_events
         WHERE incident_id = $1 AND type = 'delivery_attempt' AND data->>'personId' = $2 ORDER BY id`,
-      [incidentId, t.ids.person[EMAIL.kris]],
+      [incidentId, t.personId('kris')],
     )).rows;
     expect(outcomes.slice(-3)).toEqual([{ outcome: 'retry', status: 429 }, { outcome: 'retry', status: 503 }, { outcome: 'sent', status: 201 }]);
     // The lead's roll call counts only devices still there: a gone one is no device to wait for.
     const rollcall = await api(t, retried.token, 'GET', `/incidents/${incidentId}/rollcall`);
     const pushOf = (email: string) => (rollcall.body.people as { personId: string; push: { devices: number } }[])
       .find((p) => p.personId === t.ids.person[email])?.push;
-    const live = (await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM push_subscriptions WHERE person_id = $1', [t.ids.person[EMAIL.cecilia]])).rows[0]?.n;
-    const pushedTo = new Set(rows.filter((r) => r.person_id === t.ids.person[EMAIL.cecilia]).map((r) => r.subscription_id)).size;
+    const live = (await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM push_subscriptions WHERE person_id = $1', [t.personId('cecilia')])).rows[0]?.n;
+    const pushedTo = new Set(rows.filter((r) => r.person_id === t.personId('cecilia')).map((r) => r.subscription_id)).size;
     expect(pushedTo).toBe((live ?? 0) + 1);
-    expect(pushOf(EMAIL.cecilia)?.devices).toBe(live);
+    expect(pushOf(demoEmail('cecilia'))?.devices).toBe(live);
     await api(t, retried.token, 'POST', `/incidents/${incidentId}/resolve`, {});
   });
 });
@@ -214,7 +204,7 @@ describe('a slow push service', () => {
   });
 
   it('that hangs does not delay pushes to other services', async () => {
-    const anna = await t.login(EMAIL.anna);
+    const anna = await t.loginAs('anna');
     const onSlow = [await phone(t, slow, 'bertil'), await phone(t, slow, 'bertil'), await phone(t, slow, 'cecilia'), await phone(t, slow, 'kris')];
     const onFast = [await phone(t, fast, 'bertil'), await phone(t, fast, 'cecilia'), await phone(t, fast, 'kris'), await phone(t, fast, 'rektor')];
     const before = Date.now();
@@ -286,7 +276,7 @@ describe('escalation, driven by an injected clock', () => {
     // Bertil's phone showed the push: its service worker confirms.
     const receipt = await api(t, bertil.token, 'POST', `/incidents/${incidentId}/receipts`, { kind: 'delivered', deviceId: bertil.deviceId });
     expect(receipt.status).toBe(202);
-    await t.app.realtime.receipts.flush();
+    await t.app.alarms.flushReceipts();
 
     await advance(59);
     expect(count(cecilia, 'reminder')).toBe(0);
@@ -299,7 +289,7 @@ describe('escalation, driven by an injected clock', () => {
 
     // Cecilia opens the app: acknowledged over the socket path's HTTP twin.
     await api(t, cecilia.token, 'POST', `/incidents/${incidentId}/receipts`, { kind: 'acknowledged', deviceId: cecilia.deviceId });
-    await t.app.realtime.receipts.flush();
+    await t.app.alarms.flushReceipts();
     await advance(60);
     // Second round of reminders to those still unreached, and the contacts step.
     expect(count(cecilia, 'reminder')).toBe(1);
@@ -323,9 +313,9 @@ describe('escalation, driven by an injected clock', () => {
     const rollcall = await api(t, kris.token, 'GET', `/incidents/${incidentId}/rollcall`);
     const pushOf = (email: string) => (rollcall.body.people as { personId: string; push: { devices: number; acceptedAt: string | null; reminders: number } }[])
       .find((p) => p.personId === t.ids.person[email])?.push;
-    expect(pushOf(EMAIL.kris)).toMatchObject({ devices: 1, reminders: 2, acceptedAt: expect.any(String) });
-    expect(pushOf(EMAIL.bertil)).toMatchObject({ devices: 1, reminders: 0 });
-    expect(pushOf(EMAIL.anna)).toEqual({ devices: 0, acceptedAt: null, reminders: 0 });
+    expect(pushOf(demoEmail('kris'))).toMatchObject({ devices: 1, reminders: 2, acceptedAt: expect.any(String) });
+    expect(pushOf(demoEmail('bertil'))).toMatchObject({ devices: 1, reminders: 0 });
+    expect(pushOf(demoEmail('anna'))).toEqual({ devices: 0, acceptedAt: null, reminders: 0 });
 
     // All clear: no more reminders or escalation for anyone.
     expect((await api(t, kris.token, 'POST', `/incidents/${incidentId}/resolve`, {})).status).toBe(200);

@@ -3,6 +3,7 @@ import { io } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type Response, type TestApp } from './helpers/app.js';
 import { TestDevice, type Envelope } from './helpers/device.js';
+import { type Who } from './helpers/demo.js';
 
 /**
  * The Socket.IO protocol on one node: handshake, tenant isolation of every socket event, bad
@@ -10,15 +11,8 @@ import { TestDevice, type Envelope } from './helpers/device.js';
  * (invariants 2, 3, 4, 6, 7, 9).
  */
 
-const EMAIL = {
-  admin: 'admin@utbildning.example',
-  kris: 'kris@utbildning.example',
-  anna: 'anna@vasaskolan.example',
-  bertil: 'bertil@vasaskolan.example',
-  cecilia: 'cecilia@vasaskolan.example',
-  lisa: 'lisa@biblioteket.example',
-} as const;
-type Who = keyof typeof EMAIL;
+/** The demo people this file acts as. */
+const PEOPLE: Who[] = ['admin', 'kris', 'anna', 'bertil', 'cecilia', 'lisa'];
 
 interface ConnectError {
   message: string;
@@ -72,9 +66,9 @@ describe('realtime protocol on one node', () => {
   beforeAll(async () => {
     t = await startApp();
     url = await t.listen();
-    for (const who of Object.keys(EMAIL) as Who[]) {
-      token[who] = await t.login(EMAIL[who]);
-      person[who] = t.ids.person[EMAIL[who]] as string;
+    for (const who of PEOPLE) {
+      token[who] = await t.loginAs(who);
+      person[who] = t.personId(who);
     }
   });
 
@@ -95,7 +89,7 @@ describe('realtime protocol on one node', () => {
   describe('handshake', () => {
     it('refuses a handshake without a token, with a garbage or revoked token, or with a bad device id or cursor', async () => {
       const deviceId = 'phone-0123456789';
-      const revoked = await t.login(EMAIL.bertil);
+      const revoked = await t.loginAs('bertil');
       expect((await t.request({ method: 'POST', url: '/api/v1/auth/logout', token: revoked })).status).toBe(204);
       const lookalike = `${token.bertil.slice(0, -4)}${token.bertil.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`;
       const cases: [Record<string, unknown>, string][] = [
@@ -155,7 +149,7 @@ describe('realtime protocol on one node', () => {
         const unknown = await lisaPhone.emit('receipt', { incidentId: randomUUID(), kind });
         expect(receipt, 'the answer tells nothing about whether the incident exists').toEqual(unknown);
       }
-      await t.app.realtime.receipts.flush();
+      await t.app.alarms.flushReceipts();
       expect(await t.snapshot()).toBe(before);
       expect(await count('SELECT 1 FROM incident_receipts WHERE person_id = $1', [person.lisa])).toBe(0);
     });
@@ -182,7 +176,7 @@ describe('realtime protocol on one node', () => {
         const ack = await phone.emit(name, payload);
         expect(ack, `${name} ${JSON.stringify(payload)}`).toMatchObject({ ok: false, error: { code: 'validation_failed', message: expect.any(String) } });
       }
-      await t.app.realtime.receipts.flush();
+      await t.app.alarms.flushReceipts();
       expect(await t.snapshot()).toBe(before);
       expect(phone.socket.connected).toBe(true);
     });
@@ -276,9 +270,11 @@ describe('realtime protocol on one node', () => {
       expect(new Set(cursors).size).toBe(cursors.length);
       expect(ack.data.events.filter((e) => e.type === 'raised').map((e) => e.incidentId)).toEqual(ids);
       // The threat contradicts the fire but the fire still rules, and the fire's people are told of the threat;
-      // the lockdown takes over, and the fire's and the threat's people are told too.
+      // the lockdown takes over, and the fire's and the threat's people are told too. Each new alarm's own
+      // people learn of the change in its `raised` event.
       const [fire, threat, lockdown] = ids;
-      expect(ack.data.events.filter((e) => e.type === 'instruction_changed').map((e) => e.incidentId)).toEqual([threat, fire, lockdown, fire, threat]);
+      expect(ack.data.events.filter((e) => e.type === 'instruction_changed').map((e) => e.incidentId)).toEqual([fire, fire, threat]);
+      expect(ack.data.events.find((e) => e.type === 'raised' && e.incidentId === lockdown)?.data).toMatchObject({ contradiction: true, previous: { typeKey: 'brand' } });
       expect(ack.data.cursor).toBe(ack.data.events.at(-1)?.id);
     });
 
@@ -385,8 +381,8 @@ describe('realtime protocol on one node', () => {
     });
 
     it('closes the sockets of a session the moment it is signed out, even on a device that only listens, and no others', async () => {
-      const session = await t.login(EMAIL.bertil);
-      const other = await t.login(EMAIL.bertil);
+      const session = await t.loginAs('bertil');
+      const other = await t.loginAs('bertil');
       const phone = await device(session, { deviceId: 'bertil-phone-3' });
       const laptop = await device(session, { deviceId: 'bertil-laptop-3' });
       const tablet = await device(other, { deviceId: 'bertil-tablet-3' });
@@ -403,8 +399,8 @@ describe('realtime protocol on one node', () => {
     });
 
     it('closes every socket of a person who signs out everywhere', async () => {
-      const first = await t.login(EMAIL.bertil);
-      const second = await t.login(EMAIL.bertil);
+      const first = await t.loginAs('bertil');
+      const second = await t.loginAs('bertil');
       const phone = await device(first, { deviceId: 'bertil-phone-4' });
       const laptop = await device(second, { deviceId: 'bertil-laptop-4' });
       expect((await t.request({ method: 'POST', url: '/api/v1/auth/logout-all', token: first })).status).toBe(204);
@@ -413,7 +409,7 @@ describe('realtime protocol on one node', () => {
     });
 
     it('closes every socket of a person an admin deactivates, and refuses their reconnect', async () => {
-      const session = await t.login(EMAIL.cecilia);
+      const session = await t.loginAs('cecilia');
       const phone = await device(session, { deviceId: 'cecilia-phone-5' });
       const res = await t.request({ method: 'PATCH', url: `/api/v1/people/${person.cecilia}`, token: token.admin, body: { active: false } });
       expect(res.status).toBe(200);
@@ -424,7 +420,7 @@ describe('realtime protocol on one node', () => {
     });
 
     it('stops a socket whose session ended behind its back (expired) at its next action, and lets it change nothing', async () => {
-      const session = await t.login(EMAIL.bertil);
+      const session = await t.loginAs('bertil');
       const phone = await device(session, { deviceId: 'bertil-phone-2' });
       const laptop = await device(session, { deviceId: 'bertil-laptop-2' });
       expect(await phone.emit('sync', { cursor: phone.cursor })).toMatchObject({ ok: true });

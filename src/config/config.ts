@@ -68,8 +68,12 @@ export const ConfigSchema = Type.Object({
   PUSH_CONCURRENCY_PER_ORIGIN: Type.Integer({ minimum: 1, maximum: 2000, default: 32 }),
   /** How long one push request may take before it counts as failed and is retried. */
   PUSH_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120000, default: 10000 }),
-  /** How long a node's claim on an outbox row lasts; after it another node may send the row. Must exceed PUSH_TIMEOUT_MS. */
-  PUSH_CLAIM_LEASE_MS: Type.Integer({ minimum: 200, maximum: 600000, default: 30000 }),
+  /**
+   * How long a node's claim on an outbox row or escalation step lasts unless renewed. A node renews its
+   * claims every third of this while it sends and until the outcome is written, so this only bounds how
+   * soon another node takes over the rows of a node that died or froze.
+   */
+  PUSH_CLAIM_LEASE_MS: Type.Integer({ minimum: 300, maximum: 600000, default: 5000 }),
   /** How often an idle delivery worker looks for due work (new work on the same node starts at once). */
   PUSH_POLL_MS: Type.Integer({ minimum: 10, maximum: 60000, default: 500 }),
   /** Attempts per push or SMS before it is given up as failed. */
@@ -109,8 +113,6 @@ function crossFieldProblems(config: Config): string[] {
   if ((config.VAPID_PUBLIC_KEY === undefined) !== (config.VAPID_PRIVATE_KEY === undefined)) {
     problems.push('VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY: give both or neither');
   }
-  // A lease shorter than a request would let a second node send a row the first is still sending.
-  if (config.PUSH_CLAIM_LEASE_MS <= config.PUSH_TIMEOUT_MS) problems.push('PUSH_CLAIM_LEASE_MS: must exceed PUSH_TIMEOUT_MS');
   return problems;
 }
 

@@ -29,7 +29,7 @@ export default fp(async (app) => {
     const token = bearerToken(request.headers.authorization);
     if (!token) throw new AppError('unauthenticated');
     const principal = await principalForToken(app.db, app.config, token);
-    if (!principal) throw new AppError('unauthenticated', 'Your session has ended. Sign in again.');
+    if (!principal) throw new AppError('unauthenticated', { sv: 'Din inloggning har upphört. Logga in igen.', en: 'Your session has ended. Sign in again.' });
     request.principal = principal;
     request.log = request.log.child({ personId: principal.personId });
   });

@@ -25,7 +25,7 @@ export default fp(async (app) => {
     } catch {
       return done(new AppError('invalid_json'), undefined);
     }
-    if (containsNul(parsed)) return done(new AppError('validation_failed', 'Text may not contain NUL characters.'), undefined);
+    if (containsNul(parsed)) return done(new AppError('validation_failed', { sv: 'Texten får inte innehålla NUL-tecken.', en: 'Text may not contain NUL characters.' }), undefined);
     return done(null, parsed);
   });
 }, { name: 'json-body' });

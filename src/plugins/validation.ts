@@ -16,3 +16,8 @@ export function validatorCompiler(): FastifySchemaCompiler<FastifySchema> {
   const strict = addFormats(new Ajv({ ...COMMON, coerceTypes: false }));
   return ({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema as object);
 }
+
+const bodyValidator = addFormats(new Ajv({ ...COMMON, coerceTypes: false }));
+
+/** The HTTP body rules for payloads that arrive another way (socket events): taken exactly as sent. */
+export const compileBodyValidator = (schema: object) => bodyValidator.compile(schema);

@@ -11,6 +11,8 @@ import type { RoleName } from '../modules/auth/policies.js';
 export const DEMO_PASSWORD = 'samlarm-demo';
 
 interface DemoPerson {
+  /** How the docs and the tests call this person ("rektor", "anna"). */
+  key: string;
   email: string;
   name: string;
   phone: string;
@@ -48,14 +50,14 @@ export const DEMO: DemoOrganisation[] = [
       { key: 'solrosen', name: 'Solrosens förskola', kind: 'preschool', address: 'Solrosvägen 3, Stockholm' },
     ],
     people: [
-      { email: 'admin@utbildning.example', name: 'Olle Organisationsadmin', phone: '+46700000001', sites: [], roles: [{ role: 'org_admin' }] },
-      { email: 'rektor@vasaskolan.example', name: 'Rebecka Rektor', phone: '+46700000002', sites: ['vasaskolan'], roles: [{ role: 'staff' }, { role: 'site_admin', site: 'vasaskolan' }] },
-      { email: 'kris@utbildning.example', name: 'Kim Krisledare', phone: '+46700000003', sites: ['vasaskolan'], roles: [{ role: 'staff' }, { role: 'crisis_lead' }] },
-      { email: 'anna@vasaskolan.example', name: 'Anna Andersson', phone: '+46700000004', sites: ['vasaskolan'], roles: [{ role: 'staff' }] },
-      { email: 'bertil@vasaskolan.example', name: 'Bertil Berg', phone: '+46700000005', sites: ['vasaskolan'], roles: [{ role: 'staff' }] },
-      { email: 'cecilia@vasaskolan.example', name: 'Cecilia Carlsson', phone: '+46700000006', sites: ['vasaskolan'], roles: [{ role: 'staff' }], language: 'en' },
-      { email: 'rektor@solrosen.example', name: 'Sara Solrosrektor', phone: '+46700000007', sites: ['solrosen'], roles: [{ role: 'staff' }, { role: 'site_admin', site: 'solrosen' }] },
-      { email: 'frida@solrosen.example', name: 'Frida Förskollärare', phone: '+46700000008', sites: ['solrosen'], roles: [{ role: 'staff' }] },
+      { key: 'admin', email: 'admin@utbildning.example', name: 'Olle Organisationsadmin', phone: '+46700000001', sites: [], roles: [{ role: 'org_admin' }] },
+      { key: 'rektor', email: 'rektor@vasaskolan.example', name: 'Rebecka Rektor', phone: '+46700000002', sites: ['vasaskolan'], roles: [{ role: 'staff' }, { role: 'site_admin', site: 'vasaskolan' }] },
+      { key: 'kris', email: 'kris@utbildning.example', name: 'Kim Krisledare', phone: '+46700000003', sites: ['vasaskolan'], roles: [{ role: 'staff' }, { role: 'crisis_lead' }] },
+      { key: 'anna', email: 'anna@vasaskolan.example', name: 'Anna Andersson', phone: '+46700000004', sites: ['vasaskolan'], roles: [{ role: 'staff' }] },
+      { key: 'bertil', email: 'bertil@vasaskolan.example', name: 'Bertil Berg', phone: '+46700000005', sites: ['vasaskolan'], roles: [{ role: 'staff' }] },
+      { key: 'cecilia', email: 'cecilia@vasaskolan.example', name: 'Cecilia Carlsson', phone: '+46700000006', sites: ['vasaskolan'], roles: [{ role: 'staff' }], language: 'en' },
+      { key: 'solrosRektor', email: 'rektor@solrosen.example', name: 'Sara Solrosrektor', phone: '+46700000007', sites: ['solrosen'], roles: [{ role: 'staff' }, { role: 'site_admin', site: 'solrosen' }] },
+      { key: 'frida', email: 'frida@solrosen.example', name: 'Frida Förskollärare', phone: '+46700000008', sites: ['solrosen'], roles: [{ role: 'staff' }] },
     ],
     groups: [
       {
@@ -82,9 +84,9 @@ export const DEMO: DemoOrganisation[] = [
     kind: 'forvaltning',
     sites: [{ key: 'biblioteket', name: 'Vasastadens bibliotek', kind: 'library', address: VASA }],
     people: [
-      { email: 'admin@kultur.example', name: 'Klara Kulturadmin', phone: '+46700000011', sites: [], roles: [{ role: 'org_admin' }] },
-      { email: 'chef@biblioteket.example', name: 'Bo Bibliotekschef', phone: '+46700000012', sites: ['biblioteket'], roles: [{ role: 'staff' }, { role: 'site_admin', site: 'biblioteket' }] },
-      { email: 'lisa@biblioteket.example', name: 'Lisa Bibliotekarie', phone: '+46700000013', sites: ['biblioteket'], roles: [{ role: 'staff' }] },
+      { key: 'klara', email: 'admin@kultur.example', name: 'Klara Kulturadmin', phone: '+46700000011', sites: [], roles: [{ role: 'org_admin' }] },
+      { key: 'bo', email: 'chef@biblioteket.example', name: 'Bo Bibliotekschef', phone: '+46700000012', sites: ['biblioteket'], roles: [{ role: 'staff' }, { role: 'site_admin', site: 'biblioteket' }] },
+      { key: 'lisa', email: 'lisa@biblioteket.example', name: 'Lisa Bibliotekarie', phone: '+46700000013', sites: ['biblioteket'], roles: [{ role: 'staff' }] },
     ],
     groups: [
       {
@@ -99,7 +101,7 @@ export const DEMO: DemoOrganisation[] = [
     name: 'Samlarm drift',
     kind: 'other',
     sites: [],
-    people: [{ email: 'system@samlarm.example', name: 'Sam Systemadmin', phone: '+46700000021', sites: [], roles: [{ role: 'system_admin' }] }],
+    people: [{ key: 'system', email: 'system@samlarm.example', name: 'Sam Systemadmin', phone: '+46700000021', sites: [], roles: [{ role: 'system_admin' }] }],
     groups: [],
   },
 ];

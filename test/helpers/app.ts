@@ -5,6 +5,7 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { DEMO_PASSWORD } from '../../src/seed/demo.js';
 import type { Clock } from '../../src/lib/clock.js';
+import { demoEmail, type Who } from './demo.js';
 
 export type App = Awaited<ReturnType<typeof buildApp>>;
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -83,8 +84,12 @@ export interface TestApp {
   db: pg.Pool;
   ids: DemoIds;
   request(options: { method: Method; url: string; token?: string; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
-  /** Signs a demo account in and returns its bearer token. */
+  /** Signs an account in (demo password) and returns its bearer token. */
   login(email: string): Promise<string>;
+  /** Signs a demo person in by the name the tests use ('rektor', 'anna') and returns the token. */
+  loginAs(who: Who): Promise<string>;
+  /** A demo person's id by the name the tests use. */
+  personId(who: Who): string;
   /** Starts listening on a free loopback port (for Socket.IO devices); returns the base URL. */
   listen(): Promise<string>;
   /** A fingerprint of every table's contents: equal before and after means nothing changed. */
@@ -126,15 +131,23 @@ export async function startApp(env: Record<string, string> = {}, options: { cloc
     return { status: res.statusCode, body: text ? JSON.parse(text) : null, headers: res.headers };
   };
 
+  const login = async (email: string) => {
+    const res = await request({ method: 'POST', url: '/api/v1/auth/login', body: { email, password: DEMO_PASSWORD } });
+    if (res.status !== 200) throw new Error(`login ${email} failed: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.token as string;
+  };
+
   return {
     app,
     db,
     ids,
     request,
-    login: async (email) => {
-      const res = await request({ method: 'POST', url: '/api/v1/auth/login', body: { email, password: DEMO_PASSWORD } });
-      if (res.status !== 200) throw new Error(`login ${email} failed: ${res.status} ${JSON.stringify(res.body)}`);
-      return res.body.token as string;
+    login,
+    loginAs: (who) => login(demoEmail(who)),
+    personId: (who) => {
+      const id = ids.person[demoEmail(who)];
+      if (!id) throw new Error(`demo person ${who} not seeded`);
+      return id;
     },
     listen: () => app.listen({ host: '127.0.0.1', port: 0 }),
     snapshot: async () => {

@@ -110,19 +110,19 @@ export interface EscalationContactInput {
 async function setMembers(tx: Tx, group: { id: string; organisationId: string }, personIds: string[]): Promise<void> {
   const ids = [...new Set(personIds)];
   const found = (await tx.query<{ n: number }>(GROUP_SQL.countPeopleInOrganisation, [group.organisationId, ids])).rows[0];
-  if (found?.n !== ids.length) throw new AppError('invalid_reference', 'A member is not part of this organisation.');
+  if (found?.n !== ids.length) throw new AppError('invalid_reference', { sv: 'En medlem hör inte till den här organisationen.', en: 'A member is not part of this organisation.' });
   await tx.query(GROUP_SQL.clearMembers, [group.id]);
   if (ids.length) await tx.query(GROUP_SQL.addMembers, [group.id, ids]);
 }
 
 async function setAlarmTypes(tx: Tx, group: { id: string; organisationId: string }, types: GroupAlarmTypeInput[]): Promise<void> {
   const ids = types.map((t) => t.alarmTypeId);
-  if (new Set(ids).size !== ids.length) throw new AppError('validation_failed', 'An alarm type is listed twice.');
+  if (new Set(ids).size !== ids.length) throw new AppError('validation_failed', { sv: 'En larmtyp finns med två gånger.', en: 'An alarm type is listed twice.' });
   if (types.some((t) => !t.receives && !t.mayRaise)) {
-    throw new AppError('validation_failed', 'Each listed alarm type must be received or raisable (or left out).');
+    throw new AppError('validation_failed', { sv: 'Varje larmtyp i listan måste tas emot eller få larmas (eller lämnas utanför).', en: 'Each listed alarm type must be received or raisable (or left out).' });
   }
   if (!(await allAlarmTypesUsable(tx, group.organisationId, ids))) {
-    throw new AppError('invalid_reference', 'An alarm type does not exist, is archived or belongs to another organisation.');
+    throw new AppError('invalid_reference', { sv: 'En larmtyp finns inte, är arkiverad eller hör till en annan organisation.', en: 'An alarm type does not exist, is archived or belongs to another organisation.' });
   }
   await tx.query(GROUP_SQL.clearTypes, [group.id]);
   for (const t of types) await tx.query(GROUP_SQL.addType, [group.id, t.alarmTypeId, t.receives, t.mayRaise]);
@@ -131,9 +131,9 @@ async function setAlarmTypes(tx: Tx, group: { id: string; organisationId: string
 async function setEscalationContacts(tx: Tx, group: { id: string; organisationId: string }, contacts: EscalationContactInput[]): Promise<void> {
   const personIds = contacts.flatMap((c) => (c.personId ? [c.personId] : []));
   const found = (await tx.query<{ n: number }>(GROUP_SQL.countPeopleInOrganisation, [group.organisationId, [...new Set(personIds)]])).rows[0];
-  if (found?.n !== new Set(personIds).size) throw new AppError('invalid_reference', 'A contact is not part of this organisation.');
+  if (found?.n !== new Set(personIds).size) throw new AppError('invalid_reference', { sv: 'En kontakt hör inte till den här organisationen.', en: 'A contact is not part of this organisation.' });
   if (contacts.some((c) => !c.personId && (!c.name || (!c.phone && !c.email)))) {
-    throw new AppError('validation_failed', 'A contact needs a person, or a name with a phone number or e-mail address.');
+    throw new AppError('validation_failed', { sv: 'En kontakt behöver en person, eller ett namn med telefonnummer eller e-postadress.', en: 'A contact needs a person, or a name with a phone number or e-mail address.' });
   }
   await tx.query(GROUP_SQL.clearContacts, [group.id]);
   for (const [position, c] of contacts.entries()) {
@@ -151,7 +151,7 @@ export interface NewGroupInput {
 
 async function assertNameFree(tx: Queryable, siteId: string, name: string, groupId: string | null): Promise<void> {
   if ((await tx.query(GROUP_SQL.nameTaken, [siteId, name, groupId])).rowCount) {
-    throw new AppError('conflict', 'The site already has a group with this name.');
+    throw new AppError('conflict', { sv: 'Platsen har redan en grupp med det namnet.', en: 'The site already has a group with this name.' });
   }
 }
 
@@ -227,4 +227,39 @@ export async function deleteGroup(db: Db, principal: Principal, id: string, requ
       entityType: 'alarm_group', entityId: id, before, after: null, requestId,
     });
   });
+}
+
+const RAISE_RIGHT_SQL = `
+  SELECT EXISTS (
+    SELECT 1 FROM alarm_groups g
+      JOIN alarm_group_types gt ON gt.group_id = g.id AND gt.alarm_type_id = $3 AND gt.may_raise
+      JOIN alarm_group_members m ON m.group_id = g.id AND m.person_id = $1
+     WHERE g.site_id = $2) AS allowed`;
+
+/** Whether one of the person's groups at the site may raise the type: the fact `canRaiseAlarm` weighs. */
+export async function mayRaiseViaGroup(db: Queryable, personId: string, siteId: string, alarmTypeId: string): Promise<boolean> {
+  return (await db.query<{ allowed: boolean }>(RAISE_RIGHT_SQL, [personId, siteId, alarmTypeId])).rows[0]?.allowed === true;
+}
+
+export interface ContactToAlert {
+  personId: string | null;
+  name: string;
+  phone: string | null;
+  groupName: string;
+}
+
+// Each contact once (a person, or a phone number), with the first group that lists them, in the groups' order.
+const CONTACTS_TO_ALERT_SQL = `
+  SELECT DISTINCT ON (coalesce(c.person_id::text, c.phone, c.id::text))
+         c.person_id AS "personId", coalesce(cp.name, c.name) AS name, coalesce(c.phone, cp.phone) AS phone, g.name AS "groupName"
+    FROM alarm_groups g
+    JOIN alarm_group_escalation_contacts c ON c.group_id = g.id
+    LEFT JOIN people cp ON cp.id = c.person_id AND cp.active
+   WHERE g.id = ANY($1::uuid[]) AND (c.person_id IS NULL OR cp.id IS NOT NULL)
+   ORDER BY coalesce(c.person_id::text, c.phone, c.id::text), g.name, c.position`;
+
+/** The escalation contacts of these groups: whom escalation tells who is unreached. */
+export async function escalationContactsOf(db: Queryable, groupIds: string[]): Promise<ContactToAlert[]> {
+  if (groupIds.length === 0) return [];
+  return (await db.query<ContactToAlert>(CONTACTS_TO_ALERT_SQL, [groupIds])).rows;
 }

@@ -33,7 +33,7 @@ export interface AlarmType extends AlarmTypeInput {
 }
 
 /** The delivery policy columns as one object: how long pushes live and how the alarm escalates. */
-export const DELIVERY_POLICY_COLUMNS = `json_build_object('pushTtlSeconds', push_ttl_seconds, 'repushAfterSeconds', repush_after_seconds,
+const DELIVERY_POLICY_COLUMNS = `json_build_object('pushTtlSeconds', push_ttl_seconds, 'repushAfterSeconds', repush_after_seconds,
            'maxRepushes', max_repushes, 'contactsAfterSeconds', contacts_after_seconds, 'smsToContacts', sms_to_contacts)`;
 
 const SELECT = `
@@ -47,7 +47,7 @@ const SELECT = `
          archived, created_at AS "createdAt", updated_at AS "updatedAt"
     FROM alarm_types`;
 
-export const ALARM_TYPE_SQL = {
+const ALARM_TYPE_SQL = {
   forOrganisation: `${SELECT} WHERE (organisation_id IS NULL OR organisation_id = $1) AND ($2 OR NOT archived)
     ORDER BY precedence DESC, key`,
   byId: `${SELECT} WHERE id = $1`,
@@ -61,6 +61,16 @@ export const ALARM_TYPE_SQL = {
           JOIN alarm_group_members m ON m.group_id = g.id AND m.person_id = $2
          WHERE g.site_id = $4 AND gt.alarm_type_id = alarm_types.id))
     ORDER BY precedence DESC, key`,
+  // The type as an incident freezes it (its snapshot): usable by the organisation, not archived.
+  snapshot: `
+    SELECT id, key, json_build_object('sv', label_sv, 'en', label_en) AS label,
+           json_build_object('sv', instruction_sv, 'en', instruction_en) AS instruction,
+           colour, icon, sound, precedence,
+           json_build_object('category', cap_category, 'event', cap_event, 'responseType', cap_response_type,
+                             'severity', cap_severity, 'urgency', cap_urgency) AS cap,
+           ${DELIVERY_POLICY_COLUMNS} AS delivery
+      FROM alarm_types
+     WHERE id = $1 AND NOT archived AND (organisation_id IS NULL OR organisation_id = $2)`,
   lock: 'SELECT id FROM alarm_types WHERE id = $1 FOR UPDATE',
   keyTaken: 'SELECT 1 FROM alarm_types WHERE key = $2 AND (organisation_id IS NULL OR organisation_id = $1)',
   // Usable by the organisation: built-in or its own, and not archived.
@@ -104,6 +114,11 @@ export async function visibleAlarmType(db: Queryable, principal: Principal, id: 
   return type;
 }
 
+/** What an incident freezes of its type when raised; undefined when the organisation cannot use the type. */
+export async function usableAlarmType(db: Queryable, id: string, organisationId: string): Promise<AlarmTypeSnapshot | undefined> {
+  return (await db.query<AlarmTypeSnapshot>(ALARM_TYPE_SQL.snapshot, [id, organisationId])).rows[0];
+}
+
 export async function allAlarmTypesUsable(db: Queryable, organisationId: string, ids: string[]): Promise<boolean> {
   if (ids.length === 0) return true;
   const row = (await db.query<{ n: number }>(ALARM_TYPE_SQL.countUsable, [organisationId, ids])).rows[0];
@@ -126,6 +141,9 @@ export interface AlarmTypeInput {
  * escalation ladder (push again, then the groups' escalation contacts, optionally by SMS). Frozen
  * into each incident when it is raised; null turns a step off.
  */
+/** An alarm type as an incident keeps it: what it was when the alarm was raised, whatever changes later. */
+export type AlarmTypeSnapshot = AlarmTypeInput & { id: string; key: string };
+
 export interface DeliveryPolicy {
   pushTtlSeconds: number;
   repushAfterSeconds: number | null;
@@ -152,7 +170,7 @@ export async function createAlarmType(
     await visibleOrganisation(tx, principal, organisationId);
     if (!canManageAlarmTypes(principal, organisationId)) throw new AppError('forbidden');
     if ((await tx.query(ALARM_TYPE_SQL.keyTaken, [organisationId, input.key])).rowCount) {
-      throw new AppError('conflict', `An alarm type with the key "${input.key}" already exists.`);
+      throw new AppError('conflict', { sv: `Det finns redan en larmtyp med nyckeln "${input.key}".`, en: `An alarm type with the key "${input.key}" already exists.` });
     }
     const [labelSv, labelEn, instructionSv, instructionEn, ...rest] = columnValues(input);
     const { id } = (await tx.query<{ id: string }>(ALARM_TYPE_SQL.insert, [

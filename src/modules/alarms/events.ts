@@ -1,14 +1,8 @@
+import type { EventEnvelope, EventType } from '../../contract/alarms.js';
 import type { Queryable, Tx } from '../../db/pool.js';
+import type { Principal } from '../auth/policies.js';
+import { visibleIncident } from './incidents.js';
 import type { SiteInstruction } from './instruction.js';
-
-/** Every kind of timeline event. Review, statistics and exports are built from these alone. */
-export const EVENT_TYPES = [
-  'raised', 'joined', 'reraised', 'recipients_computed', 'instruction_changed',
-  'delivered', 'acknowledged', 'responded', 'message', 'reply', 'resolved', 'cancelled',
-  // Escalation (leads see these) and each push or SMS attempt with its outcome (review only).
-  'repushed', 'escalated', 'delivery_attempt',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
 
 /**
  * Who sees an event live and on catch-up: every recipient, or only the incident's leads (and its
@@ -20,10 +14,14 @@ export interface NewEvent {
   incidentId: string;
   organisationId: string;
   siteId: string;
+  /** The incident is a drill: every event says so (invariant 8). */
+  drill: boolean;
   type: EventType;
   audience: Audience;
   actorPersonId: string | null;
   data: Record<string, unknown>;
+  /** When it happened, by the app's clock (tests inject theirs): the review's figures are built from these times. */
+  at: Date;
 }
 
 /** An event as stored and as sent to devices; `id` is the catch-up cursor. */
@@ -36,21 +34,22 @@ export interface IncidentEvent extends NewEvent {
 // Any constant, the same on every node: serialises event inserts so ids commit in order.
 const EVENT_ORDER_LOCK = 4_711_113;
 
-const EVENT_COLUMNS = `id, incident_id AS "incidentId", organisation_id AS "organisationId", site_id AS "siteId", type,
+const EVENT_COLUMNS = `id, incident_id AS "incidentId", organisation_id AS "organisationId", site_id AS "siteId", drill, type,
   audience, actor_person_id AS "actorPersonId", data, at`;
 
-export const EVENT_SQL = {
+const EVENT_SQL = {
   lock: 'SELECT pg_advisory_xact_lock($1)',
   insert: `
-    INSERT INTO incident_events (incident_id, organisation_id, site_id, type, audience, actor_person_id, data)
-    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::event_audience[], $6::uuid[], $7::jsonb[])
+    INSERT INTO incident_events (incident_id, organisation_id, site_id, drill, type, audience, actor_person_id, data, at)
+    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::boolean[], $5::text[], $6::event_audience[], $7::uuid[], $8::jsonb[],
+                         $9::timestamptz[])
     RETURNING ${EVENT_COLUMNS}`,
   // Catch-up for one person: events after the cursor in incidents they were targeted by; leads
   // see every event devices may see, others the ones for everyone and their own. Served by the
   // recipients (person_id, incident_id) index and the events' partial (incident_id, id) index that
   // leaves out review events (delivery attempts: one per push).
   since: `
-    SELECT e.id, e.incident_id AS "incidentId", e.organisation_id AS "organisationId", e.site_id AS "siteId", e.type,
+    SELECT e.id, e.incident_id AS "incidentId", e.organisation_id AS "organisationId", e.site_id AS "siteId", e.drill, e.type,
            e.audience, e.actor_person_id AS "actorPersonId", e.data, e.at
       FROM incident_recipients r
       JOIN incident_events e ON e.incident_id = r.incident_id AND e.id > $2
@@ -72,17 +71,14 @@ export const EVENT_SQL = {
 export async function appendEvents(tx: Tx, events: NewEvent[]): Promise<IncidentEvent[]> {
   if (events.length === 0) return [];
   await tx.query(EVENT_SQL.lock, [EVENT_ORDER_LOCK]);
-  const result = await tx.query<IncidentEvent>(EVENT_SQL.insert, [
-    events.map((e) => e.incidentId),
-    events.map((e) => e.organisationId),
-    events.map((e) => e.siteId),
-    events.map((e) => e.type),
-    events.map((e) => e.audience),
-    events.map((e) => e.actorPersonId),
-    events.map((e) => JSON.stringify(e.data)),
-  ]);
-  return result.rows;
+  return (await tx.query<IncidentEvent>(EVENT_SQL.insert, columns(events, (e) => e.audience))).rows;
 }
+
+const columns = (events: NewEvent[], audience: (e: NewEvent) => Audience) => [
+  events.map((e) => e.incidentId), events.map((e) => e.organisationId), events.map((e) => e.siteId), events.map((e) => e.drill),
+  events.map((e) => e.type), events.map(audience), events.map((e) => e.actorPersonId), events.map((e) => JSON.stringify(e.data)),
+  events.map((e) => e.at),
+];
 
 /**
  * Appends review-only events (delivery attempts). They are never cursors for devices, so they need
@@ -90,11 +86,15 @@ export async function appendEvents(tx: Tx, events: NewEvent[]): Promise<Incident
  */
 export async function appendReviewEvents(db: Queryable, events: NewEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await db.query(EVENT_SQL.insert, [
-    events.map((e) => e.incidentId), events.map((e) => e.organisationId), events.map((e) => e.siteId),
-    events.map((e) => e.type), events.map(() => 'review'), events.map((e) => e.actorPersonId),
-    events.map((e) => JSON.stringify(e.data)),
-  ]);
+  await db.query(EVENT_SQL.insert, columns(events, () => 'review'));
+}
+
+/** What a device receives for an event. */
+export function envelope(e: IncidentEvent): EventEnvelope {
+  return {
+    id: e.id, incidentId: e.incidentId, siteId: e.siteId, type: e.type, drill: e.drill,
+    actorPersonId: e.actorPersonId, at: new Date(e.at).toISOString(), data: e.data,
+  };
 }
 
 export async function eventsSince(db: Queryable, personId: string, cursor: string, limit: number): Promise<IncidentEvent[]> {
@@ -112,4 +112,11 @@ export async function incidentTimeline(db: Queryable, incidentId: string, types:
 /** The event that last alerted everyone of an incident: what a replayed press sends again. */
 export async function latestAlertEvents(db: Queryable, incidentId: string): Promise<IncidentEvent[]> {
   return (await db.query<IncidentEvent>(EVENT_SQL.latestAlert, [incidentId])).rows;
+}
+
+/** An incident's timeline as the caller may read it: leads everything devices may see; others what went to everyone and their own. */
+export async function timelineFor(db: Queryable, principal: Principal, incidentId: string, types: readonly EventType[] | null): Promise<IncidentEvent[]> {
+  const { incident, lead } = await visibleIncident(db, principal, incidentId);
+  const events = await incidentTimeline(db, incident.id, types);
+  return lead ? events : events.filter((e) => e.audience === 'all' || e.actorPersonId === principal.personId);
 }

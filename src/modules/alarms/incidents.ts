@@ -1,7 +1,8 @@
 import type { Queryable } from '../../db/pool.js';
 import { AppError } from '../../lib/errors.js';
 import { canSeeOrganisation, canViewIncident, isIncidentLead, leadSiteIds, type Principal } from '../auth/policies.js';
-import type { TypeSnapshot } from './instruction.js';
+import type { AlarmTypeSnapshot } from '../alarm-types/alarm-types.js';
+import { recipientOf } from './recipients.js';
 
 export type IncidentState = 'active' | 'resolved' | 'cancelled';
 
@@ -10,7 +11,7 @@ export interface Incident {
   organisationId: string;
   siteId: string;
   siteName: string;
-  type: TypeSnapshot;
+  type: AlarmTypeSnapshot;
   drill: boolean;
   state: IncidentState;
   location: string | null;
@@ -40,9 +41,12 @@ const INCIDENT_SELECT = `
     JOIN people rb ON rb.id = i.raised_by
     LEFT JOIN people eb ON eb.id = i.ended_by`;
 
-export const INCIDENT_SQL = {
+const INCIDENT_SQL = {
   byId: `${INCIDENT_SELECT} WHERE i.id = $1`,
-  recipient: 'SELECT lead FROM incident_recipients WHERE incident_id = $1 AND person_id = $2',
+  brief: `
+    SELECT i.id, i.organisation_id AS "organisationId", i.site_id AS "siteId", s.name AS "siteName", i.drill,
+           i.type_snapshot AS type, i.location, i.state, i.raised_at AS "raisedAt"
+      FROM incidents i JOIN sites s ON s.id = i.site_id WHERE i.id = $1`,
   // Incidents the person was targeted by, or leads at a site of (organisation-wide leads: every site).
   // $3: 'active' or NULL for all; $4/$5: page by raised_at.
   visible: `${INCIDENT_SELECT}
@@ -61,8 +65,9 @@ export async function visibleIncident(db: Queryable, principal: Principal, id: s
   const incident = (await db.query<Incident>(INCIDENT_SQL.byId, [id])).rows[0];
   if (!incident || !canSeeOrganisation(principal, incident.organisationId)) throw new AppError('not_found');
   const site = { id: incident.siteId, organisationId: incident.organisationId };
-  const recipient = (await db.query<{ lead: boolean }>(INCIDENT_SQL.recipient, [id, principal.personId])).rows[0];
+  const recipient = await recipientOf(db, id, principal.personId);
   if (!canViewIncident(principal, site, recipient !== undefined)) throw new AppError('not_found');
+  // A lead alerted as one when it was raised keeps leading it, as the recipients are frozen then.
   return { incident, lead: isIncidentLead(principal, site) || recipient?.lead === true };
 }
 
@@ -70,6 +75,23 @@ export async function loadIncident(db: Queryable, id: string): Promise<Incident>
   const incident = (await db.query<Incident>(INCIDENT_SQL.byId, [id])).rows[0];
   if (!incident) throw new AppError('not_found');
   return incident;
+}
+
+/** What other modules need to speak of an incident (a push's title and body, an escalation step). */
+export interface IncidentBrief {
+  id: string;
+  organisationId: string;
+  siteId: string;
+  siteName: string;
+  drill: boolean;
+  type: AlarmTypeSnapshot;
+  location: string | null;
+  state: IncidentState;
+  raisedAt: Date;
+}
+
+export async function incidentBrief(db: Queryable, id: string): Promise<IncidentBrief | undefined> {
+  return (await db.query<IncidentBrief>(INCIDENT_SQL.brief, [id])).rows[0];
 }
 
 /** The summary carried by live events: enough to show the alarm without another request. */
@@ -86,6 +108,8 @@ export function incidentSummary(i: Incident) {
     message: i.message,
     raisedBy: i.raisedBy,
     raisedAt: new Date(i.raisedAt).toISOString(),
+    endedAt: i.endedAt ? new Date(i.endedAt).toISOString() : null,
+    endedBy: i.endedBy,
     pressers: i.pressers.length,
     recipients: i.recipients,
   };

@@ -1,8 +1,8 @@
-import type { AlarmTypeInput } from '../alarm-types/alarm-types.js';
+import type { AlarmTypeSnapshot } from '../alarm-types/alarm-types.js';
 import type { Queryable } from '../../db/pool.js';
-
-/** The alarm type as frozen into an incident when it was raised. */
-export type TypeSnapshot = AlarmTypeInput & { id: string; key: string };
+import { AppError } from '../../lib/errors.js';
+import { canSeeSiteInstruction, type Principal } from '../auth/policies.js';
+import { visibleSite } from '../sites/sites.js';
 
 /**
  * What staff at a site must do now (invariant 5): derived from the site's active incidents, a
@@ -24,18 +24,26 @@ export interface SiteInstruction {
   activeIncidents: number;
 }
 
-export const INSTRUCTION_SQL = {
+const INSTRUCTION_SQL = {
+  // Serialises everything that changes a site's incidents, so that joins and the instruction stay consistent.
+  lockSite: "SELECT pg_advisory_xact_lock(hashtextextended('site:' || $1::text, 0))",
   activeAtSite: `
     SELECT id, type_snapshot, drill, raised_at, count(*) OVER () AS active
       FROM incidents
      WHERE site_id = $1 AND state = 'active'
      ORDER BY drill ASC, (type_snapshot->>'precedence')::int DESC, raised_at ASC
      LIMIT 1`,
-  othersActive: "SELECT id FROM incidents WHERE site_id = $1 AND state = 'active' AND id <> $2 ORDER BY raised_at",
+  worksAt: 'SELECT 1 FROM person_sites WHERE person_id = $1 AND site_id = $2',
+  othersActive: "SELECT id, drill FROM incidents WHERE site_id = $1 AND state = 'active' AND id <> $2 ORDER BY raised_at",
 } as const;
 
+/** Held until the transaction ends: raises, answers and all clears at one site happen one after the other. */
+export async function lockSite(tx: Queryable, siteId: string): Promise<void> {
+  await tx.query(INSTRUCTION_SQL.lockSite, [siteId]);
+}
+
 export async function siteInstruction(db: Queryable, siteId: string): Promise<SiteInstruction | null> {
-  const row = (await db.query<{ id: string; type_snapshot: TypeSnapshot; drill: boolean; raised_at: Date; active: string }>(
+  const row = (await db.query<{ id: string; type_snapshot: AlarmTypeSnapshot; drill: boolean; raised_at: Date; active: string }>(
     INSTRUCTION_SQL.activeAtSite, [siteId],
   )).rows[0];
   if (!row) return null;
@@ -60,12 +68,12 @@ export async function siteInstruction(db: Queryable, siteId: string): Promise<Si
  * The site's other active incidents. Their people were told the instruction that held when they
  * were alarmed; when it changes they are told too, even if the alarm that changed it did not target them.
  */
-export async function otherActiveIncidents(db: Queryable, siteId: string, exceptIncidentId: string): Promise<string[]> {
-  return (await db.query<{ id: string }>(INSTRUCTION_SQL.othersActive, [siteId, exceptIncidentId])).rows.map((r) => r.id);
+export async function otherActiveIncidents(db: Queryable, siteId: string, exceptIncidentId: string): Promise<{ id: string; drill: boolean }[]> {
+  return (await db.query<{ id: string; drill: boolean }>(INSTRUCTION_SQL.othersActive, [siteId, exceptIncidentId])).rows;
 }
 
 /** Two instructions contradict when they ask for different actions (e.g. Evacuate against Shelter). */
-export function contradicts(current: SiteInstruction | null, next: TypeSnapshot, drill: boolean): boolean {
+export function contradicts(current: SiteInstruction | null, next: AlarmTypeSnapshot, drill: boolean): boolean {
   if (!current) return false;
   if (current.drill && !drill) return false;
   return current.responseType !== next.cap.responseType;
@@ -73,3 +81,11 @@ export function contradicts(current: SiteInstruction | null, next: TypeSnapshot,
 
 export const sameInstruction = (a: SiteInstruction | null, b: SiteInstruction | null): boolean =>
   (a?.incidentId ?? null) === (b?.incidentId ?? null);
+
+/** The site's instruction as a person asks for it: those who work there and its leads. */
+export async function instructionFor(db: Queryable, principal: Principal, siteId: string): Promise<SiteInstruction | null> {
+  const site = await visibleSite(db, principal, siteId);
+  const worksThere = Boolean((await db.query(INSTRUCTION_SQL.worksAt, [principal.personId, site.id])).rowCount);
+  if (!canSeeSiteInstruction(principal, site, worksThere)) throw new AppError('forbidden');
+  return siteInstruction(db, site.id);
+}

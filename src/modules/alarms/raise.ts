@@ -1,35 +1,18 @@
-import type { Config } from '../../config/config.js';
-import type { Db, Tx } from '../../db/pool.js';
-import { inTransaction } from '../../db/pool.js';
-import type { Clock } from '../../lib/clock.js';
+import type { Tx } from '../../db/pool.js';
+import type { RaiseRequest } from '../../contract/alarms.js';
 import { AppError } from '../../lib/errors.js';
+import { usableAlarmType, type AlarmTypeSnapshot } from '../alarm-types/alarm-types.js';
+import { mayRaiseViaGroup } from '../alarm-groups/alarm-groups.js';
 import { canRaiseAlarm, canRunDrill, type Principal } from '../auth/policies.js';
 import { visibleSite, type Site } from '../sites/sites.js';
-import { appendEvents, latestAlertEvents, type IncidentEvent, type NewEvent } from './events.js';
+import type { AlarmDeps } from './deps.js';
+import { latestAlertEvents, type IncidentEvent, type NewEvent } from './events.js';
 import { incidentSummary, loadIncident, type Incident } from './incidents.js';
 import {
-  contradicts, otherActiveIncidents, sameInstruction, siteInstruction, type SiteInstruction, type TypeSnapshot,
+  contradicts, lockSite, otherActiveIncidents, sameInstruction, siteInstruction, type SiteInstruction,
 } from './instruction.js';
-import { ALARM_SQL } from './queries.js';
-
-export interface RaiseInput {
-  /** The device's own id for this press: retries send the same id and never make a second alarm. */
-  pressId: string;
-  siteId: string;
-  alarmTypeId: string;
-  location?: string | null;
-  message?: string | null;
-  drill?: boolean;
-  /** Required to raise an alarm that contradicts the site's current instruction (e.g. fire during a lockdown). */
-  confirmContradiction?: boolean;
-}
-
-/** raised: a new incident; joined: a press added to an active one; reraised: the same, after the join window (everyone alerted again); replayed: a retry of a press already recorded. */
-/** The recipient rows of one incident, as the publisher needs them. */
-export interface IncidentAudienceRows {
-  incidentId: string;
-  rows: { person_id: string; lead: boolean; presser: boolean }[];
-}
+import type { PendingChange } from './pipeline.js';
+import { addPresser, insertRecipients } from './recipients.js';
 
 export type RaiseOutcome = 'raised' | 'joined' | 'reraised' | 'replayed';
 
@@ -40,115 +23,120 @@ export interface RaiseResult {
   events: IncidentEvent[];
 }
 
-export interface AlarmDeps {
-  db: Db;
-  config: Config;
-  clock: Clock;
-  /**
-   * Sends committed events to devices; never throws (catch-up covers what it could not send).
-   * `audience`: the recipients of a new incident as just written, so they need not be read back.
-   */
-  publish: (events: IncidentEvent[], audience?: IncidentAudienceRows) => Promise<void>;
-  /** Queues pushes (and escalation) for a change's events, in the change's transaction: committed together or not at all. */
-  queueDeliveries: (tx: Tx, events: NewEvent[]) => Promise<void>;
-  /** Sends a person's devices the current state: they just became part of an incident already under way. */
-  resync: (personId: string) => Promise<void>;
-}
+const RAISE_SQL = {
+  // Taken before the site's: one press id sent at once to two sites is then a replay, as it is when sent one after the other.
+  lockPress: "SELECT pg_advisory_xact_lock(hashtextextended('press:' || $1::text, 0))",
+  pressById: 'SELECT press_id, incident_id, person_id FROM incident_presses WHERE press_id = $1',
+  activeIncident: `
+    SELECT id, last_pressed_at FROM incidents
+     WHERE site_id = $1 AND alarm_type_id = $2 AND drill = $3 AND state = 'active'`,
+  insertIncident: `
+    INSERT INTO incidents (organisation_id, site_id, alarm_type_id, drill, type_snapshot, location, message, raised_by, raised_at, last_pressed_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id`,
+  insertPress: `
+    INSERT INTO incident_presses (press_id, incident_id, person_id, location, message, pressed_at)
+    VALUES ($1, $2, $3, $4, $5, $6)`,
+  touchIncident: 'UPDATE incidents SET last_pressed_at = $2 WHERE id = $1',
+} as const;
 
-const eventOf = (incident: { id: string; organisationId: string; siteId: string }, actor: string) =>
+/** A press: raise a new incident, join an active one, or replay one already recorded. */
+type Decision = { outcome: RaiseOutcome; incident: Incident; instruction: SiteInstruction | null; change: PendingChange; joined?: string };
+
+const bilingual = (sv: string, en: string) => ({ sv, en });
+
+const eventOf = (incident: Incident, actor: string, at: Date) =>
   (type: NewEvent['type'], audience: NewEvent['audience'], data: Record<string, unknown>): NewEvent => ({
-    incidentId: incident.id, organisationId: incident.organisationId, siteId: incident.siteId,
-    type, audience, actorPersonId: actor, data,
+    incidentId: incident.id, organisationId: incident.organisationId, siteId: incident.siteId, drill: incident.drill,
+    type, audience, actorPersonId: actor, data, at,
   });
-
-async function replay(tx: Tx, principal: Principal, pressId: string): Promise<Incident | null> {
-  const press = (await tx.query<{ incident_id: string; person_id: string }>(ALARM_SQL.pressById, [pressId])).rows[0];
-  if (!press) return null;
-  if (press.person_id !== principal.personId) throw new AppError('conflict', 'This press id is already used.');
-  return loadIncident(tx, press.incident_id);
-}
-
-async function authorise(tx: Tx, principal: Principal, input: RaiseInput): Promise<{ site: Site; type: TypeSnapshot }> {
-  const site = await visibleSite(tx, principal, input.siteId);
-  const type = (await tx.query<TypeSnapshot>(ALARM_SQL.usableType, [input.alarmTypeId, site.organisationId])).rows[0];
-  if (!type) throw new AppError('invalid_reference', 'No such alarm type for this site.');
-  const viaGroup = (await tx.query<{ allowed: boolean }>(ALARM_SQL.mayRaiseViaGroup, [principal.personId, site.id, type.id])).rows[0];
-  if (!canRaiseAlarm(principal, site, viaGroup?.allowed === true)) throw new AppError('forbidden', 'You may not raise this alarm here.');
-  if (input.drill && !canRunDrill(principal, site)) throw new AppError('forbidden', 'Only crisis leads and rektorer may start drills.');
-  return { site, type };
-}
 
 /**
- * Raise an alarm. The answer is given only after the incident, its recipients and its first
- * timeline events are committed (invariant 1); then the events go to devices.
+ * Raise an alarm. The answer is given only after the incident, its recipients, its pushes and its
+ * first timeline events are committed (invariant 1); the fan-out to devices starts right after,
+ * without holding up the answer. A retried press is answered with what the first one did
+ * (invariant 4), and sends the alarm out again: the first attempt may have died between its commit
+ * and its fan-out.
  */
-export async function raiseAlarm(deps: AlarmDeps, principal: Principal, input: RaiseInput): Promise<RaiseResult> {
-  const result = await inTransaction(deps.db, async (tx) => {
-    const decided = await decide(tx, deps, principal, input);
-    await deps.queueDeliveries(tx, decided.events);
-    // Last in the transaction: the events' ordering lock is held only until the commit just after.
-    return { ...decided, events: await appendEvents(tx, decided.events) };
-  });
-  // The presser's answer does not wait for the fan-out: the alarm is committed, and the publisher
-  // never fails (devices catch up on whatever it could not send). A replay sends the alarm again:
-  // the first attempt may have died between its commit and its fan-out.
-  const toPublish = result.outcome === 'replayed' ? await latestAlertEvents(deps.db, result.incident.id) : result.events;
-  // setImmediate: the fan-out starts after the answer is on its way, not in the microtasks before it.
-  setImmediate(() => {
-    void deps.publish(toPublish, result.audience);
-    // Joining by pressing makes someone part of an incident whose earlier events lie before their cursor.
-    if (result.newRecipient) void deps.resync(result.newRecipient);
-  });
-  return { outcome: result.outcome, incident: result.incident, instruction: result.instruction, events: result.events };
+export async function raiseAlarm(deps: AlarmDeps, principal: Principal, input: RaiseRequest): Promise<RaiseResult> {
+  const { result, events } = await deps.pipeline.run(async (tx) => {
+    const decision = await decide(tx, deps, principal, input);
+    return { result: decision, change: decision.change, ...(decision.joined ? { joinedRecipients: [decision.joined] } : {}) };
+  }, 'schedule');
+  if (result.outcome === 'replayed') {
+    const again = await latestAlertEvents(deps.db, result.incident.id);
+    setImmediate(() => void deps.pipeline.process({ events: again }));
+  }
+  return { outcome: result.outcome, incident: result.incident, instruction: result.instruction, events };
 }
 
-type Decision = Omit<RaiseResult, 'events'> & { events: NewEvent[]; audience?: IncidentAudienceRows; newRecipient?: string };
-
-async function decide(tx: Tx, deps: AlarmDeps, principal: Principal, input: RaiseInput): Promise<Decision> {
+async function decide(tx: Tx, deps: AlarmDeps, principal: Principal, input: RaiseRequest): Promise<Decision> {
   // A retry is answered with what the first attempt did, even if rights or the type changed since.
-  await tx.query(ALARM_SQL.lockPress, [input.pressId]);
+  await tx.query(RAISE_SQL.lockPress, [input.pressId]);
   const replayed = await replay(tx, principal, input.pressId);
-  if (replayed) return { outcome: 'replayed', incident: replayed, instruction: await siteInstruction(tx, replayed.siteId), events: [] };
+  if (replayed) {
+    return { outcome: 'replayed', incident: replayed, instruction: await siteInstruction(tx, replayed.siteId), change: { events: [] } };
+  }
 
   const { site, type } = await authorise(tx, principal, input);
-  await tx.query(ALARM_SQL.lockSite, [site.id]);
+  await lockSite(tx, site.id);
   const now = deps.clock.now();
   const drill = input.drill === true;
   const before = await siteInstruction(tx, site.id);
   // A drill while a real alarm is active could be mistaken for, or drown out, the real one.
   if (drill && before && !before.drill) throw new AppError('real_alarm_active', undefined, { current: before });
   const contradiction = contradicts(before, type, drill);
-  const active = (await tx.query<{ id: string; last_pressed_at: Date }>(ALARM_SQL.activeIncident, [site.id, type.id, drill])).rows[0];
+  const active = (await tx.query<{ id: string; last_pressed_at: Date }>(RAISE_SQL.activeIncident, [site.id, type.id, drill])).rows[0];
   if (active) return join(tx, deps, principal, input, active, now, contradiction);
 
   if (contradiction && !input.confirmContradiction) {
     throw new AppError('contradicts_instruction', undefined, { current: before });
   }
-  const { id } = (await tx.query<{ id: string }>(ALARM_SQL.insertIncident, [
+  const { id } = (await tx.query<{ id: string }>(RAISE_SQL.insertIncident, [
     site.organisationId, site.id, type.id, drill, JSON.stringify(type), input.location ?? null, input.message ?? null, principal.personId, now,
   ])).rows[0] as { id: string };
-  await tx.query(ALARM_SQL.insertPress, [input.pressId, id, principal.personId, input.location ?? null, input.message ?? null, now]);
-  const recipients = (await tx.query<{ person_id: string; lead: boolean; presser: boolean }>(ALARM_SQL.insertRecipients, [
-    id, site.organisationId, site.id, type.id, principal.personId,
-  ])).rows;
+  await tx.query(RAISE_SQL.insertPress, [input.pressId, id, principal.personId, input.location ?? null, input.message ?? null, now]);
+  const recipients = await insertRecipients(tx, { id, organisationId: site.organisationId, siteId: site.id, alarmTypeId: type.id }, principal.personId);
   const incident = await loadIncident(tx, id);
   const after = await siteInstruction(tx, site.id);
-  const event = eventOf(incident, principal.personId);
+  const event = eventOf(incident, principal.personId, now);
+  // A change of what people must do is never silent (invariant 5): the new incident's people see it in
+  // `raised` (previous instruction and whether it was a confirmed contradiction); the people of the
+  // site's other active incidents get `instruction_changed` on theirs.
+  const changed = before !== null && (contradiction || !sameInstruction(before, after));
   const events = [
-    event('raised', 'all', { incident: incidentSummary(incident), instruction: after }),
+    event('raised', 'all', { incident: incidentSummary(incident), instruction: after, ...(changed ? { previous: before, contradiction } : {}) }),
     event('recipients_computed', 'leads', { targeted: recipients.length, leads: recipients.filter((r) => r.lead).length, instruction: after }),
   ];
-  // A change of what people must do is never silent: everyone sees it as a change (invariant 5).
-  if (before && (contradiction || !sameInstruction(before, after))) {
-    const change = event('instruction_changed', 'all', { previous: before, instruction: after, contradiction, cause: incident.id });
-    events.push(change);
-    for (const other of await otherActiveIncidents(tx, site.id, incident.id)) events.push({ ...change, incidentId: other });
+  if (changed) {
+    for (const other of await otherActiveIncidents(tx, site.id, incident.id)) {
+      events.push({ ...event('instruction_changed', 'all', { previous: before, instruction: after, contradiction, cause: incident.id }), incidentId: other.id, drill: other.drill });
+    }
   }
-  return { outcome: 'raised', incident, instruction: after, events, audience: { incidentId: id, rows: recipients } };
+  return { outcome: 'raised', incident, instruction: after, change: { events, newIncident: { incidentId: id, recipients } } };
+}
+
+async function replay(tx: Tx, principal: Principal, pressId: string): Promise<Incident | null> {
+  const press = (await tx.query<{ incident_id: string; person_id: string }>(RAISE_SQL.pressById, [pressId])).rows[0];
+  if (!press) return null;
+  if (press.person_id !== principal.personId) throw new AppError('conflict', bilingual('Det här tryck-id:t används redan.', 'This press id is already used.'));
+  return loadIncident(tx, press.incident_id);
+}
+
+async function authorise(tx: Tx, principal: Principal, input: RaiseRequest): Promise<{ site: Site; type: AlarmTypeSnapshot }> {
+  const site = await visibleSite(tx, principal, input.siteId);
+  const type = await usableAlarmType(tx, input.alarmTypeId, site.organisationId);
+  if (!type) throw new AppError('invalid_reference', bilingual('Larmtypen finns inte för den här platsen.', 'No such alarm type for this site.'));
+  if (!canRaiseAlarm(principal, site, await mayRaiseViaGroup(tx, principal.personId, site.id, type.id))) {
+    throw new AppError('forbidden', bilingual('Du får inte larma detta här.', 'You may not raise this alarm here.'));
+  }
+  if (input.drill && !canRunDrill(principal, site)) {
+    throw new AppError('forbidden', bilingual('Bara krisledare och rektorer får starta övningar.', 'Only crisis leads and rektorer may start drills.'));
+  }
+  return { site, type };
 }
 
 async function join(
-  tx: Tx, deps: AlarmDeps, principal: Principal, input: RaiseInput, active: { id: string; last_pressed_at: Date }, now: Date,
+  tx: Tx, deps: AlarmDeps, principal: Principal, input: RaiseRequest, active: { id: string; last_pressed_at: Date }, now: Date,
   contradiction: boolean,
 ): Promise<Decision> {
   const withinWindow = now.getTime() - active.last_pressed_at.getTime() <= deps.config.ALARM_JOIN_WINDOW_SECONDS * 1000;
@@ -156,14 +144,14 @@ async function join(
   if (!withinWindow && contradiction && !input.confirmContradiction) {
     throw new AppError('contradicts_instruction', undefined, { current: await siteInstruction(tx, input.siteId) });
   }
-  await tx.query(ALARM_SQL.insertPress, [input.pressId, active.id, principal.personId, input.location ?? null, input.message ?? null, now]);
-  await tx.query(ALARM_SQL.touchIncident, [active.id, now]);
+  await tx.query(RAISE_SQL.insertPress, [input.pressId, active.id, principal.personId, input.location ?? null, input.message ?? null, now]);
+  await tx.query(RAISE_SQL.touchIncident, [active.id, now]);
   const incident = await loadIncident(tx, active.id);
-  const added = await tx.query(ALARM_SQL.addPresserAsRecipient, [active.id, principal.personId, incident.organisationId]);
+  const added = await addPresser(tx, incident, principal.personId);
   const instruction = await siteInstruction(tx, incident.siteId);
   // Within the window a press only joins; after it, a new press may mean new danger: alert everyone again.
   const outcome = withinWindow ? 'joined' : 'reraised';
   const data = { incident: incidentSummary(incident), pressedBy: principal.personId, location: input.location ?? null, instruction };
-  const events = [eventOf(incident, principal.personId)(outcome, withinWindow ? 'leads' : 'all', data)];
-  return { outcome, incident, instruction, events, ...(added.rowCount ? { newRecipient: principal.personId } : {}) };
+  const events = [eventOf(incident, principal.personId, now)(outcome, withinWindow ? 'leads' : 'all', data)];
+  return { outcome, incident, instruction, change: { events }, ...(added ? { joined: principal.personId } : {}) };
 }

@@ -1,28 +1,35 @@
-import type { Db, Queryable } from '../../db/pool.js';
-import { inTransaction } from '../../db/pool.js';
+import type { Queryable } from '../../db/pool.js';
+import type { ReceiptKind } from '../../contract/alarms.js';
+import { Batcher } from '../../lib/batcher.js';
 import { AppError } from '../../lib/errors.js';
-import type { Log } from '../../lib/log.js';
-import { appendEvents, type IncidentEvent, type NewEvent } from './events.js';
+import type { AlarmDeps } from './deps.js';
+import type { NewEvent } from './events.js';
 
 export interface Receipt {
   incidentId: string;
   personId: string;
   deviceId: string;
-  kind: 'delivered' | 'acknowledged';
+  kind: ReceiptKind;
   /** socket and push: a device confirmed; response: the person answered, which proves they saw it. */
   channel: 'socket' | 'push' | 'response';
   at: Date;
 }
 
-export const RECEIPT_SQL = {
-  // Only receipts of people the incident targeted count; insert-only, so nothing moves backwards.
+const RECEIPT_SQL = {
+  // Only receipts of people the incident targeted count (the others are reported back as not found);
+  // insert-only, so nothing moves backwards. Returns the position of every receipt that counts.
   insert: `
-    INSERT INTO incident_receipts (incident_id, person_id, device_id, kind, channel, at)
-    SELECT t.incident_id, t.person_id, t.device_id, t.kind, t.channel, t.at
-      FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::receipt_kind[], $5::text[], $6::timestamptz[])
-           AS t(incident_id, person_id, device_id, kind, channel, at)
-      JOIN incident_recipients r ON r.incident_id = t.incident_id AND r.person_id = t.person_id
-    ON CONFLICT DO NOTHING`,
+    WITH t AS (
+      SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::receipt_kind[], $5::text[], $6::timestamptz[])
+             WITH ORDINALITY AS t(incident_id, person_id, device_id, kind, channel, at, n)
+    ), counted AS (
+      SELECT t.* FROM t JOIN incident_recipients r ON r.incident_id = t.incident_id AND r.person_id = t.person_id
+    ), stored AS (
+      INSERT INTO incident_receipts (incident_id, person_id, device_id, kind, channel, at)
+      SELECT incident_id, person_id, device_id, kind, channel, at FROM counted
+      ON CONFLICT DO NOTHING
+    )
+    SELECT n::int FROM counted`,
   // First receipt per person: an acknowledgement implies delivery.
   firstDelivered: `
     UPDATE incident_recipients r SET delivered_at = t.at
@@ -30,14 +37,14 @@ export const RECEIPT_SQL = {
               FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS x(incident_id, person_id, at) GROUP BY 1, 2) t,
            incidents i
      WHERE r.incident_id = t.incident_id AND r.person_id = t.person_id AND r.delivered_at IS NULL AND i.id = r.incident_id
-    RETURNING r.incident_id, r.person_id, i.organisation_id, i.site_id, r.delivered_at AS at`,
+    RETURNING r.incident_id, r.person_id, i.organisation_id, i.site_id, i.drill, r.delivered_at AS at`,
   firstAcknowledged: `
     UPDATE incident_recipients r SET acknowledged_at = t.at
       FROM (SELECT incident_id, person_id, min(at) AS at
               FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS x(incident_id, person_id, at) GROUP BY 1, 2) t,
            incidents i
      WHERE r.incident_id = t.incident_id AND r.person_id = t.person_id AND r.acknowledged_at IS NULL AND i.id = r.incident_id
-    RETURNING r.incident_id, r.person_id, i.organisation_id, i.site_id, r.acknowledged_at AS at`,
+    RETURNING r.incident_id, r.person_id, i.organisation_id, i.site_id, i.drill, r.acknowledged_at AS at`,
 } as const;
 
 interface FirstRow {
@@ -45,83 +52,56 @@ interface FirstRow {
   person_id: string;
   organisation_id: string;
   site_id: string;
+  drill: boolean;
   at: Date;
 }
 
 /**
- * Writes receipts and returns the timeline events they cause: the first receipt per person and
- * kind. Call it inside the caller's transaction, before appending the events.
+ * Writes receipts in the caller's transaction; returns which of them count (the person is a
+ * recipient of the incident) and the timeline events they cause: the first receipt per person and kind.
  */
-export async function receiptEvents(tx: Queryable, receipts: Receipt[]): Promise<NewEvent[]> {
-  if (receipts.length === 0) return [];
-  await tx.query(RECEIPT_SQL.insert, [
+export async function receiptEvents(tx: Queryable, receipts: Receipt[]): Promise<{ counted: boolean[]; events: NewEvent[] }> {
+  if (receipts.length === 0) return { counted: [], events: [] };
+  const stored = (await tx.query<{ n: number }>(RECEIPT_SQL.insert, [
     receipts.map((r) => r.incidentId), receipts.map((r) => r.personId), receipts.map((r) => r.deviceId),
     receipts.map((r) => r.kind), receipts.map((r) => r.channel), receipts.map((r) => r.at),
-  ]);
+  ])).rows;
+  const countedAt = new Set(stored.map((row) => row.n));
+  const counted = receipts.map((_, i) => countedAt.has(i + 1));
+  const valid = receipts.filter((_, i) => counted[i]);
+  if (valid.length === 0) return { counted, events: [] };
   const columns = (list: Receipt[]) => [list.map((r) => r.incidentId), list.map((r) => r.personId), list.map((r) => r.at)];
-  const delivered = (await tx.query<FirstRow>(RECEIPT_SQL.firstDelivered, columns(receipts))).rows;
-  const acks = receipts.filter((r) => r.kind === 'acknowledged');
+  const delivered = (await tx.query<FirstRow>(RECEIPT_SQL.firstDelivered, columns(valid))).rows;
+  const acks = valid.filter((r) => r.kind === 'acknowledged');
   const acknowledged = acks.length ? (await tx.query<FirstRow>(RECEIPT_SQL.firstAcknowledged, columns(acks))).rows : [];
   const toEvent = (type: 'delivered' | 'acknowledged') => (row: FirstRow): NewEvent => ({
-    incidentId: row.incident_id, organisationId: row.organisation_id, siteId: row.site_id,
-    type, audience: 'leads', actorPersonId: row.person_id, data: { personId: row.person_id, at: row.at },
+    incidentId: row.incident_id, organisationId: row.organisation_id, siteId: row.site_id, drill: row.drill,
+    type, audience: 'leads', actorPersonId: row.person_id, data: { personId: row.person_id, at: row.at }, at: row.at,
   });
-  return [...delivered.map(toEvent('delivered')), ...acknowledged.map(toEvent('acknowledged'))];
+  return { counted, events: [...delivered.map(toEvent('delivered')), ...acknowledged.map(toEvent('acknowledged'))] };
 }
 
-/** Records a batch of device receipts in one transaction. */
-export async function recordReceipts(db: Db, receipts: Receipt[]): Promise<IncidentEvent[]> {
-  if (receipts.length === 0) return [];
-  return inTransaction(db, async (tx) => appendEvents(tx, await receiptEvents(tx, receipts)));
-}
+/** While the database is away receipts wait in memory; past this many a device is told to try later. */
+const MAX_PENDING_RECEIPTS = 50_000;
 
 /**
  * Receipts arrive one per device per event; writing each in its own transaction would queue them
  * behind the timeline's ordering lock. A node gathers them for a few milliseconds and writes them
- * together. `add` resolves once the receipt is committed.
+ * together through the pipeline. `add` resolves once the receipt is committed: true when it counts,
+ * false when the incident did not target the person (the caller answers not found).
  */
-const MAX_PENDING_RECEIPTS = 50_000;
-
-export class ReceiptBuffer {
-  private pending: { receipt: Receipt; done: () => void }[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly db: Db,
-    private readonly log: Log,
-    private readonly onEvents: (events: IncidentEvent[]) => Promise<void>,
-    private readonly delayMs = 20,
-  ) {}
-
-  add(receipt: Receipt): Promise<void> {
-    // While the database is away receipts wait here; past a bound the device is told to try later.
-    if (this.pending.length >= MAX_PENDING_RECEIPTS) return Promise.reject(new AppError('database_unavailable'));
-    return new Promise((done) => {
-      this.pending.push({ receipt, done });
-      this.timer ??= setTimeout(() => void this.flush(), this.delayMs);
-    });
-  }
-
-  /** Writes what is pending; resolves when everything added before the call is written or re-queued. */
-  flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const batch = this.pending;
-    this.pending = [];
-    this.flushing = this.flushing.then(async () => {
-      if (batch.length === 0) return;
-      try {
-        const events = await recordReceipts(this.db, batch.map((b) => b.receipt));
-        for (const b of batch) b.done();
-        await this.onEvents(events);
-      } catch (err) {
-        // Put them back: a receipt must not be lost to a database blip; the next flush retries.
-        this.log.warn({ err, receipts: batch.length }, 'receipts not written; retrying');
-        this.pending.unshift(...batch);
-        this.timer ??= setTimeout(() => void this.flush(), 1000);
-      }
-    });
-    return this.flushing;
-  }
+export function receiptBuffer(deps: AlarmDeps): Batcher<Receipt, boolean> {
+  return new Batcher<Receipt, boolean>({
+    delayMs: 20,
+    maxBatch: 2000,
+    retryMs: 1000,
+    maxPending: MAX_PENDING_RECEIPTS,
+    write: async (batch) => (await deps.pipeline.run(async (tx) => {
+      const { counted, events } = await receiptEvents(tx, batch);
+      return { result: counted, change: { events } };
+    }, 'schedule')).result,
+    // Put back and retried: a receipt must not be lost to a database blip.
+    onError: (err, receipts) => deps.log.warn({ err, receipts }, 'receipts not written; retrying'),
+    overloaded: () => new AppError('database_unavailable'),
+  });
 }

@@ -1,4 +1,8 @@
 import type { Queryable } from '../../db/pool.js';
+import type { PushProgressView, ResponseStatus, RollCallSummary, RollCallView } from '../../contract/alarms.js';
+import { AppError } from '../../lib/errors.js';
+import type { Principal } from '../auth/policies.js';
+import { visibleIncident } from './incidents.js';
 
 export interface RollCallEntry {
   personId: string;
@@ -6,23 +10,26 @@ export interface RollCallEntry {
   lead: boolean;
   deliveredAt: Date | null;
   acknowledgedAt: Date | null;
-  status: 'safe' | 'need_help' | 'not_on_site' | null;
+  status: ResponseStatus | null;
   text: string | null;
   location: string | null;
   respondedAt: Date | null;
 }
 
-export interface RollCallSummary {
-  targeted: number;
-  delivered: number;
-  acknowledged: number;
-  safe: number;
-  needHelp: number;
-  notOnSite: number;
-  noAnswer: number;
+/** What Web Push did for one recipient: devices pushed to, when a push service first accepted one, reminders. */
+export interface PushProgress {
+  devices: number;
+  acceptedAt: Date | null;
+  reminders: number;
 }
 
-export const ROLLCALL_SQL = {
+/**
+ * Where the roll call learns what Web Push did for each recipient. The delivery module owns the outbox
+ * and provides it (delivery/plugin.ts); the alarm module only asks.
+ */
+export type PushProgressSource = (db: Queryable, incidentId: string) => Promise<Map<string, PushProgress>>;
+
+const ROLLCALL_SQL = {
   // One row per targeted person with their latest response; a lateral lookup per person on the
   // (incident_id, person_id, id DESC) index.
   entries: `
@@ -36,33 +43,9 @@ export const ROLLCALL_SQL = {
       ) lr ON true
      WHERE r.incident_id = $1
      ORDER BY (lr.status = 'need_help') DESC NULLS LAST, p.name, p.id`,
-  // Per person, what Web Push did: to how many devices, when a push service first accepted one (not a
-  // receipt: the phone may be off), and how many reminders went out. One pass over the incident's outbox rows.
-  // Devices count only while their subscription exists: one a push service said is gone (410), or whose
-  // session ended, is no device to wait for ("call them").
-  pushes: `
-    SELECT d.person_id AS "personId",
-           count(DISTINCT ps.id)::int AS devices,
-           min(d.finished_at) FILTER (WHERE d.state = 'sent' AND d.kind IN ('alarm', 'reminder')) AS "acceptedAt",
-           count(*) FILTER (WHERE d.state = 'sent' AND d.kind = 'reminder')::int AS reminders
-      FROM deliveries d
-      LEFT JOIN push_subscriptions ps ON ps.id = d.subscription_id
-     WHERE d.incident_id = $1 AND d.channel = 'push' AND d.person_id IS NOT NULL
-     GROUP BY d.person_id`,
 } as const;
 
-export interface PushProgress {
-  devices: number;
-  acceptedAt: Date | null;
-  reminders: number;
-}
-
-/** What Web Push did for each recipient of an incident, for the leads' roll call. */
-export async function pushProgress(db: Queryable, incidentId: string): Promise<Map<string, PushProgress>> {
-  const rows = (await db.query<PushProgress & { personId: string }>(ROLLCALL_SQL.pushes, [incidentId])).rows;
-  return new Map(rows.map(({ personId, ...progress }) => [personId, progress]));
-}
-
+/** Who was targeted, reached, acknowledged, safe, needs help: the counts and everyone by name. */
 export async function rollCall(db: Queryable, incidentId: string): Promise<{ summary: RollCallSummary; people: RollCallEntry[] }> {
   const people = (await db.query<RollCallEntry>(ROLLCALL_SQL.entries, [incidentId])).rows;
   const count = (predicate: (e: RollCallEntry) => boolean) => people.filter(predicate).length;
@@ -77,5 +60,25 @@ export async function rollCall(db: Queryable, incidentId: string): Promise<{ sum
       noAnswer: count((e) => e.status === null),
     },
     people,
+  };
+}
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+const NO_PUSH: PushProgressView = { devices: 0, acceptedAt: null, reminders: 0 };
+
+/** The roll call as a lead reads it: names, answers, and for those not reached what push did. Leads only. */
+export async function rollCallFor(db: Queryable, pushProgress: PushProgressSource, principal: Principal, incidentId: string): Promise<RollCallView> {
+  const { incident, lead } = await visibleIncident(db, principal, incidentId);
+  if (!lead) throw new AppError('forbidden', { sv: 'Bara larmets ledare ser uppropet.', en: 'Only the incident\'s leads see the roll call.' });
+  const [{ summary, people }, pushes] = await Promise.all([rollCall(db, incident.id), pushProgress(db, incident.id)]);
+  return {
+    summary,
+    people: people.map((p) => {
+      const push = pushes.get(p.personId);
+      return {
+        ...p, deliveredAt: iso(p.deliveredAt), acknowledgedAt: iso(p.acknowledgedAt), respondedAt: iso(p.respondedAt),
+        push: push ? { devices: push.devices, acceptedAt: iso(push.acceptedAt), reminders: push.reminders } : NO_PUSH,
+      };
+    }),
   };
 }

@@ -17,6 +17,8 @@ export interface Principal {
   personId: string;
   organisationId: string;
   sessionId: string;
+  /** The person's language: what they are told, errors included. */
+  language: 'sv' | 'en';
   roles: RoleGrant[];
 }
 
@@ -111,9 +113,21 @@ export function canAssignSite(p: Principal, organisationId: string, siteId: stri
   return sites === 'all' || sites.includes(siteId);
 }
 
-/** Leads of a site's incidents: its crisis leads and rektorer (site-scoped or organisation-wide) and organisation admins. */
+/**
+ * Roles whose holders are alerted as leads of a site's incidents: the site's crisis leads and rektorer
+ * (or those of every site). The alarm module targets exactly these (recipients.ts passes this list to
+ * its SQL), so "who is alerted as a lead" is written once.
+ */
+export const ALERTED_LEAD_ROLES = ['crisis_lead', 'site_admin'] as const satisfies readonly RoleName[];
+
+/**
+ * Who leads a site's incidents (reads the roll call, sends instructions, declares all clear): those
+ * alerted as leads, and the organisation's admins, who lead without being rung for every alarm. A
+ * system admin runs the service, not other organisations' emergencies: they lead only in their own.
+ */
 export const isIncidentLead = (p: Principal, site: SiteRef): boolean =>
-  isSiteAdmin(p, site) || (p.organisationId === site.organisationId && holds(p, 'crisis_lead', site.id));
+  p.organisationId === site.organisationId
+  && (holds(p, 'org_admin') || ALERTED_LEAD_ROLES.some((role) => holds(p, role, site.id)));
 
 /**
  * Raising an alarm: members of a group at the site that may raise the type, and the site's leads.
@@ -142,11 +156,11 @@ export const canSendInstruction = isIncidentLead;
 export const canViewIncident = (p: Principal, site: SiteRef, isRecipient: boolean): boolean =>
   isRecipient || isIncidentLead(p, site);
 
-/** Sites whose incidents the caller leads: 'all' for organisation-wide leads and organisation admins. */
+/** Sites whose incidents the caller leads (isIncidentLead): 'all' for organisation-wide leads and organisation admins. */
 export function leadSiteIds(p: Principal, organisationId: string): 'all' | string[] {
-  if (isOrgAdmin(p, organisationId)) return 'all';
   if (p.organisationId !== organisationId) return [];
-  const leadRoles = p.roles.filter((r) => r.role === 'site_admin' || r.role === 'crisis_lead');
+  if (holds(p, 'org_admin')) return 'all';
+  const leadRoles = p.roles.filter((r) => (ALERTED_LEAD_ROLES as readonly RoleName[]).includes(r.role));
   if (leadRoles.some((r) => r.siteId === null)) return 'all';
   return leadRoles.map((r) => r.siteId as string);
 }

@@ -13,7 +13,7 @@ export const AUTH_SQL = {
     RETURNING id, kind, expires_at`,
   // Runs on every authenticated request: one indexed lookup by token hash.
   principalByToken: `
-    SELECT s.id AS session_id, s.person_id, s.kind, s.last_seen_at, p.organisation_id,
+    SELECT s.id AS session_id, s.person_id, s.kind, s.last_seen_at, p.organisation_id, p.language,
            coalesce((SELECT json_agg(json_build_object('role', r.role, 'siteId', r.site_id))
                        FROM role_assignments r WHERE r.person_id = p.id), '[]') AS roles
       FROM sessions s JOIN people p ON p.id = s.person_id

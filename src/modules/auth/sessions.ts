@@ -1,6 +1,6 @@
 import type { Config } from '../../config/config.js';
 import type { Db, Queryable } from '../../db/pool.js';
-import { AppError } from '../../lib/errors.js';
+import { AppError, type Language } from '../../lib/errors.js';
 import { inTransaction } from '../../db/pool.js';
 import { recordAudit } from '../audit/audit.js';
 import { hashPassword, verifyPassword } from './passwords.js';
@@ -83,6 +83,7 @@ export async function principalForToken(db: Db, config: Config, token: string): 
     kind: SessionKind;
     last_seen_at: Date;
     organisation_id: string;
+    language: Language;
     roles: RoleGrant[];
   }>(AUTH_SQL.principalByToken, [hashToken(token)]);
   const row = result.rows[0];
@@ -90,7 +91,9 @@ export async function principalForToken(db: Db, config: Config, token: string): 
   if (Date.now() - row.last_seen_at.getTime() > TOUCH_INTERVAL_MS) {
     await db.query(AUTH_SQL.touchSession, [row.session_id, ttlDays(config, row.kind)]);
   }
-  return { personId: row.person_id, organisationId: row.organisation_id, sessionId: row.session_id, roles: row.roles };
+  return {
+    personId: row.person_id, organisationId: row.organisation_id, sessionId: row.session_id, language: row.language, roles: row.roles,
+  };
 }
 
 export interface SessionView {

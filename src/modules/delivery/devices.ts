@@ -94,7 +94,7 @@ export async function registerSubscription(
     const row = (await tx.query<{ id: string; createdAt: Date }>(DEVICE_SQL.upsert, [
       principal.personId, principal.sessionId, input.endpoint, origin, input.keys.p256dh, input.keys.auth, expires,
     ])).rows[0];
-    if (!row) throw new AppError('conflict', 'This push subscription belongs to another signed-in device. Subscribe again for a new one.');
+    if (!row) throw new AppError('conflict', { sv: 'Push-prenumerationen hör till en annan inloggad enhet. Prenumerera igen för att få en ny.', en: 'This push subscription belongs to another signed-in device. Subscribe again for a new one.' });
     return row;
   });
 }

@@ -1,14 +1,13 @@
 import type { Queryable } from '../../db/pool.js';
 import { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy } from '../alarm-types/alarm-types.js';
 import type { NewEvent } from '../alarms/events.js';
+import { incidentBrief } from '../alarms/incidents.js';
 import type { SiteInstruction } from '../alarms/instruction.js';
+import type { PendingChange } from '../alarms/pipeline.js';
 import { buildPayload, type IncidentContext, type PayloadInput } from './payload.js';
 import { enqueueIncidentPush, OUTBOX_SQL } from './outbox.js';
 
-export const INCIDENT_PUSH_SQL = {
-  context: `
-    SELECT i.id, i.site_id AS "siteId", s.name AS "siteName", i.drill, i.type_snapshot AS type, i.location
-      FROM incidents i JOIN sites s ON s.id = i.site_id WHERE i.id = $1`,
+const INCIDENT_PUSH_SQL = {
   scheduleStep: `
     INSERT INTO escalation_steps (incident_id, step, round, due_at) VALUES ($1, $2, $3, $4)
     ON CONFLICT (incident_id, step, round) DO NOTHING`,
@@ -23,10 +22,6 @@ export function policyOf(context: IncidentContext): DeliveryPolicy {
     ?? { ...DEFAULT_DELIVERY_POLICY, repushAfterSeconds: null, contactsAfterSeconds: null };
 }
 
-export async function incidentContext(db: Queryable, incidentId: string): Promise<IncidentContext | null> {
-  return (await db.query<IncidentContext>(INCIDENT_PUSH_SQL.context, [incidentId])).rows[0] ?? null;
-}
-
 /** Which events reach pockets, and as what. Receipts, answers and replies do not. */
 function pushFor(event: NewEvent): Omit<PayloadInput, 'incident' | 'at'> | null {
   const instruction = (event.data.instruction ?? null) as SiteInstruction | null;
@@ -36,6 +31,8 @@ function pushFor(event: NewEvent): Omit<PayloadInput, 'incident' | 'at'> | null 
       return { kind: 'alarm', instruction };
     case 'instruction_changed':
       return { kind: 'instruction', instruction };
+    // A lead's written instruction (API kind `instruction`) goes out as push kind `message`: `instruction`
+    // is the site's current instruction changing (docs/realtime.md, README "What a push carries").
     case 'message':
       return { kind: 'message', message: String(event.data.body ?? '') };
     case 'resolved':
@@ -49,18 +46,20 @@ function pushFor(event: NewEvent): Omit<PayloadInput, 'incident' | 'at'> | null 
 const ALERTING: ReadonlySet<NewEvent['type']> = new Set(['raised', 'reraised', 'resolved', 'cancelled']);
 
 /**
- * Queues the pushes that a change's events call for, in the change's own transaction: a committed
- * alarm always has its pushes queued (invariant 2 for phones in pockets). A new incident also gets
- * its escalation steps; an ended one has its pending alerts and escalation cancelled.
+ * The pipeline's `queue-pushes` step: the pushes that a change's events call for, queued in the
+ * change's own transaction, so a committed alarm always has its pushes queued (invariant 2 for phones
+ * in pockets). A new incident also gets its escalation steps; an ended one has its pending alerts and
+ * escalation cancelled.
  */
-export async function queueIncidentPushes(tx: Queryable, events: NewEvent[], now: Date): Promise<void> {
+export async function queueIncidentPushes(tx: Queryable, change: PendingChange, now: Date): Promise<void> {
+  const { events } = change;
   // An incident that is itself alerting everyone in this change needs no second push about the instruction.
   const alerted = new Set(events.filter((e) => ALERTING.has(e.type)).map((e) => e.incidentId));
   for (const event of events) {
     const push = pushFor(event);
     if (!push) continue;
     if (push.kind === 'instruction' && alerted.has(event.incidentId)) continue;
-    const context = await incidentContext(tx, event.incidentId);
+    const context = await incidentBrief(tx, event.incidentId);
     if (!context) continue;
     const policy = policyOf(context);
     const input: PayloadInput = { ...push, incident: context, at: now };
@@ -80,9 +79,11 @@ export async function queueIncidentPushes(tx: Queryable, events: NewEvent[], now
 async function scheduleEscalation(tx: Queryable, incidentId: string, policy: DeliveryPolicy, raisedAt: Date): Promise<void> {
   const at = (seconds: number) => new Date(raisedAt.getTime() + seconds * 1000);
   if (policy.repushAfterSeconds !== null && policy.maxRepushes > 0) {
-    await tx.query(INCIDENT_PUSH_SQL.scheduleStep, [incidentId, 'repush', 1, at(policy.repushAfterSeconds)]);
+    await scheduleStep(tx, incidentId, 'repush', 1, at(policy.repushAfterSeconds));
   }
-  if (policy.contactsAfterSeconds !== null) {
-    await tx.query(INCIDENT_PUSH_SQL.scheduleStep, [incidentId, 'contacts', 1, at(policy.contactsAfterSeconds)]);
-  }
+  if (policy.contactsAfterSeconds !== null) await scheduleStep(tx, incidentId, 'contacts', 1, at(policy.contactsAfterSeconds));
+}
+
+export async function scheduleStep(tx: Queryable, incidentId: string, step: 'repush' | 'contacts', round: number, dueAt: Date): Promise<void> {
+  await tx.query(INCIDENT_PUSH_SQL.scheduleStep, [incidentId, step, round, dueAt]);
 }

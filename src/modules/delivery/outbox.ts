@@ -15,10 +15,10 @@ export const OUTBOX_SQL = {
     INSERT INTO deliveries (incident_id, person_id, subscription_id, channel, kind, origin, payload, topic, ttl_seconds, due_at, expires_at)
     SELECT $1, r.person_id, ps.id, 'push', $2, ps.origin,
            CASE WHEN p.language = 'en' THEN $4::jsonb ELSE $3::jsonb END, $5, $6::int, $7, $7::timestamptz + make_interval(secs => $6::int)
-      FROM incident_recipients r
+      FROM alarm_recipients r
       JOIN people p ON p.id = r.person_id AND p.active
       JOIN push_subscriptions ps ON ps.person_id = r.person_id
-      JOIN sessions s ON s.id = ps.session_id AND s.revoked_at IS NULL AND s.expires_at > now()
+      JOIN live_sessions s ON s.id = ps.session_id
      WHERE r.incident_id = $1 AND r.person_id IS DISTINCT FROM $8
        AND ($9::uuid[] IS NULL OR r.person_id = ANY($9))`,
   enqueueForPeople: `
@@ -27,7 +27,7 @@ export const OUTBOX_SQL = {
            CASE WHEN p.language = 'en' THEN $4::jsonb ELSE $3::jsonb END, $5, $6::int, $7, $7::timestamptz + make_interval(secs => $6::int)
       FROM people p
       JOIN push_subscriptions ps ON ps.person_id = p.id
-      JOIN sessions s ON s.id = ps.session_id AND s.revoked_at IS NULL AND s.expires_at > now()
+      JOIN live_sessions s ON s.id = ps.session_id
      WHERE p.id = ANY($8::uuid[]) AND p.active`,
   enqueueForSubscription: `
     INSERT INTO deliveries (person_id, subscription_id, channel, kind, origin, payload, topic, ttl_seconds, due_at, expires_at)
@@ -65,7 +65,7 @@ export const OUTBOX_SQL = {
     )
     SELECT c.id, c.incident_id, c.person_id, c.channel, c.kind, c.origin, c.address, c.payload, c.topic, c.ttl_seconds,
            c.attempts, c.expires_at, c.subscription_id, ps.endpoint, ps.p256dh, ps.auth,
-           i.state AS incident_state, i.organisation_id, i.site_id,
+           i.state AS incident_state, i.organisation_id, i.site_id, i.drill,
            -- Confirmed since this push was queued: a re-raised alarm reaches even those who confirmed the first.
            coalesce(r.delivered_at >= c.created_at, false) AS confirmed,
            -- A newer alarm, reminder, instruction or all clear of the incident was accepted for this device
@@ -79,8 +79,13 @@ export const OUTBOX_SQL = {
       -- The address only while the subscription is still this person's: a push queued before the endpoint
       -- moved to someone else is not sent. (A session that ends deletes its subscription: migration 005.)
       LEFT JOIN push_subscriptions ps ON ps.id = c.subscription_id AND ps.person_id = c.person_id
-      LEFT JOIN incidents i ON i.id = c.incident_id
-      LEFT JOIN incident_recipients r ON r.incident_id = c.incident_id AND r.person_id = c.person_id`,
+      LEFT JOIN alarm_incidents i ON i.id = c.incident_id
+      LEFT JOIN alarm_recipients r ON r.incident_id = c.incident_id AND r.person_id = c.person_id`,
+  // Keeps claims alive while their node sends them and writes their outcomes (only where the claim is still its own).
+  renew: `
+    UPDATE deliveries d SET due_at = $3::timestamptz + make_interval(secs => $4::double precision / 1000)
+      FROM unnest($1::bigint[], $2::uuid[]) AS h(id, claim)
+     WHERE d.id = h.id AND d.claim = h.claim AND d.state = 'sending'`,
   // Gives back claimed rows this node will not start now (their push service is busy here).
   release: `
     UPDATE deliveries SET state = 'queued', attempts = attempts - 1, due_at = $2, claim = NULL, claimed_by = NULL
@@ -119,6 +124,7 @@ export interface ClaimedDelivery {
   incident_state: 'active' | 'resolved' | 'cancelled' | null;
   organisation_id: string | null;
   site_id: string | null;
+  drill: boolean | null;
   confirmed: boolean | null;
   superseded: boolean;
 }

@@ -1,4 +1,5 @@
-import type { TypeSnapshot, SiteInstruction } from '../alarms/instruction.js';
+import type { IncidentBrief } from '../alarms/incidents.js';
+import type { SiteInstruction } from '../alarms/instruction.js';
 
 export type Language = 'sv' | 'en';
 export type DeliveryKind = 'alarm' | 'reminder' | 'instruction' | 'message' | 'all_clear' | 'escalation' | 'test';
@@ -29,14 +30,7 @@ export const MAX_PAYLOAD_BYTES = 3993;
 const DELIVERY_ID_RESERVE = 48;
 
 /** The incident a push is about, as the payload needs it. */
-export interface IncidentContext {
-  id: string;
-  siteId: string;
-  siteName: string;
-  drill: boolean;
-  type: TypeSnapshot;
-  location: string | null;
-}
+export type IncidentContext = Pick<IncidentBrief, 'id' | 'siteId' | 'siteName' | 'drill' | 'type' | 'location'>;
 
 /** Push services accept a Topic of at most 32 URL-safe characters: the incident id without dashes. */
 // An escalation's starts with 'x', which no hexadecimal id does: it never replaces the alarm itself.

@@ -31,12 +31,15 @@ export class PushHostAllowList {
     try {
       url = new URL(endpoint);
     } catch {
-      throw new AppError('push_endpoint_not_allowed', 'The push endpoint is not a URL.');
+      throw new AppError('push_endpoint_not_allowed', { sv: 'Push-adressen är ingen URL.', en: 'The push endpoint is not a URL.' });
     }
-    if (url.protocol !== 'https:') throw new AppError('push_endpoint_not_allowed', 'Push endpoints must use https.');
-    if (url.username || url.password) throw new AppError('push_endpoint_not_allowed', 'Push endpoints must not carry credentials.');
+    if (url.protocol !== 'https:') throw new AppError('push_endpoint_not_allowed', { sv: 'Push-adresser måste använda https.', en: 'Push endpoints must use https.' });
+    if (url.username || url.password) throw new AppError('push_endpoint_not_allowed', { sv: 'Push-adresser får inte innehålla inloggningsuppgifter.', en: 'Push endpoints must not carry credentials.' });
     if (!this.allows(url.hostname)) {
-      throw new AppError('push_endpoint_not_allowed', `Push service ${url.hostname} is not on this server's allow-list.`);
+      throw new AppError('push_endpoint_not_allowed', {
+        sv: `Push-tjänsten ${url.hostname} finns inte på serverns lista över tillåtna.`,
+        en: `Push service ${url.hostname} is not on this server's allow-list.`,
+      });
     }
     return url.origin;
   }
@@ -60,6 +63,6 @@ function onCurve(point: Buffer): boolean {
 export function checkSubscriptionKeys(keys: { p256dh: string; auth: string }): void {
   const decode = (value: string) => (base64url.test(value) ? Buffer.from(value, 'base64url') : Buffer.alloc(0));
   const p256dh = decode(keys.p256dh);
-  if (p256dh.length !== 65 || p256dh[0] !== 4 || !onCurve(p256dh)) throw new AppError('validation_failed', 'keys.p256dh is not a P-256 public key.');
-  if (decode(keys.auth).length !== 16) throw new AppError('validation_failed', 'keys.auth is not a 16-byte secret.');
+  if (p256dh.length !== 65 || p256dh[0] !== 4 || !onCurve(p256dh)) throw new AppError('validation_failed', { sv: 'keys.p256dh är ingen publik P-256-nyckel.', en: 'keys.p256dh is not a P-256 public key.' });
+  if (decode(keys.auth).length !== 16) throw new AppError('validation_failed', { sv: 'keys.auth är ingen hemlighet på 16 byte.', en: 'keys.auth is not a 16-byte secret.' });
 }

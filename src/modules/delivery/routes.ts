@@ -93,7 +93,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 202: Type.Object({ deliveryId: Type.String() }), ...commonErrors, 409: ErrorResponse, 429: ErrorResponse },
     },
   }, async (request, reply) => {
-    const queued = await queueTestPush(app.db, app.alarms.clock, request.principal);
+    const queued = await queueTestPush(app.db, app.clock, request.principal);
     app.delivery.worker.poke();
     return reply.status(202).send(queued);
   });

@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../config/config.js';
 import type { Db } from '../../db/pool.js';
-import { inTransaction } from '../../db/pool.js';
+import { Batcher } from '../../lib/batcher.js';
 import type { Clock } from '../../lib/clock.js';
+import { AppError } from '../../lib/errors.js';
 import type { Log } from '../../lib/log.js';
-import { appendEvents, appendReviewEvents, type IncidentEvent, type NewEvent } from '../alarms/events.js';
-import { ESCALATION_SQL, runEscalationStep, type ClaimedStep } from './escalation.js';
+import { appendReviewEvents, type NewEvent } from '../alarms/events.js';
+import type { AlarmPipeline } from '../alarms/pipeline.js';
+import { attemptEvent, remainingTtlSeconds, settle, skipReason, smsOutcome, type Outcome, type Settled } from './decisions.js';
+import { claimEscalationSteps, runEscalationStep } from './escalation.js';
 import { OUTBOX_SQL, type ClaimedDelivery } from './outbox.js';
-import type { PushSender, SendOutcome } from './push-sender.js';
+import type { PushSender } from './push-sender.js';
 import type { SmsGateway } from './sms-gateway.js';
 
 export interface WorkerDeps {
@@ -17,52 +20,38 @@ export interface WorkerDeps {
   config: Config;
   sender: PushSender;
   sms: SmsGateway | null;
-  /** Sends committed escalation events to the leads' devices. */
-  publish: (events: IncidentEvent[]) => Promise<void>;
+  /** Escalation steps are changes to incidents like any other: written and followed up through the pipeline. */
+  pipeline: AlarmPipeline;
   /** Counts attempts by channel and outcome (metrics). */
   count: (channel: string, outcome: string) => void;
 }
 
-type Outcome = SendOutcome | { result: 'cancelled'; error: string } | { result: 'expired'; error: string };
-
-interface Finish {
-  id: string;
-  state: 'queued' | 'sent' | 'failed' | 'gone' | 'cancelled';
-  dueAt: Date | null;
-  status: number | null;
-  error: string | null;
+interface Finished {
+  row: ClaimedDelivery;
   claim: string;
+  settled: Settled;
   at: Date;
 }
 
 const STEP_BATCH = 10;
 const STOP_WAIT_MS = 2000;
-const FLUSH_MS = 20;
-const FLUSH_MAX = 500;
-
-/** Exponential backoff from 1 s to 60 s with jitter, unless the service asked for longer. */
-export function retryDelayMs(attempt: number, retryAfterMs: number | null): number {
-  const backoff = Math.min(60_000, 1000 * 2 ** Math.max(0, attempt - 1));
-  const jittered = backoff * (0.8 + Math.random() * 0.4);
-  return Math.max(jittered, retryAfterMs ?? 0);
-}
 
 /**
  * Sends what the outbox holds and runs due escalation steps; one per node, all claiming from the
- * same tables with SKIP LOCKED. A claimed row is sent at once or given back, so a claim's lease
- * only has to outlast one request. Outcomes are written in small batches.
+ * same tables with SKIP LOCKED. A claimed row is sent at once or given back; while it is being sent
+ * and until its outcome is written, the node renews its lease, so no other node sends it again
+ * unless this one stops (dies, or is frozen past the lease). Outcomes are written in small batches.
+ * What to send and what an outcome means are pure rules (decisions.ts); this is the loop.
  */
 export class DeliveryWorker {
   private readonly node = randomUUID();
   private readonly inFlight = new Map<string, number>();
   private total = 0;
   private readonly sends = new Set<Promise<void>>();
-  private finishes: Finish[] = [];
-  private reviewEvents: NewEvent[] = [];
-  private gone = new Set<string>();
-  private succeeded = new Set<string>();
-  private flushTimer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> = Promise.resolve();
+  /** Rows this node holds a claim on, until their outcome is written: id → claim token. Their leases are renewed. */
+  private readonly held = new Map<string, string>();
+  private readonly outcomes: Batcher<Finished>;
+  private renewTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | null = null;
   private stopping = false;
   private wake: (() => void) | null = null;
@@ -70,12 +59,28 @@ export class DeliveryWorker {
   private poked = false;
   private stepsCheckedAt = 0;
 
-  constructor(private readonly deps: WorkerDeps) {}
+  constructor(private readonly deps: WorkerDeps) {
+    this.outcomes = new Batcher<Finished>({
+      delayMs: 20,
+      maxBatch: 500,
+      retryMs: 500,
+      maxPending: 100_000,
+      write: async (batch) => {
+        await this.writeOutcomes(batch);
+        return batch.map(() => undefined);
+      },
+      // Retried; meanwhile the rows stay held and their leases renewed, so nobody sends them again.
+      onError: (err, outcomes) => this.deps.log.warn({ err, outcomes }, 'delivery outcomes not written; retrying'),
+      overloaded: () => new AppError('database_unavailable'),
+    });
+  }
 
   /** Runs in the background until stop(). */
   start(): void {
     this.stopping = false;
     this.running ??= this.loop();
+    const every = Math.max(50, Math.floor(this.deps.config.PUSH_CLAIM_LEASE_MS / 3));
+    this.renewTimer ??= setInterval(() => void this.renewLeases(), every);
   }
 
   /**
@@ -93,7 +98,9 @@ export class DeliveryWorker {
       new Promise((resolve) => (timer = setTimeout(resolve, waitMs))),
     ]);
     clearTimeout(timer);
-    await this.flush();
+    await this.outcomes.flush();
+    clearInterval(this.renewTimer);
+    this.renewTimer = undefined;
   }
 
   /** New work was queued on this node: look now rather than at the next poll. */
@@ -107,7 +114,7 @@ export class DeliveryWorker {
     for (;;) {
       const started = await this.runOnce(true);
       await Promise.allSettled([...this.sends]);
-      await this.flush();
+      await this.outcomes.flush();
       if (started === 0) return;
     }
   }
@@ -161,25 +168,17 @@ export class DeliveryWorker {
   }
 
   private async runEscalationSteps(): Promise<number> {
-    const { db, clock, config } = this.deps;
-    const claim = randomUUID();
-    const steps = (await db.query<ClaimedStep>(ESCALATION_SQL.claim, [clock.now(), STEP_BATCH, claim, config.PUSH_CLAIM_LEASE_MS])).rows;
+    const { db, clock, config, pipeline } = this.deps;
+    const steps = await claimEscalationSteps(db, clock.now(), STEP_BATCH, config.PUSH_CLAIM_LEASE_MS);
     for (const step of steps) {
-      let events: IncidentEvent[];
       try {
-        events = await inTransaction(db, async (tx) => appendEvents(tx, await runEscalationStep(tx, step, {
-          now: clock.now(), smsOrigin: this.deps.sms?.origin ?? null,
-        })));
+        await pipeline.run(async (tx) => ({
+          result: null,
+          change: { events: await runEscalationStep(tx, step, { now: clock.now(), smsOrigin: this.deps.sms?.origin ?? null }) },
+        }), 'await');
       } catch (err) {
         // Nothing of the step was written: it stays claimed until its lease ends, then any node runs it again.
         this.deps.log.error({ err, incidentId: step.incidentId, step: step.step }, 'escalation step failed; it runs again when its lease ends');
-        continue;
-      }
-      try {
-        await this.deps.publish(events);
-      } catch (err) {
-        // Committed; devices that missed the events get them on catch-up.
-        this.deps.log.warn({ err, incidentId: step.incidentId }, 'escalation events not published; devices catch up');
       }
     }
     return steps.length;
@@ -213,6 +212,7 @@ export class DeliveryWorker {
     const { config } = this.deps;
     this.total += 1;
     this.inFlight.set(row.origin, (this.inFlight.get(row.origin) ?? 0) + 1);
+    this.held.set(row.id, claim);
     const send = this.attempt(row)
       .catch((err: unknown): Outcome => ({ result: 'retry', status: null, retryAfterMs: null, error: String(err) }))
       .then((outcome) => this.record(row, claim, outcome))
@@ -230,110 +230,56 @@ export class DeliveryWorker {
 
   private async attempt(row: ClaimedDelivery): Promise<Outcome> {
     const now = this.deps.clock.now();
-    // After all clear or cancel only the all clear itself goes out: anything else would replace it on the phone.
-    if (row.incident_state !== null && row.incident_state !== 'active' && row.kind !== 'all_clear') {
-      return { result: 'cancelled', error: 'incident ended' };
-    }
-    // Escalation for a person stops once any of their devices has confirmed (invariant 2).
-    if (row.confirmed && (row.kind === 'alarm' || row.kind === 'reminder')) return { result: 'cancelled', error: 'confirmed by a device' };
-    if (row.superseded && row.kind !== 'all_clear') return { result: 'cancelled', error: 'superseded by a newer push' };
-    if (now >= new Date(row.expires_at)) return { result: 'expired', error: 'time to live passed before it could be sent' };
+    const skip = skipReason(row, now);
+    if (skip) return skip;
     if (row.channel === 'sms') {
-      if (!this.deps.sms || !row.address) return { result: 'cancelled', error: 'no SMS gateway configured' };
+      if (!this.deps.sms) return { result: 'cancelled', error: 'no SMS gateway configured' };
       const { message } = row.payload as unknown as { message: string };
-      const outcome = await this.deps.sms.send({ to: row.address, message, reference: row.id });
-      // A gateway's 404 says nothing about a subscription: it is a failure like any other 4xx.
-      return outcome.result === 'gone' ? { result: 'failed', status: outcome.status, error: `${outcome.status} from the SMS gateway` } : outcome;
+      return smsOutcome(await this.deps.sms.send({ to: row.address as string, message, reference: row.id }));
     }
-    if (!row.endpoint || !row.p256dh || !row.auth) return { result: 'cancelled', error: 'subscription removed or its session ended' };
-    const ttlSeconds = Math.max(1, Math.floor((new Date(row.expires_at).getTime() - now.getTime()) / 1000));
     const payload = JSON.stringify({ ...row.payload, deliveryId: row.id });
-    return this.deps.sender.send({ endpoint: row.endpoint, p256dh: row.p256dh, auth: row.auth }, payload, { ttlSeconds, topic: row.topic });
+    return this.deps.sender.send(
+      { endpoint: row.endpoint as string, p256dh: row.p256dh as string, auth: row.auth as string }, payload,
+      { ttlSeconds: remainingTtlSeconds(row, now), topic: row.topic },
+    );
   }
 
   private record(row: ClaimedDelivery, claim: string, outcome: Outcome): void {
-    const { config, clock } = this.deps;
-    const at = clock.now();
-    const status = 'status' in outcome ? outcome.status : null;
-    const error = 'error' in outcome ? outcome.error : null;
-    let state: Finish['state'];
-    let dueAt: Date | null = null;
-    let result: string = outcome.result;
-    switch (outcome.result) {
-      case 'sent':
-        state = 'sent';
-        if (row.subscription_id) this.succeeded.add(row.subscription_id);
-        break;
-      case 'gone':
-        state = 'gone';
-        if (row.subscription_id) this.gone.add(row.subscription_id);
-        break;
-      case 'retry': {
-        const next = new Date(at.getTime() + retryDelayMs(row.attempts, outcome.retryAfterMs));
-        if (row.attempts >= config.PUSH_MAX_ATTEMPTS || next >= new Date(row.expires_at)) {
-          state = 'failed';
-          result = 'failed';
-        } else {
-          state = 'queued';
-          dueAt = next;
-        }
-        break;
-      }
-      case 'expired':
-      case 'failed':
-        state = 'failed';
-        break;
-      case 'cancelled':
-        state = 'cancelled';
-        break;
+    const at = this.deps.clock.now();
+    const settled = settle(row, outcome, at, this.deps.config.PUSH_MAX_ATTEMPTS, Math.random());
+    this.deps.count(row.channel, settled.result);
+    if (settled.result === 'retry' || settled.result === 'failed') {
+      this.deps.log.debug({ deliveryId: row.id, origin: row.origin, status: settled.status, error: settled.error, attempt: row.attempts }, 'delivery attempt failed');
     }
-    this.deps.count(row.channel, result);
-    if (outcome.result === 'retry' || outcome.result === 'failed') {
-      this.deps.log.debug({ deliveryId: row.id, origin: row.origin, status, error, attempt: row.attempts }, 'delivery attempt failed');
-    }
-    this.finishes.push({ id: row.id, state, dueAt, status, error, claim, at });
-    if (row.incident_id && row.organisation_id && row.site_id) {
-      this.reviewEvents.push({
-        incidentId: row.incident_id, organisationId: row.organisation_id, siteId: row.site_id, type: 'delivery_attempt',
-        audience: 'review', actorPersonId: null,
-        data: {
-          deliveryId: row.id, personId: row.person_id, channel: row.channel, kind: row.kind, attempt: row.attempts,
-          outcome: result, status, error, nextAttemptAt: dueAt?.toISOString() ?? null,
-        },
-      });
-    }
-    if (this.finishes.length >= FLUSH_MAX) void this.flush();
-    else this.flushTimer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+    void this.outcomes.add({ row, claim, settled, at }).catch((err: unknown) => this.deps.log.warn({ err }, 'delivery outcome dropped'));
   }
 
-  /** Writes outcomes gathered so far: outbox states, removed subscriptions, review events. */
-  flush(): Promise<void> {
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    const finishes = this.finishes;
-    const events = this.reviewEvents;
-    const gone = [...this.gone];
-    const succeeded = [...this.succeeded];
-    this.finishes = [];
-    this.reviewEvents = [];
-    this.gone = new Set();
-    this.succeeded = new Set();
-    this.flushing = this.flushing.then(async () => {
-      if (finishes.length === 0) return;
-      const { db, clock } = this.deps;
-      try {
-        await db.query(OUTBOX_SQL.finish, [
-          finishes.map((f) => f.id), finishes.map((f) => f.state), finishes.map((f) => f.dueAt), finishes.map((f) => f.status),
-          finishes.map((f) => f.error), finishes.map((f) => f.claim), finishes.map((f) => f.at),
-        ]);
-        if (gone.length) await db.query(OUTBOX_SQL.removeSubscriptions, [gone]);
-        if (succeeded.length) await db.query(OUTBOX_SQL.markSuccess, [succeeded, clock.now()]);
-        await appendReviewEvents(db, events);
-      } catch (err) {
-        // The rows stay claimed until their leases end; then they are sent again (at least once).
-        this.deps.log.warn({ err, outcomes: finishes.length }, 'delivery outcomes not written; rows will be retried');
-      }
-    });
-    return this.flushing;
+  /** Outbox states (fenced by the claim token), removed and succeeded subscriptions, and the review's attempt events. */
+  private async writeOutcomes(batch: Finished[]): Promise<void> {
+    const { db, clock } = this.deps;
+    await db.query(OUTBOX_SQL.finish, [
+      batch.map((f) => f.row.id), batch.map((f) => f.settled.state), batch.map((f) => f.settled.dueAt), batch.map((f) => f.settled.status),
+      batch.map((f) => f.settled.error), batch.map((f) => f.claim), batch.map((f) => f.at),
+    ]);
+    for (const f of batch) if (this.held.get(f.row.id) === f.claim) this.held.delete(f.row.id);
+    const subscriptions = (result: Settled['result']) => [...new Set(batch.filter((f) => f.settled.result === result && f.row.subscription_id)
+      .map((f) => f.row.subscription_id as string))];
+    const gone = subscriptions('gone');
+    const succeeded = subscriptions('sent');
+    if (gone.length) await db.query(OUTBOX_SQL.removeSubscriptions, [gone]);
+    if (succeeded.length) await db.query(OUTBOX_SQL.markSuccess, [succeeded, clock.now()]);
+    await appendReviewEvents(db, batch.map((f) => attemptEvent(f.row, f.settled, f.at)).filter((e): e is NewEvent => e !== null));
+  }
+
+  /** Keeps this node's claims alive while it sends and until their outcomes are written. */
+  private async renewLeases(): Promise<void> {
+    if (this.held.size === 0) return;
+    const { db, clock, config } = this.deps;
+    const held = [...this.held];
+    try {
+      await db.query(OUTBOX_SQL.renew, [held.map(([id]) => id), held.map(([, claim]) => claim), clock.now(), config.PUSH_CLAIM_LEASE_MS]);
+    } catch (err) {
+      this.deps.log.warn({ err, rows: held.length }, 'delivery leases not renewed; another node may send these rows again');
+    }
   }
 }

@@ -108,15 +108,18 @@ async function authoriseAssignments(
 ): Promise<void> {
   const roleSites = [...roles.added, ...roles.removed].flatMap((g) => (g.siteId ? [g.siteId] : []));
   if (!(await allSitesInOrganisation(tx, organisationId, [...new Set([...sites.added, ...roleSites])]))) {
-    throw new AppError('invalid_reference', 'A site is not part of this organisation.');
+    throw new AppError('invalid_reference', { sv: 'En plats hör inte till den här organisationen.', en: 'A site is not part of this organisation.' });
   }
   for (const g of [...roles.added, ...roles.removed]) {
     if (g.role !== 'site_admin' && g.role !== 'crisis_lead' && g.siteId !== null) {
-      throw new AppError('validation_failed', `The role ${g.role} applies to the whole organisation; give no siteId.`);
+      throw new AppError('validation_failed', {
+        sv: `Rollen ${g.role} gäller hela organisationen; ange ingen plats (siteId).`,
+        en: `The role ${g.role} applies to the whole organisation; give no siteId.`,
+      });
     }
   }
   if ([...sites.added, ...sites.removed].some((s) => !canAssignSite(principal, organisationId, s))) {
-    throw new AppError('forbidden', 'You do not manage that site.');
+    throw new AppError('forbidden', { sv: 'Du ansvarar inte för den platsen.', en: 'You do not manage that site.' });
   }
   if ([...roles.added, ...roles.removed].some((g) => !canGrantRole(principal, organisationId, g))) {
     throw new AppError('role_not_grantable');
@@ -156,7 +159,7 @@ export async function createPerson(
     const siteIds = normalisedSiteIds(input.siteIds);
     // A rektor may only add people to their own sites, or they could not manage them afterwards.
     if (managedSiteIds(principal, organisationId) !== 'all' && siteIds.length === 0) {
-      throw new AppError('forbidden', 'Place the person at one of your sites.');
+      throw new AppError('forbidden', { sv: 'Placera personen på någon av dina platser.', en: 'Place the person at one of your sites.' });
     }
     const roles = { added: normalisedGrants(input.roles), removed: [] };
     await authoriseAssignments(tx, principal, organisationId, { added: siteIds, removed: [] }, roles);

@@ -1,45 +1,39 @@
-import { Type, type Static, type TSchema } from 'typebox';
-import { Value } from 'typebox/value';
+import type { Static, TSchema } from 'typebox';
 import { AppError } from '../../lib/errors.js';
+import { compileBodyValidator } from '../../plugins/validation.js';
 
 /**
- * The socket protocol's payload schemas (docs/realtime.md describes the whole protocol). Every
- * client-to-server event is checked here; bad payloads get an error ack and change nothing.
+ * Socket payloads are checked against the contract's schemas (src/contract/realtime.ts) with the same
+ * validator that checks HTTP bodies, so a field means the same on both channels. Bad payloads get an
+ * error ack and change nothing.
  */
-const Uuid = Type.String({ format: 'uuid' });
-// PostgreSQL text cannot hold NUL: refused here as bad input rather than failing in the database.
-const Text = (maxLength: number) => Type.Union([Type.String({ maxLength, pattern: '^[^\\u0000]*$' }), Type.Null()]);
-export const Cursor = Type.String({ pattern: '^[0-9]{1,18}$' });
-
-export const Handshake = Type.Object({
-  token: Type.String({ minLength: 1, maxLength: 200 }),
-  deviceId: Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$' }),
-  cursor: Type.Optional(Type.Union([Cursor, Type.Null()])),
-});
-
-export const SyncRequest = Type.Object({ cursor: Type.Union([Cursor, Type.Null()]) }, { additionalProperties: false });
-
-export const ReceiptRequest = Type.Object({
-  incidentId: Uuid,
-  kind: Type.Enum(['delivered', 'acknowledged']),
-}, { additionalProperties: false });
-
-export const RaiseRequest = Type.Object({
-  pressId: Uuid,
-  siteId: Uuid,
-  alarmTypeId: Uuid,
-  location: Type.Optional(Text(200)),
-  message: Type.Optional(Text(1000)),
-  drill: Type.Optional(Type.Boolean()),
-  confirmContradiction: Type.Optional(Type.Boolean()),
-}, { additionalProperties: false });
-
-/** Checks a payload against its schema; throws validation_failed naming the problems. */
-export function parse<T extends TSchema>(schema: T, payload: unknown): Static<T> {
-  if (Value.Check(schema, payload)) return payload as Static<T>;
-  const details = Value.Errors(schema, payload).slice(0, 10).map((e) => ({ path: e.instancePath, message: e.message }));
-  throw new AppError('validation_failed', undefined, details);
+export function parser<T extends TSchema>(schema: T): (payload: unknown) => Static<T> {
+  const validate = compileBodyValidator(schema);
+  return (payload) => {
+    if (validate(payload) && wellFormed(payload)) return payload as Static<T>;
+    const details = (validate.errors ?? []).slice(0, 10).map((e) => ({ path: e.instancePath, message: e.message }));
+    throw new AppError('validation_failed', undefined, details.length ? details : [{ path: '', message: 'text must be well-formed Unicode' }]);
+  };
 }
 
-/** The shape of every ack: the result, or the same error body the HTTP API gives. */
-export type Ack<T> = { ok: true; data: T } | { ok: false; error: { code: string; message: string; details?: unknown } };
+/** Strings PostgreSQL can store as they were sent: no NUL, no lone surrogate (which would become U+FFFD). */
+function wellFormed(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const next = stack.pop();
+    if (typeof next === 'string') {
+      if (next.includes('\u0000') || !next.isWellFormed()) return false;
+    } else if (next && typeof next === 'object') {
+      for (const [key, child] of Object.entries(next)) {
+        if (!key.isWellFormed()) return false;
+        stack.push(child);
+      }
+    }
+  }
+  return true;
+}
+
+/** Every device of a person is in their room; events reach people through it, on every node. */
+export const personRoom = (personId: string): string => `person:${personId}`;
+/** One session's devices: what a sign-out closes. */
+export const sessionRoom = (sessionId: string): string => `session:${sessionId}`;

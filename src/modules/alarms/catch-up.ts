@@ -1,7 +1,9 @@
 import type { Queryable } from '../../db/pool.js';
-import { eventsSince, latestEventId, type IncidentEvent } from '../alarms/events.js';
-import { loadIncident, type Incident } from '../alarms/incidents.js';
-import { siteInstruction, type SiteInstruction } from '../alarms/instruction.js';
+import type { ResponseStatus } from '../../contract/alarms.js';
+import type { ResyncReason } from '../../contract/realtime.js';
+import { eventsSince, latestEventId, type IncidentEvent } from './events.js';
+import { loadIncident, type Incident } from './incidents.js';
+import { siteInstruction, type SiteInstruction } from './instruction.js';
 
 /** More missed events than this and a device gets the current state instead of the history. */
 export const CATCH_UP_LIMIT = 500;
@@ -10,17 +12,14 @@ export interface ActiveIncidentState {
   incident: Incident;
   instruction: SiteInstruction | null;
   messages: { id: string; authorId: string; authorName: string; body: string; at: Date }[];
-  myStatus: string | null;
+  myStatus: ResponseStatus | null;
 }
 
 export type CatchUp =
   | { kind: 'events'; cursor: string; events: IncidentEvent[] }
   | { kind: 'resync'; cursor: string; reason: ResyncReason; incidents: ActiveIncidentState[] };
 
-/** Why a device gets the current state instead of events: see docs/realtime.md. */
-export type ResyncReason = 'no_cursor' | 'unknown_cursor' | 'too_far_behind' | 'joined_incident';
-
-export const CATCH_UP_SQL = {
+const CATCH_UP_SQL = {
   activeFor: `
     SELECT i.id FROM incident_recipients r JOIN incidents i ON i.id = r.incident_id
      WHERE r.person_id = $1 AND i.state = 'active' ORDER BY i.raised_at`,
@@ -38,7 +37,7 @@ async function activeState(db: Queryable, personId: string): Promise<ActiveIncid
     const [instruction, messages, status] = await Promise.all([
       siteInstruction(db, incident.siteId),
       db.query<ActiveIncidentState['messages'][number]>(CATCH_UP_SQL.instructions, [id]),
-      db.query<{ status: string }>(CATCH_UP_SQL.myStatus, [id, personId]),
+      db.query<{ status: ResponseStatus }>(CATCH_UP_SQL.myStatus, [id, personId]),
     ]);
     return { incident, instruction, messages: messages.rows, myStatus: status.rows[0]?.status ?? null };
   }));

@@ -1,0 +1,71 @@
+import { Type, type Static } from 'typebox';
+import { Nullable, StringEnum, Timestamp, Uuid } from '../lib/schemas.js';
+import {
+  DeviceId, EventEnvelope, IncidentView, InstructionView, RaiseOutcome, RaiseRequest, ReceiptKind, RollCallSummary, IncidentSummary,
+  ResponseStatus,
+} from './alarms.js';
+import type { WireError } from '../lib/errors.js';
+
+/**
+ * The socket protocol (docs/realtime.md): the handshake, every client event's payload and answer,
+ * and every server event. Checked on the server with the same validator as HTTP bodies.
+ */
+
+export const Cursor = Type.String({ pattern: '^[0-9]{1,18}$', description: 'A timeline event id (decimal string)' });
+
+export const Handshake = Type.Object({
+  token: Type.String({ minLength: 1, maxLength: 200 }),
+  deviceId: DeviceId,
+  cursor: Type.Optional(Nullable(Cursor)),
+});
+
+export const SyncRequest = Type.Object({ cursor: Nullable(Cursor) }, { additionalProperties: false });
+
+export const SocketReceiptRequest = Type.Object({ incidentId: Uuid, kind: ReceiptKind }, { additionalProperties: false });
+
+/** The raise over the socket takes exactly what POST /alarms takes. */
+export const SocketRaiseRequest = RaiseRequest;
+
+export const RESYNC_REASONS = ['no_cursor', 'unknown_cursor', 'too_far_behind', 'joined_incident'] as const;
+export type ResyncReason = (typeof RESYNC_REASONS)[number];
+
+export const ActiveIncidentState = Type.Object({
+  incident: IncidentView,
+  instruction: InstructionView,
+  messages: Type.Array(Type.Object({ id: Uuid, authorId: Uuid, authorName: Type.String(), body: Type.String(), at: Timestamp })),
+  myStatus: Nullable(ResponseStatus),
+});
+export type ActiveIncidentState = Static<typeof ActiveIncidentState>;
+
+/** `catch_up` (on connect, and pushed on joining an incident) and the `sync` answer. */
+export const CatchUpPayload = Type.Union([
+  Type.Object({ kind: Type.Literal('events'), cursor: Cursor, events: Type.Array(EventEnvelope) }),
+  Type.Object({ kind: Type.Literal('resync'), cursor: Cursor, reason: StringEnum(RESYNC_REASONS), incidents: Type.Array(ActiveIncidentState) }),
+]);
+export type CatchUpPayload = Static<typeof CatchUpPayload>;
+
+/** `rollcall`: counts for the leads and whoever pressed, at most four times a second per incident. */
+export const RollCallPayload = Type.Object({ incidentId: Uuid, summary: RollCallSummary, at: Timestamp });
+export type RollCallPayload = Static<typeof RollCallPayload>;
+
+export const SocketRaiseAnswer = Type.Object({ outcome: RaiseOutcome, incident: IncidentSummary, instruction: InstructionView });
+export type SocketRaiseAnswer = Static<typeof SocketRaiseAnswer>;
+
+/** Every client event is answered through its acknowledgement: the result, or the same error body HTTP gives. */
+export type Ack<T> = { ok: true; data: T } | { ok: false; error: WireError };
+
+/** Events the server emits to devices. */
+export interface ServerToClientEvents {
+  event: (envelope: EventEnvelope) => void;
+  catch_up: (payload: CatchUpPayload) => void;
+  rollcall: (payload: RollCallPayload) => void;
+  /** "You may have missed something": answer with `sync`. */
+  sync_hint: () => void;
+}
+
+/** Events devices send; each takes an acknowledgement callback. */
+export interface ClientToServerEvents {
+  sync: (payload: Static<typeof SyncRequest>, ack: (answer: Ack<CatchUpPayload>) => void) => void;
+  receipt: (payload: Static<typeof SocketReceiptRequest>, ack: (answer: Ack<null>) => void) => void;
+  raise: (payload: RaiseRequest, ack: (answer: Ack<SocketRaiseAnswer>) => void) => void;
+}

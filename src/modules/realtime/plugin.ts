@@ -1,0 +1,167 @@
+import fp from 'fastify-plugin';
+import { Counter, Gauge } from 'prom-client';
+import type { Socket } from 'socket.io';
+import { Handshake, SocketRaiseRequest, SocketReceiptRequest, SyncRequest, type Ack } from '../../contract/realtime.js';
+import { AppError, errorLanguage, toWireError } from '../../lib/errors.js';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../contract/realtime.js';
+import type { InterNodeEvents, SocketData } from '../../plugins/socket-io.js';
+import { principalForToken } from '../auth/sessions.js';
+import { incidentSummary } from '../alarms/incidents.js';
+import { presentCatchUp } from '../alarms/presenters.js';
+import { parser, personRoom, sessionRoom } from './protocol.js';
+import { Publisher, REMOTE_DELIVERY, type RemoteDelivery } from './publisher.js';
+import { SocketBudget } from './budget.js';
+import { RollCallSummaries } from './rollcall-summaries.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    realtime: {
+      /** Closes, on every node, the sockets of ended sessions: one session, or all of a person's (but one). */
+      endSessions(target: { sessionId: string } | { personId: string; exceptSessionId?: string }): void;
+    };
+  }
+}
+
+type DeviceSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterNodeEvents, SocketData>;
+
+const parse = {
+  handshake: parser(Handshake),
+  sync: parser(SyncRequest),
+  receipt: parser(SocketReceiptRequest),
+  raise: parser(SocketRaiseRequest),
+};
+
+/**
+ * The device side of the alarm path (docs/realtime.md): bearer-token handshake, a room per person,
+ * catch-up from the device's cursor, receipts and raises answered through acks; and, as the alarm
+ * pipeline's after-commit processors, committed events to devices and live roll-call counts.
+ */
+export default fp(async (app) => {
+  const { server: io, clustered } = app.io;
+  const published = new Counter({
+    name: 'samlarm_incident_events_published_total',
+    help: 'Timeline events this node published to devices, by type (raised, responded, resolved…)',
+    labelNames: ['type'] as const,
+    registers: [app.metrics],
+  });
+  const refused = new Counter({
+    name: 'samlarm_socket_events_refused_total',
+    help: 'Socket events answered rate_limited, by event',
+    labelNames: ['event'] as const,
+    registers: [app.metrics],
+  });
+  new Gauge({
+    name: 'samlarm_connected_devices',
+    help: 'Socket.IO connections open on this node',
+    registers: [app.metrics],
+    collect() {
+      this.set(io.engine.clientsCount);
+    },
+  });
+  const log = app.log.child({ category: 'realtime' });
+  const publisher = new Publisher(io, clustered, app.db, app.alarms, log, (type) => published.inc({ type }));
+  const summaries = new RollCallSummaries(app.db, publisher, app.clock, log);
+  app.alarms.pipeline.afterCommit('publish-to-devices', (change) => publisher.publish(change));
+  app.alarms.pipeline.afterCommit('roll-call-summaries', (change) => summaries.process(change));
+  // Deliveries published by other nodes: to this node's devices only (each node delivers its own).
+  io.on(REMOTE_DELIVERY, ((delivery: RemoteDelivery) => void publisher.receive(delivery)) as never);
+  // Whatever reached other nodes while a Redis connection was down may be gone: this node's devices sync from their cursors.
+  app.io.onReconnect(() => io.local.emit('sync_hint'));
+  const budget = new SocketBudget();
+
+  app.decorate('realtime', {
+    // A revoked session must stop receiving at once (a lost phone that only listens would otherwise
+    // keep getting alarms); disconnecting with a packet makes the client stop reconnecting.
+    endSessions: (target) => {
+      if ('sessionId' in target) io.in(sessionRoom(target.sessionId)).disconnectSockets(true);
+      else if (target.exceptSessionId) io.in(personRoom(target.personId)).except(sessionRoom(target.exceptSessionId)).disconnectSockets(true);
+      else io.in(personRoom(target.personId)).disconnectSockets(true);
+    },
+  });
+
+  io.use((socket, next) => {
+    void (async () => {
+      const hello = parse.handshake(socket.handshake.auth);
+      const principal = await principalForToken(app.db, app.config, hello.token);
+      if (!principal) throw new AppError('unauthenticated');
+      Object.assign(socket.data, { principal, token: hello.token, deviceId: hello.deviceId });
+    })().then(() => next(), (err: unknown) => {
+      const { body } = toWireError(err, errorLanguage(undefined, socket.handshake.headers['accept-language']));
+      const error = new Error(body.message) as Error & { data: unknown };
+      error.data = body;
+      next(error);
+    });
+  });
+
+  io.on('connection', (socket: DeviceSocket) => {
+    const { principal, deviceId } = socket.data;
+    void socket.join([personRoom(principal.personId), sessionRoom(principal.sessionId)]);
+    const socketLog = log.child({ personId: principal.personId, deviceId });
+
+    /**
+     * Runs a handler, answering with { ok, data } or { ok: false, error } (never a thrown error), with
+     * the session's current rights: roles may have changed since the handshake, and a revoked session
+     * stops at its next action. Events beyond the socket's and the person's budget are answered
+     * rate_limited before anything else is done; a raise has a budget of its own, so a flood never starves it.
+     */
+    const handle = <T>(name: keyof ClientToServerEvents, work: (payload: unknown) => Promise<T>) => {
+      socket.on(name, ((...args: unknown[]) => {
+        // An event sent without a payload has its acknowledgement first.
+        const ack = typeof args.at(-1) === 'function' ? args.at(-1) as (answer: Ack<T>) => void : undefined;
+        const payload = typeof args[0] === 'function' ? undefined : args[0];
+        const verdict = budget.take(socket.id, principal.personId, name === 'raise' ? 'raise' : 'other');
+        if (verdict !== 'ok') {
+          refused.inc({ event: name });
+          ack?.({ ok: false, error: toWireError(new AppError('rate_limited'), socket.data.principal.language).body });
+          if (verdict === 'abusive') {
+            socketLog.warn({ event: name }, 'socket disconnected: far over its event budget');
+            socket.disconnect(true);
+          }
+          return;
+        }
+        void (async () => {
+          const current = await principalForToken(app.db, app.config, socket.data.token);
+          if (!current) throw new AppError('unauthenticated');
+          socket.data.principal = current;
+          return work(payload);
+        })().then(
+          (data) => ack?.({ ok: true, data }),
+          (err: unknown) => {
+            const { status, body } = toWireError(err, socket.data.principal.language);
+            if (status >= 500) socketLog.error({ err, event: name }, 'socket handler failed');
+            ack?.({ ok: false, error: body });
+            // After the answer, so the device learns why: queued packets are sent before the transport closes.
+            if (body.code === 'unauthenticated') socket.disconnect(true);
+          },
+        );
+      }) as never);
+    };
+
+    handle('sync', async (payload) => presentCatchUp(await app.alarms.catchUp(socket.data.principal.personId, parse.sync(payload).cursor)));
+    handle('receipt', async (payload) => {
+      const r = parse.receipt(payload);
+      await app.alarms.recordReceipt(socket.data.principal, r.incidentId, { kind: r.kind, deviceId, channel: 'socket' });
+      return null;
+    });
+    handle('raise', async (payload) => {
+      const result = await app.alarms.raise(socket.data.principal, parse.raise(payload));
+      return { outcome: result.outcome, incident: incidentSummary(result.incident), instruction: result.instruction };
+    });
+    socket.on('disconnect', () => budget.forget(socket.id, principal.personId));
+
+    const cursor = socket.handshake.auth.cursor;
+    void (async () => {
+      // Checked again now that the socket is in its session's room: a sign-out that committed after
+      // the handshake's check but before the join would otherwise have missed this socket.
+      if (!(await principalForToken(app.db, app.config, socket.data.token))) {
+        socket.disconnect(true);
+        return;
+      }
+      socket.emit('catch_up', presentCatchUp(await app.alarms.catchUp(principal.personId, typeof cursor === 'string' ? cursor : null)));
+    })().catch((err: unknown) => socketLog.warn({ err }, 'catch-up on connect failed; the device will sync again'));
+  });
+
+  app.addHook('onClose', async () => {
+    summaries.close();
+  });
+}, { name: 'realtime', dependencies: ['database', 'config', 'metrics', 'clock', 'alarms', 'socket-io'] });
