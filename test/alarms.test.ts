@@ -577,6 +577,31 @@ describe('the alarm path over HTTP', () => {
   });
 
   describe('who sees what', () => {
+    it('has one lead rule: whoever the API lets lead an incident is alerted as its lead or is an organisation admin, and a system admin leads no other organisation\'s', async () => {
+      const incident = (await h.raise('anna', { alarmTypeId: t.ids.alarmType.hot })).body.incident.id as string;
+      const leadsByRecipients = new Set((await t.db.query<{ person_id: string }>(
+        'SELECT person_id FROM incident_recipients WHERE incident_id = $1 AND lead', [incident],
+      )).rows.map((r) => r.person_id));
+      const orgAdmins = new Set((await t.db.query<{ person_id: string }>(
+        "SELECT person_id FROM role_assignments WHERE role = 'org_admin'",
+      )).rows.map((r) => r.person_id));
+      const candidates: Who[] = ['admin', 'rektor', 'kris', 'anna', 'bertil', 'cecilia', 'solrosRektor', 'frida', 'lisa', 'bo', 'klara'];
+      for (const who of candidates) {
+        const rollCall = await h.api(who, 'GET', `/incidents/${incident}/rollcall`);
+        const leadsByApi = rollCall.status === 200;
+        const byRule = leadsByRecipients.has(h.person[who]) || (orgAdmins.has(h.person[who]) && who !== 'klara');
+        expect(leadsByApi, who).toBe(byRule);
+      }
+      expect([...leadsByRecipients].sort()).toEqual([h.person.kris, h.person.rektor].sort());
+      const operator = await t.loginAs('system');
+      for (const path of ['', '/rollcall', '/timeline']) {
+        expect((await t.request({ method: 'GET', url: `/api/v1/incidents/${incident}${path}`, token: operator })).status, path).toBe(404);
+      }
+      const resolve = await t.request({ method: 'POST', url: `/api/v1/incidents/${incident}/resolve`, token: operator, body: {} });
+      expect(resolve.status).toBe(404);
+      expect((await h.api('admin', 'POST', `/incidents/${incident}/resolve`, {})).status).toBe(200);
+    });
+
     it('lists active and all incidents for recipients and leads, never for another organisation or site', async () => {
       const first = await h.raise('anna', { alarmTypeId: brand() });
       const ended: string = first.body.incident.id;

@@ -147,6 +147,8 @@ describe('realtime protocol on one node', () => {
       for (const kind of ['delivered', 'acknowledged']) {
         const receipt = await lisaPhone.emit('receipt', { incidentId: id, kind });
         const unknown = await lisaPhone.emit('receipt', { incidentId: randomUUID(), kind });
+        // The same answer HTTP gives: never "committed" for a receipt that was not written.
+        expect(receipt).toMatchObject({ ok: false, error: { code: 'not_found' } });
         expect(receipt, 'the answer tells nothing about whether the incident exists').toEqual(unknown);
       }
       await t.app.alarms.flushReceipts();
@@ -436,6 +438,88 @@ describe('realtime protocol on one node', () => {
       expect(await t.snapshot()).toBe(before);
       await phone.waitFor((d) => !d.socket.connected, 5000, 'socket closed');
       await laptop.waitFor((d) => !d.socket.connected, 5000, 'socket closed');
+    });
+  });
+
+  describe('one contract with HTTP', () => {
+    // Earlier tests sign some people out everywhere: these sign in afresh.
+    const signedIn = async (who: Who, options: { autoReceipt?: boolean } = {}) => device(await t.loginAs(who), options);
+    it('marks every event of a drill as a drill, answers and receipts included, live and on catch-up', async () => {
+      const kimPhone = await signedIn('kris');
+      const bertilPhone = await signedIn('bertil', { autoReceipt: false });
+      const drill = await raised('kris', { alarmTypeId: t.ids.alarmType.brand, drill: true });
+      await bertilPhone.waitFor((d) => d.of('raised', drill).length === 1, 10_000, 'drill arrives');
+      expect((await bertilPhone.emit('receipt', { incidentId: drill, kind: 'acknowledged' })).ok).toBe(true);
+      const answer = await t.request({ method: 'POST', url: `/api/v1/incidents/${drill}/responses`, token: await t.loginAs('bertil'), body: { status: 'safe' } });
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      await kimPhone.waitFor((d) => d.of('responded', drill).length === 1, 10_000, 'answer reaches the lead');
+      const sync = await kimPhone.emit<CatchUpData>('sync', { cursor: '0' });
+      if (!sync.ok || sync.data.kind !== 'events') throw new Error(`expected events, got ${JSON.stringify(sync)}`);
+      const ofDrill = sync.data.events.filter((e) => e.incidentId === drill);
+      expect(ofDrill.map((e) => e.type)).toEqual(expect.arrayContaining(['raised', 'delivered', 'acknowledged', 'responded']));
+      expect(ofDrill.every((e) => e.drill === true)).toBe(true);
+      expect(kimPhone.events.filter((e) => e.incidentId === drill).every((e) => e.drill === true)).toBe(true);
+      const timeline = await t.request({ method: 'GET', url: `/api/v1/incidents/${drill}/timeline`, token: token.kris });
+      expect(timeline.body.events.length).toBeGreaterThan(3);
+      expect(timeline.body.events.every((e: { drill: boolean }) => e.drill)).toBe(true);
+    });
+
+    it('stamps an alarm\'s raised event with the incident\'s own raise time', async () => {
+      const res = await raise('anna', { alarmTypeId: t.ids.alarmType.hot });
+      const timeline = await t.request({ method: 'GET', url: `/api/v1/incidents/${res.body.incident.id}/timeline`, token: token.admin });
+      const raisedEvent = timeline.body.events.find((e: { type: string }) => e.type === 'raised');
+      expect(raisedEvent.at).toBe(res.body.incident.raisedAt);
+    });
+
+    it('tells a socket raise that met a deadlock to try again, as HTTP does, and the same press then succeeds', async () => {
+      const phone = await signedIn('anna');
+      const other = await t.db.connect();
+      const pressId = randomUUID();
+      const body = { pressId, siteId: t.ids.site.vasaskolan, alarmTypeId: t.ids.alarmType.brand };
+      try {
+        await other.query('BEGIN');
+        // This side waits longest before looking for a deadlock, so Postgres ends the raise's transaction.
+        await other.query("SET LOCAL deadlock_timeout = '20s'");
+        await other.query('LOCK TABLE incidents IN SHARE ROW EXCLUSIVE MODE');
+        const raising = phone.emit('raise', body);
+        await new Promise((r) => setTimeout(r, 300));
+        const crossing = other.query("SELECT pg_advisory_xact_lock(hashtextextended('site:' || $1::text, 0))", [t.ids.site.vasaskolan]);
+        expect(await raising).toMatchObject({ ok: false, error: { code: 'try_again' } });
+        await crossing;
+        await other.query('ROLLBACK');
+      } finally {
+        other.release();
+      }
+      expect(await phone.emit('raise', body)).toMatchObject({ ok: true, data: { outcome: 'raised' } });
+    });
+
+    it('tells each person why, in their own language, over HTTP and the socket alike', async () => {
+      const annaPhone = await signedIn('anna');
+      const ceciliaPhone = await signedIn('cecilia');
+      const drill = { siteId: t.ids.site.vasaskolan, alarmTypeId: t.ids.alarmType.brand, drill: true };
+      const sv = await annaPhone.raise(drill);
+      const en = await ceciliaPhone.raise(drill);
+      expect(sv).toMatchObject({ ok: false, error: { code: 'forbidden', message: 'Bara krisledare och rektorer får starta övningar.' } });
+      expect(en).toMatchObject({ ok: false, error: { code: 'forbidden', message: 'Only crisis leads and rektorer may start drills.' } });
+      const overHttp = await t.request({
+        method: 'POST', url: '/api/v1/alarms', token: await t.loginAs('cecilia'),
+        body: { pressId: randomUUID(), siteId: t.ids.site.vasaskolan, alarmTypeId: t.ids.alarmType.brand, drill: true },
+      });
+      expect(overHttp.body).toEqual((en as { error: unknown }).error);
+      // Signed out, the client's Accept-Language decides; Swedish when it says nothing.
+      const anonymous = await t.request({ method: 'GET', url: '/api/v1/me' });
+      expect(anonymous.body).toEqual({ code: 'unauthenticated', message: 'Logga in först.' });
+      const english = await t.request({ method: 'GET', url: '/api/v1/me', headers: { 'accept-language': 'en-GB,en;q=0.8' } });
+      expect(english.body).toEqual({ code: 'unauthenticated', message: 'Sign in first.' });
+    });
+
+    it('answers an event sent without a payload, and refuses a flood from one device without starving its raise', async () => {
+      const phone = await signedIn('bertil');
+      expect(await phone.emitBare('sync')).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
+      const answers = await Promise.all(Array.from({ length: 120 }, () => phone.emit('sync', { cursor: phone.cursor })));
+      const limited = answers.filter((a) => !a.ok && (a as { error: { code: string } }).error.code === 'rate_limited');
+      expect(limited.length).toBeGreaterThan(0);
+      expect(await phone.raise({ siteId: t.ids.site.vasaskolan, alarmTypeId: t.ids.alarmType.hot })).toMatchObject({ ok: true });
     });
   });
 });

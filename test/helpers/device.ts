@@ -1,16 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
+import type { EventEnvelope } from '../../src/contract/alarms.js';
+import type { Ack } from '../../src/contract/realtime.js';
 
 /** An event as devices receive it (docs/realtime.md). */
-export interface Envelope {
-  id: string;
-  incidentId: string;
-  siteId: string;
-  type: string;
-  actorPersonId: string | null;
-  at: string;
-  data: Record<string, unknown>;
-}
+export type Envelope = EventEnvelope;
 
 interface CatchUpResult {
   kind: 'events' | 'resync';
@@ -20,7 +14,6 @@ interface CatchUpResult {
   incidents?: { incident: { id: string } }[];
 }
 
-type Ack<T> = { ok: true; data: T } | { ok: false; error: { code: string; message: string; details?: unknown } };
 
 export interface DeviceOptions {
   /** Node URLs in order of preference; on a lost connection the device moves to the next one. */
@@ -137,6 +130,11 @@ export class TestDevice {
   /** Sends a protocol event and waits for its ack. */
   emit<T = unknown>(name: string, payload: unknown, timeoutMs = 10_000): Promise<Ack<T>> {
     return this.socket.timeout(timeoutMs).emitWithAck(name, payload) as Promise<Ack<T>>;
+  }
+
+  /** Sends a protocol event with no payload at all, only the acknowledgement. */
+  emitBare<T = unknown>(name: string, timeoutMs = 10_000): Promise<Ack<T>> {
+    return this.socket.timeout(timeoutMs).emitWithAck(name) as Promise<Ack<T>>;
   }
 
   async sync(): Promise<void> {

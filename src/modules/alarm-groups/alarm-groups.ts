@@ -48,7 +48,7 @@ const GROUP_SELECT = `
                     WHERE c.group_id = g.id), '[]') AS "escalationContacts"
     FROM alarm_groups g`;
 
-export const GROUP_SQL = {
+const GROUP_SQL = {
   bySite: `${GROUP_SELECT} WHERE g.site_id = $1 ORDER BY g.name`,
   byId: `${GROUP_SELECT} WHERE g.id = $1`,
   siteOf: 'SELECT site_id FROM alarm_groups WHERE id = $1',

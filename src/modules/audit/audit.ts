@@ -11,7 +11,7 @@ export interface AuditEntry {
   requestId: string;
 }
 
-export const AUDIT_SQL = {
+const AUDIT_SQL = {
   insert: `
     INSERT INTO audit_log (organisation_id, actor_person_id, action, entity_type, entity_id, before, after, request_id)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,

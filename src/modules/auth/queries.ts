@@ -16,15 +16,15 @@ export const AUTH_SQL = {
     SELECT s.id AS session_id, s.person_id, s.kind, s.last_seen_at, p.organisation_id, p.language,
            coalesce((SELECT json_agg(json_build_object('role', r.role, 'siteId', r.site_id))
                        FROM role_assignments r WHERE r.person_id = p.id), '[]') AS roles
-      FROM sessions s JOIN people p ON p.id = s.person_id
-     WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND p.active`,
+      FROM live_sessions s JOIN people p ON p.id = s.person_id
+     WHERE s.token_hash = $1 AND p.active`,
   touchSession: `
     UPDATE sessions SET last_seen_at = now(), expires_at = now() + make_interval(days => $2)
      WHERE id = $1 AND revoked_at IS NULL`,
   listSessions: `
     SELECT id, kind, label, user_agent, created_at, last_seen_at, expires_at
-      FROM sessions
-     WHERE person_id = $1 AND revoked_at IS NULL AND expires_at > now()
+      FROM live_sessions
+     WHERE person_id = $1
      ORDER BY last_seen_at DESC`,
   revokeSession: `
     UPDATE sessions SET revoked_at = now()

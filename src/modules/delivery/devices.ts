@@ -13,18 +13,18 @@ const TEST_PUSH_TTL_SECONDS = 300;
 
 export type PushPermission = 'granted' | 'denied' | 'default' | 'unsupported';
 
-export const DEVICE_SQL = {
+const DEVICE_SQL = {
   // Serialises one person's registrations, so that devices registering at once cannot together pass the cap.
   // NO KEY UPDATE: rows referring to the person (sessions, receipts) can still be written meanwhile.
   lockPerson: 'SELECT 1 FROM people WHERE id = $1 FOR NO KEY UPDATE',
   // Other live devices of the person that have a subscription: what the cap counts.
   countOthers: `
-    SELECT count(*)::int AS n FROM push_subscriptions ps JOIN sessions s ON s.id = ps.session_id
-     WHERE ps.person_id = $1 AND ps.session_id <> $2 AND s.revoked_at IS NULL AND s.expires_at > now()`,
+    SELECT count(*)::int AS n FROM push_subscriptions ps JOIN live_sessions s ON s.id = ps.session_id
+     WHERE ps.person_id = $1 AND ps.session_id <> $2`,
   // Subscriptions of the person's ended sessions are of no use: cleared before counting.
   removeDead: `
-    DELETE FROM push_subscriptions ps USING sessions s
-     WHERE s.id = ps.session_id AND ps.person_id = $1 AND (s.revoked_at IS NOT NULL OR s.expires_at <= now())`,
+    DELETE FROM push_subscriptions ps
+     WHERE ps.person_id = $1 AND NOT EXISTS (SELECT 1 FROM live_sessions s WHERE s.id = ps.session_id)`,
   removeForSession: 'DELETE FROM push_subscriptions WHERE session_id = $1',
   // A device registering a new endpoint drops its old one; the same endpoint again keeps its row (and
   // its id, which pushes already queued for the device refer to).
@@ -38,8 +38,7 @@ export const DEVICE_SQL = {
     ON CONFLICT (endpoint) DO UPDATE SET person_id = $1, session_id = $2, origin = $4, p256dh = $5, auth = $6,
            expires_at = $7, updated_at = now()
      WHERE push_subscriptions.person_id = $1
-        OR NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = push_subscriptions.session_id
-                          AND s.revoked_at IS NULL AND s.expires_at > now())
+        OR NOT EXISTS (SELECT 1 FROM live_sessions s WHERE s.id = push_subscriptions.session_id)
     RETURNING id, created_at AS "createdAt"`,
   report: `
     UPDATE sessions SET push_permission = $2, standalone = $3, platform = $4, status_reported_at = now(), last_seen_at = now()
@@ -61,7 +60,7 @@ export const DEVICE_SQL = {
              'lastSeenAt', s.last_seen_at) ORDER BY s.last_seen_at DESC) FILTER (WHERE s.id IS NOT NULL), '[]') AS devices
       FROM person_sites x
       JOIN people p ON p.id = x.person_id AND p.active
-      LEFT JOIN sessions s ON s.person_id = p.id AND s.revoked_at IS NULL AND s.expires_at > now()
+      LEFT JOIN live_sessions s ON s.person_id = p.id
       LEFT JOIN push_subscriptions ps ON ps.session_id = s.id
      WHERE x.site_id = $1
      GROUP BY p.id, p.name

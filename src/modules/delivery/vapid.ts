@@ -2,7 +2,7 @@ import webpush from 'web-push';
 import type { Config } from '../../config/config.js';
 import type { Queryable } from '../../db/pool.js';
 
-export const VAPID_SQL = {
+const VAPID_SQL = {
   // Nodes starting together each make a pair; the first insert wins and every node reads that one.
   insert: 'INSERT INTO vapid_keys (public_key, private_key) VALUES ($1, $2) ON CONFLICT (singleton) DO NOTHING',
   select: 'SELECT public_key AS "publicKey", private_key AS "privateKey" FROM vapid_keys',

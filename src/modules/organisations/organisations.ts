@@ -17,7 +17,7 @@ export interface Organisation {
 
 const COLUMNS = 'id, name, kind, created_at AS "createdAt", updated_at AS "updatedAt"';
 
-export const ORGANISATION_SQL = {
+const ORGANISATION_SQL = {
   all: `SELECT ${COLUMNS} FROM organisations ORDER BY name`,
   byId: `SELECT ${COLUMNS} FROM organisations WHERE id = $1`,
   byIdForUpdate: `SELECT ${COLUMNS} FROM organisations WHERE id = $1 FOR UPDATE`,

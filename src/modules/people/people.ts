@@ -34,7 +34,7 @@ const PERSON_SELECT = `
                      FROM role_assignments r WHERE r.person_id = p.id), '[]') AS roles
     FROM people p`;
 
-export const PEOPLE_SQL = {
+const PEOPLE_SQL = {
   byId: `${PERSON_SELECT} WHERE p.id = $1`,
   lock: 'SELECT id FROM people WHERE id = $1 FOR UPDATE',
   // $2 NULL: every person of the organisation; otherwise those working at one of the sites in $2.

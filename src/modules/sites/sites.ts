@@ -20,7 +20,7 @@ export interface Site {
 
 const COLUMNS = 'id, organisation_id AS "organisationId", name, kind, address, created_at AS "createdAt", updated_at AS "updatedAt"';
 
-export const SITE_SQL = {
+const SITE_SQL = {
   byOrganisation: `SELECT ${COLUMNS} FROM sites WHERE organisation_id = $1 ORDER BY name`,
   byId: `SELECT ${COLUMNS} FROM sites WHERE id = $1`,
   byIdForUpdate: `SELECT ${COLUMNS} FROM sites WHERE id = $1 FOR UPDATE`,
