@@ -15,6 +15,17 @@ export interface Receipt {
   at: Date;
 }
 
+/** Sets the person's first time of a kind where it is still empty; returns those it set. */
+function firstOf(column: 'delivered_at' | 'acknowledged_at'): string {
+  return `
+    UPDATE incident_recipients r SET ${column} = t.at
+      FROM (SELECT incident_id, person_id, min(at) AS at
+              FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS x(incident_id, person_id, at) GROUP BY 1, 2) t,
+           incidents i
+     WHERE r.incident_id = t.incident_id AND r.person_id = t.person_id AND r.${column} IS NULL AND i.id = r.incident_id
+    RETURNING r.incident_id, r.person_id, i.organisation_id, i.site_id, i.drill, r.${column} AS at`;
+}
+
 const RECEIPT_SQL = {
   // Only receipts of people the incident targeted count (the others are reported back as not found);
   // insert-only, so nothing moves backwards. Returns the position of every receipt that counts.
@@ -30,21 +41,9 @@ const RECEIPT_SQL = {
       ON CONFLICT DO NOTHING
     )
     SELECT n::int FROM counted`,
-  // First receipt per person: an acknowledgement implies delivery.
-  firstDelivered: `
-    UPDATE incident_recipients r SET delivered_at = t.at
-      FROM (SELECT incident_id, person_id, min(at) AS at
-              FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS x(incident_id, person_id, at) GROUP BY 1, 2) t,
-           incidents i
-     WHERE r.incident_id = t.incident_id AND r.person_id = t.person_id AND r.delivered_at IS NULL AND i.id = r.incident_id
-    RETURNING r.incident_id, r.person_id, i.organisation_id, i.site_id, i.drill, r.delivered_at AS at`,
-  firstAcknowledged: `
-    UPDATE incident_recipients r SET acknowledged_at = t.at
-      FROM (SELECT incident_id, person_id, min(at) AS at
-              FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS x(incident_id, person_id, at) GROUP BY 1, 2) t,
-           incidents i
-     WHERE r.incident_id = t.incident_id AND r.person_id = t.person_id AND r.acknowledged_at IS NULL AND i.id = r.incident_id
-    RETURNING r.incident_id, r.person_id, i.organisation_id, i.site_id, i.drill, r.acknowledged_at AS at`,
+  // First receipt per person (an acknowledgement implies delivery): the time goes into delivered_at or acknowledged_at.
+  firstDelivered: firstOf('delivered_at'),
+  firstAcknowledged: firstOf('acknowledged_at'),
 } as const;
 
 interface FirstRow {
