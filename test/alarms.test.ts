@@ -98,11 +98,7 @@ describe('the alarm path over HTTP', () => {
   afterEach(async () => {
     for (const d of devices.splice(0)) d.close();
     // Each test starts from a quiet site: end whatever is still active.
-    const active = (await t.db.query<{ id: string }>("SELECT id FROM incidents WHERE state = 'active'")).rows;
-    for (const { id } of active) {
-      const ended = await h.api('admin', 'POST', `/incidents/${id}/resolve`, {});
-      expect(ended.status, JSON.stringify(ended.body)).toBe(200);
-    }
+    await t.endActiveIncidents(h.token.admin);
   });
 
   afterAll(async () => {

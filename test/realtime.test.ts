@@ -74,11 +74,7 @@ describe('realtime protocol on one node', () => {
 
   afterEach(async () => {
     for (const d of devices.splice(0)) d.close();
-    const active = (await t.db.query<{ id: string }>("SELECT id FROM incidents WHERE state = 'active'")).rows;
-    for (const { id } of active) {
-      const ended = await t.request({ method: 'POST', url: `/api/v1/incidents/${id}/resolve`, token: token.admin, body: {} });
-      expect(ended.status, JSON.stringify(ended.body)).toBe(200);
-    }
+    await t.endActiveIncidents(token.admin);
   });
 
   afterAll(async () => {

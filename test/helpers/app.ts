@@ -92,6 +92,8 @@ export interface TestApp {
   personId(who: Who): string;
   /** Starts listening on a free loopback port (for Socket.IO devices); returns the base URL. */
   listen(): Promise<string>;
+  /** Declares all clear for every active incident, as the given lead: each test then starts from quiet sites. */
+  endActiveIncidents(token: string): Promise<void>;
   /** A fingerprint of every table's contents: equal before and after means nothing changed. */
   snapshot(): Promise<string>;
   close(): Promise<void>;
@@ -150,6 +152,13 @@ export async function startApp(env: Record<string, string> = {}, options: { cloc
       return id;
     },
     listen: () => app.listen({ host: '127.0.0.1', port: 0 }),
+    endActiveIncidents: async (token) => {
+      const active = (await db.query<{ id: string }>("SELECT id FROM incidents WHERE state = 'active'")).rows;
+      for (const { id } of active) {
+        const ended = await request({ method: 'POST', url: `/api/v1/incidents/${id}/resolve`, token, body: {} });
+        if (ended.status !== 200) throw new Error(`could not end incident ${id}: ${ended.status} ${JSON.stringify(ended.body)}`);
+      }
+    },
     snapshot: async () => {
       const tables = (await db.query<{ table_name: string }>(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name",
