@@ -4,7 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import { randomUUID } from 'node:crypto';
 import { trustProxySetting, type Config } from './config/config.js';
 import configPlugin from './plugins/config.js';
-import errorsPlugin from './plugins/errors.js';
+import errorsPlugin, { frameworkErrors } from './plugins/errors.js';
 import databasePlugin from './plugins/database.js';
 import redisPlugin from './plugins/redis.js';
 import metricsPlugin from './plugins/metrics.js';
@@ -55,6 +55,7 @@ export async function buildApp({ config, connectionString, clock = systemClock }
     trustProxy: trustProxySetting(config.TRUST_PROXY),
     genReqId: () => randomUUID(),
     bodyLimit: 256 * 1024,
+    frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler());
 

@@ -34,6 +34,10 @@ export const ERRORS = {
   database_unavailable: { status: 503, message: 'The database is unavailable. If this is an emergency, call 112.' },
   not_ready: { status: 503, message: 'The service is not ready.' },
   try_again: { status: 503, message: 'The change met another one at the same moment and was not made. Send it again. If this is an emergency, call 112.' },
+  // Hardening (issue 14).
+  json_too_deep: { status: 400, message: 'The request body nests arrays or objects too deeply.' },
+  bad_url: { status: 400, message: 'The address of the request is not valid.' },
+  url_too_long: { status: 414, message: 'A part of the address of the request is too long.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import type { FastifyError } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERRORS, type ErrorCode } from '../lib/errors.js';
 import { isConnectionError } from '../db/pool.js';
 
@@ -15,6 +15,8 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
   FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'validation_failed',
+  FST_ERR_BAD_URL: 'bad_url',
+  FST_ERR_MAX_PARAM_LENGTH: 'url_too_long',
 };
 
 // Postgres errors that can only come from input our validation let through (a safety net), and transient conflicts.
@@ -28,6 +30,8 @@ const PG_CODES: Record<string, ErrorCode> = {
   // if sent again. Never a 500 that a phone would not retry.
   '40P01': 'try_again',
   '40001': 'try_again',
+  // The statement timeout: the database did not answer in time, which for a caller is the same as not at all.
+  '57014': 'database_unavailable',
 };
 
 function toBody(err: FastifyError | AppError | Error): { status: number; body: ErrorBody } {
@@ -60,15 +64,26 @@ function toBody(err: FastifyError | AppError | Error): { status: number; body: E
   return { status: 500, body: { code: 'internal_error', message: ERRORS.internal_error.message } };
 }
 
+function sendError(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const { status, body } = toBody(err);
+  if (status >= 500) request.log.error({ err }, 'request failed');
+  else request.log.info({ code: body.code, status }, 'request rejected');
+  if (status === 503) reply.header('retry-after', '1');
+  return reply.status(status).send(body);
+}
+
+/**
+ * Fastify's `frameworkErrors` option: errors the router raises before any route or hook runs (bad
+ * percent-encoding, an over-long path parameter). Without it Fastify answers with its own body, which
+ * echoes the URL back and carries no code of ours.
+ */
+export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  void sendError(err, request, reply);
+}
+
 /** The one error handler: every error leaves as `{ code, message, details? }`; 5xx internals stay in the log. */
 export default fp(async (app) => {
-  app.setErrorHandler((err: FastifyError, request, reply) => {
-    const { status, body } = toBody(err);
-    if (status >= 500) request.log.error({ err }, 'request failed');
-    else request.log.info({ code: body.code, status }, 'request rejected');
-    if (status === 503) reply.header('retry-after', '1');
-    return reply.status(status).send(body);
-  });
+  app.setErrorHandler(sendError);
   app.setNotFoundHandler((_request, reply) =>
     reply.status(404).send({ code: 'not_found', message: ERRORS.not_found.message }),
   );
