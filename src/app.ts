@@ -12,6 +12,7 @@ import openapiPlugin from './plugins/openapi.js';
 import authenticationPlugin from './plugins/authentication.js';
 import { validatorCompiler } from './plugins/validation.js';
 import jsonBodyPlugin from './plugins/json-body.js';
+import securityHeadersPlugin from './plugins/security-headers.js';
 import operationsRoutes from './modules/operations/routes.js';
 import authRoutes from './modules/auth/routes.js';
 import organisationRoutes from './modules/organisations/routes.js';
@@ -56,6 +57,10 @@ export async function buildApp({ config, connectionString, clock = systemClock }
     genReqId: () => randomUUID(),
     bodyLimit: 256 * 1024,
     frameworkErrors,
+    // Clients that send a request slowly (slowloris) are cut off; Fastify's default has no request timeout.
+    // Node checks the deadlines every connectionsCheckingInterval (30 s by default, which would stretch them).
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    http: { headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler());
 
@@ -63,6 +68,7 @@ export async function buildApp({ config, connectionString, clock = systemClock }
   await app.register(configPlugin, { config });
   await app.register(errorsPlugin);
   await app.register(jsonBodyPlugin);
+  await app.register(securityHeadersPlugin);
   await app.register(metricsPlugin);
   await app.register(databasePlugin, { connectionString });
   await app.register(redisPlugin);
