@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { DEMO_PASSWORD } from '../../src/seed/demo.js';
 
-/** Debian's Chromium (DESIGN.md §6); `scripts/check-test-prerequisites.mjs` checks that it is there. */
+/** Debian's Chromium (DESIGN.md §6); `scripts/test-prerequisites.mjs` installs it when it is missing. */
 export const CHROMIUM = '/usr/bin/chromium';
 export const PHONE = { width: 390, height: 844 };
 export const SCREENSHOT_DIR = 'test-artifacts/screenshots';
