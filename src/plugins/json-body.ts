@@ -2,15 +2,15 @@ import fp from 'fastify-plugin';
 import secureJson from 'secure-json-parse';
 import { AppError } from '../lib/errors.js';
 
-/** Deeper than any body of ours (the deepest is 4); a cap that keeps every later walk over a body shallow. */
-export const MAX_JSON_DEPTH = 32;
+/** Far deeper than any body of ours (they nest 3 deep); a cap that keeps every later walk over a body shallow. */
+const MAX_JSON_DEPTH = 32;
 
 /**
  * How deeply arrays and objects nest in JSON text, counted in one pass without parsing (so a 20 KB
  * body of 10,000 nested arrays is refused before anything recurses over it). Brackets inside strings
  * do not count. Stops counting at `limit + 1`.
  */
-export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
+function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
   let depth = 0;
   let deepest = 0;
   let inString = false;
