@@ -8,7 +8,8 @@ import { createPool } from '../src/db/pool.js';
 const config = loadConfig();
 const log = pino({ level: config.LOG_LEVEL });
 const database = await databaseTarget(config, log);
-const pool = createPool(database.connectionString, config, log);
+// No client-side query timeout: migrations may wait for another node's, or build an index.
+const pool = createPool(database.connectionString, config, log, { queryTimeout: false });
 try {
   const applied = await migrate(pool, log);
   log.info({ applied }, applied.length ? 'migrations applied' : 'database already up to date');

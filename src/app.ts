@@ -4,7 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import { randomUUID } from 'node:crypto';
 import { trustProxySetting, type Config } from './config/config.js';
 import configPlugin from './plugins/config.js';
-import errorsPlugin from './plugins/errors.js';
+import errorsPlugin, { frameworkErrors } from './plugins/errors.js';
 import databasePlugin from './plugins/database.js';
 import redisPlugin from './plugins/redis.js';
 import metricsPlugin from './plugins/metrics.js';
@@ -12,6 +12,7 @@ import openapiPlugin from './plugins/openapi.js';
 import authenticationPlugin from './plugins/authentication.js';
 import { validatorCompiler } from './plugins/validation.js';
 import jsonBodyPlugin from './plugins/json-body.js';
+import securityHeadersPlugin from './plugins/security-headers.js';
 import operationsRoutes from './modules/operations/routes.js';
 import authRoutes from './modules/auth/routes.js';
 import organisationRoutes from './modules/organisations/routes.js';
@@ -58,6 +59,11 @@ export async function buildApp({ config, connectionString, clock = systemClock }
     trustProxy: trustProxySetting(config.TRUST_PROXY),
     genReqId: () => randomUUID(),
     bodyLimit: 256 * 1024,
+    frameworkErrors,
+    // Clients that send a request slowly (slowloris) are cut off; Fastify's default has no request timeout.
+    // Node checks the deadlines every connectionsCheckingInterval (30 s by default, which would stretch them).
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    http: { headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler());
 
@@ -66,6 +72,7 @@ export async function buildApp({ config, connectionString, clock = systemClock }
   await app.register(clockPlugin, { clock });
   await app.register(errorsPlugin);
   await app.register(jsonBodyPlugin);
+  await app.register(securityHeadersPlugin);
   await app.register(metricsPlugin);
   await app.register(databasePlugin, { connectionString });
   await app.register(redisPlugin);

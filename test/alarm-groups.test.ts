@@ -222,7 +222,7 @@ describe('alarm groups', () => {
           { alarmTypeId: t.ids.alarmType.inrymning, receives: false, mayRaise: true },
         ],
         escalationContacts: [
-          { personId: person('kris@utbildning.example') },
+          { personId: person('bertil@vasaskolan.example') },
           { name: 'Securitas larmcentral', phone: '+46 8 123 456 00' },
           { name: 'Skolsköterska', email: 'skolskoterska@vasaskolan.example' },
         ],
@@ -242,7 +242,7 @@ describe('alarm groups', () => {
           { alarmTypeId: t.ids.alarmType.hot, key: 'hot', receives: true, mayRaise: false },
         ],
         escalationContacts: [
-          { personId: person('kris@utbildning.example'), name: 'Kim Krisledare', phone: '+46700000003', email: 'kris@utbildning.example' },
+          { personId: person('bertil@vasaskolan.example'), name: 'Bertil Berg', phone: '+46700000005', email: 'bertil@vasaskolan.example' },
           { personId: null, name: 'Securitas larmcentral', phone: '+46 8 123 456 00', email: null },
           { personId: null, name: 'Skolsköterska', phone: null, email: 'skolskoterska@vasaskolan.example' },
         ],
@@ -324,7 +324,7 @@ describe('alarm groups', () => {
         { name: 'Vaktmästare', phone: '+46700000099' },
         { personId: person('rektor@vasaskolan.example') },
         { name: 'Bevakningsbolaget', email: 'larm@bevakning.example' },
-        { personId: person('kris@utbildning.example') },
+        { personId: person('bertil@vasaskolan.example') },
       ];
       const names = async (ordered: object[]) => {
         const res = await t.request({ method: 'PUT', url: groupUrl(created.id, '/escalation-contacts'), token: rektor, body: { contacts: ordered } });
@@ -332,8 +332,8 @@ describe('alarm groups', () => {
         expect((await readGroup(created.id)).escalationContacts).toEqual(res.body.escalationContacts);
         return (res.body as GroupView).escalationContacts.map((c) => c.name);
       };
-      expect(await names(contacts)).toEqual(['Vaktmästare', 'Rebecka Rektor', 'Bevakningsbolaget', 'Kim Krisledare']);
-      expect(await names([...contacts].reverse())).toEqual(['Kim Krisledare', 'Bevakningsbolaget', 'Rebecka Rektor', 'Vaktmästare']);
+      expect(await names(contacts)).toEqual(['Vaktmästare', 'Rebecka Rektor', 'Bevakningsbolaget', 'Bertil Berg']);
+      expect(await names([...contacts].reverse())).toEqual(['Bertil Berg', 'Bevakningsbolaget', 'Rebecka Rektor', 'Vaktmästare']);
       expect(await names([])).toEqual([]);
     });
 
@@ -371,7 +371,7 @@ describe('alarm groups', () => {
         name: 'Tillfällig grupp',
         memberIds: members,
         alarmTypes: [{ alarmTypeId: t.ids.alarmType.brand, receives: true, mayRaise: true }],
-        escalationContacts: [{ personId: person('kris@utbildning.example') }, { name: 'Vakt', phone: '+46700000098' }],
+        escalationContacts: [{ personId: person('bertil@vasaskolan.example') }, { name: 'Vakt', phone: '+46700000098' }],
       });
       const removed = await t.request({ method: 'DELETE', url: groupUrl(created.id), token: rektor });
       expect(removed.status).toBe(204);
@@ -386,7 +386,7 @@ describe('alarm groups', () => {
       expect(await count('SELECT count(*) AS n FROM alarm_group_members WHERE group_id = $1', [created.id])).toBe(0);
       expect(await count('SELECT count(*) AS n FROM alarm_group_types WHERE group_id = $1', [created.id])).toBe(0);
       expect(await count('SELECT count(*) AS n FROM alarm_group_escalation_contacts WHERE group_id = $1', [created.id])).toBe(0);
-      expect(await count('SELECT count(*) AS n FROM people WHERE id = ANY($1::uuid[]) AND active', [[...members, person('kris@utbildning.example')]])).toBe(3);
+      expect(await count('SELECT count(*) AS n FROM people WHERE id = ANY($1::uuid[]) AND active', [[...members, person('bertil@vasaskolan.example')]])).toBe(3);
       expect((await readGroup(t.ids.group.vasaAll)).members.map((m) => m.id)).toEqual(expect.arrayContaining(members));
 
       await expectRefused(rektor, [{ method: 'DELETE', url: groupUrl(created.id) }], 404, 'not_found');
@@ -467,6 +467,77 @@ describe('alarm groups', () => {
         { method: 'GET', url: groupUrl('inte-ett-id') },
         { method: 'DELETE', url: groupUrl('inte-ett-id') },
       ], 400, 'validation_failed');
+    });
+  });
+
+  describe('whom a group may take in (members and escalation contacts)', () => {
+    it('a rektor cannot put a colleague of another school into their own school\'s group, as member or as escalation contact', async () => {
+      const frida = person('frida@solrosen.example');
+      await expectRefused(rektor, [
+        { method: 'PUT', url: groupUrl(t.ids.group.vasaAll, '/members'), body: { personIds: [person('anna@vasaskolan.example'), frida] } },
+        { method: 'PUT', url: groupUrl(t.ids.group.vasaKris, '/escalation-contacts'), body: { contacts: [{ personId: frida }] } },
+        { method: 'POST', url: groupsUrl(t.ids.site.vasaskolan), body: { name: 'Lånad personal', memberIds: [frida] } },
+        { method: 'POST', url: groupsUrl(t.ids.site.vasaskolan), body: { name: 'Lånad kontakt', escalationContacts: [{ personId: frida }] } },
+      ], 403, 'forbidden');
+      // Frida is not offered Vasaskolan's alarm buttons.
+      const fridaToken = await t.login('frida@solrosen.example');
+      const buttons = await t.request({ method: 'GET', url: `/api/v1/sites/${t.ids.site.vasaskolan}/alarm-types`, token: fridaToken });
+      expect(buttons.status).toBe(200);
+      expect(buttons.body.alarmTypes).toEqual([]);
+    });
+
+    it('a rektor cannot newly add someone they do not manage (the organisation\'s crisis lead), who works at their school', async () => {
+      const kim = person('kris@utbildning.example');
+      const created = await createGroup(rektor, t.ids.site.vasaskolan, { name: 'Utan krisledaren' });
+      await expectRefused(rektor, [
+        { method: 'PUT', url: groupUrl(created.id, '/members'), body: { personIds: [kim] } },
+        { method: 'PUT', url: groupUrl(created.id, '/escalation-contacts'), body: { contacts: [{ personId: kim }] } },
+      ], 403, 'forbidden');
+    });
+
+    it('a rektor may add themselves and the staff of their school, and keeps whoever is already in a group when sending the list again', async () => {
+      const [self, kim, anna] = [person('rektor@vasaskolan.example'), person('kris@utbildning.example'), person('anna@vasaskolan.example')];
+      const created = await createGroup(rektor, t.ids.site.vasaskolan, { name: 'Jag och Anna', memberIds: [self, anna], escalationContacts: [{ personId: self }] });
+      expect(created.members.map((m) => m.id).sort()).toEqual([self, anna].sort());
+      // Krisgrupp has Kim, whom the organisation put there: the rektor's edits keep him, or take him out.
+      const kept = await t.request({ method: 'PUT', url: groupUrl(t.ids.group.vasaKris, '/members'), token: rektor, body: { personIds: [self, kim, anna] } });
+      expect(kept.status, JSON.stringify(kept.body)).toBe(200);
+      expect((kept.body as GroupView).members.map((m) => m.id).sort()).toEqual([self, kim, anna].sort());
+      const without = await t.request({ method: 'PUT', url: groupUrl(t.ids.group.vasaKris, '/members'), token: rektor, body: { personIds: [self, anna] } });
+      expect(without.status).toBe(200);
+      await expectRefused(rektor, [{ method: 'PUT', url: groupUrl(t.ids.group.vasaKris, '/members'), body: { personIds: [self, kim, anna] } }], 403, 'forbidden');
+      const back = await t.request({ method: 'PUT', url: groupUrl(t.ids.group.vasaKris, '/members'), token: orgAdmin, body: { personIds: [self, kim] } });
+      expect(back.status).toBe(200);
+    });
+
+    it('an escalation contact\'s phone and e-mail address reach only those who may read that person; the rest see the name', async () => {
+      const frida = person('frida@solrosen.example');
+      const vaktmastare = { personId: null, name: 'Vaktmästare', phone: '+46700000099', email: null };
+      const created = await createGroup(orgAdmin, t.ids.site.vasaskolan, {
+        name: 'Med förskolans kontakt', escalationContacts: [{ personId: frida }, { name: 'Vaktmästare', phone: '+46700000099' }],
+      });
+      const full = { personId: frida, name: 'Frida Förskollärare', phone: '+46700000008', email: 'frida@solrosen.example' };
+      const nameOnly = { personId: frida, name: 'Frida Förskollärare', phone: null, email: null };
+      expect(created.escalationContacts).toEqual([full, vaktmastare]);
+
+      const asRektor = await t.request({ method: 'GET', url: groupUrl(created.id), token: rektor });
+      expect(asRektor.body.escalationContacts).toEqual([nameOnly, vaktmastare]);
+      const listed = await t.request({ method: 'GET', url: groupsUrl(t.ids.site.vasaskolan), token: rektor });
+      expect((listed.body.alarmGroups as GroupView[]).find((g) => g.id === created.id)?.escalationContacts).toEqual([nameOnly, vaktmastare]);
+      // The rektor's own change keeps Frida (the organisation admin added her), and its answer hides her details too.
+      const resent = await t.request({
+        method: 'PUT', url: groupUrl(created.id, '/escalation-contacts'), token: rektor,
+        body: { contacts: [{ name: 'Vaktmästare', phone: '+46700000099' }, { personId: frida }] },
+      });
+      expect(resent.status, JSON.stringify(resent.body)).toBe(200);
+      expect(resent.body.escalationContacts).toEqual([vaktmastare, nameOnly]);
+      expect((await readGroup(created.id)).escalationContacts).toEqual([vaktmastare, full]);
+
+      // A crisis lead reads the groups but is no directory of colleagues: Rebecka's details stay hers.
+      const asLead = await t.request({ method: 'GET', url: groupUrl(t.ids.group.vasaKris), token: crisisLead });
+      expect(asLead.body.escalationContacts[0]).toEqual({
+        personId: person('rektor@vasaskolan.example'), name: 'Rebecka Rektor', phone: null, email: null,
+      });
     });
   });
 

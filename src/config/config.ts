@@ -86,6 +86,19 @@ export const ConfigSchema = Type.Object({
   SMS_GATEWAY_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   /** Bearer token sent to the SMS gateway. */
   SMS_GATEWAY_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
+  // Hardening (issue 14).
+  /** Client-side bound on any one query: a frozen or silently cut-off PostgreSQL otherwise holds a request forever. Must exceed DATABASE_STATEMENT_TIMEOUT_MS, so a slow query is cancelled by the server first. */
+  DATABASE_QUERY_TIMEOUT_MS: Type.Integer({ minimum: 200, default: 15000 }),
+  /** Idle time before TCP keepalive probes start on a database connection, so a dead peer is noticed on an idle connection too. */
+  DATABASE_KEEPALIVE_IDLE_MS: Type.Integer({ minimum: 1000, default: 10000 }),
+  /** Deadline for the database part of raising an alarm (pool acquisition and every query): after it the press answers 503 database_unavailable, "call 112". */
+  DATABASE_ALARM_DEADLINE_MS: Type.Integer({ minimum: 200, maximum: 60000, default: 3000 }),
+  /** Bearer token Prometheus sends to read /metrics. Unset: /metrics is not served (404). */
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  /** How long a client may take to send a request's headers before the connection is closed (slow-sending clients hold sockets). */
+  HTTP_HEADERS_TIMEOUT_MS: Type.Integer({ minimum: 500, maximum: 600000, default: 10000 }),
+  /** How long a client may take to send a whole request (headers and body) before the connection is closed. At least HTTP_HEADERS_TIMEOUT_MS. */
+  HTTP_REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 500, maximum: 600000, default: 30000 }),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -113,6 +126,11 @@ function crossFieldProblems(config: Config): string[] {
   if ((config.VAPID_PUBLIC_KEY === undefined) !== (config.VAPID_PRIVATE_KEY === undefined)) {
     problems.push('VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY: give both or neither');
   }
+  // The server's statement timeout cancels a slow query and keeps the connection; the client's ends the connection.
+  if (config.DATABASE_QUERY_TIMEOUT_MS <= config.DATABASE_STATEMENT_TIMEOUT_MS) {
+    problems.push('DATABASE_QUERY_TIMEOUT_MS: must exceed DATABASE_STATEMENT_TIMEOUT_MS');
+  }
+  if (config.HTTP_REQUEST_TIMEOUT_MS < config.HTTP_HEADERS_TIMEOUT_MS) problems.push('HTTP_REQUEST_TIMEOUT_MS: must be at least HTTP_HEADERS_TIMEOUT_MS');
   return problems;
 }
 

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { userInfo } from 'node:os';
@@ -10,7 +10,27 @@ export interface EmbeddedPostgresHandle {
   connectionString: string;
   /** The maintenance database, for creating and dropping databases. */
   adminConnectionString: string;
+  /** Stops the server (fast shutdown) and waits for it; at once if it has stopped already. */
   stop(): Promise<void>;
+  /** Immediate shutdown, synchronously, for a process that must exit now; nothing if it is not running. */
+  kill(): void;
+}
+
+/** The postmaster's pid from its lock file in the data folder, while it runs (it removes the file when it stops). */
+export function postmasterPid(dataDir: string): number | null {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return null;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return null;
+  }
 }
 
 export interface EmbeddedOptions {
@@ -118,10 +138,27 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     await server.start();
     log.info({ port: options.port, dataDir }, 'embedded PostgreSQL started');
     await ensureDatabase(`${base}/postgres`, DATABASE);
-    return { connectionString, adminConnectionString: `${base}/postgres`, stop: () => server.stop() };
+    return {
+      connectionString,
+      adminConnectionString: `${base}/postgres`,
+      // The server may have stopped on its own: Ctrl-C at a terminal reaches it as it reaches us, and the
+      // library would then wait for an exit that has already happened.
+      stop: async () => {
+        if (postmasterPid(dataDir) === null) return;
+        await Promise.race([server.stop(), stopped(dataDir)]);
+      },
+      kill: () => {
+        const pid = postmasterPid(dataDir);
+        if (pid !== null) process.kill(pid, 'SIGQUIT');
+      },
+    };
   }
   await ensureDatabase(`${base}/postgres`, DATABASE);
-  return { connectionString, adminConnectionString: `${base}/postgres`, stop: async () => undefined };
+  return { connectionString, adminConnectionString: `${base}/postgres`, stop: async () => undefined, kill: () => undefined };
+}
+
+async function stopped(dataDir: string): Promise<void> {
+  while (postmasterPid(dataDir) !== null) await new Promise((resolve) => setTimeout(resolve, 100));
 }
 
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Log } from '../lib/log.js';
 import type { Config } from '../config/config.js';
+import { isConnectionError } from '../lib/errors.js';
 
 export type Db = pg.Pool;
 export type Tx = pg.PoolClient;
@@ -10,12 +11,30 @@ export type Queryable = Pick<pg.Pool, 'query'>;
 /** Count columns come back as strings from pg; bigint ids stay strings on purpose (no precision loss). */
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
 
-export function createPool(connectionString: string, config: Config, log: Log): Db {
+export interface PoolOptions {
+  /**
+   * The client-side bound on each query (DATABASE_QUERY_TIMEOUT_MS). `false` for a pool whose queries
+   * may wait as long as they need: migrations wait for another node's migrations and may build indexes.
+   */
+  queryTimeout?: boolean;
+}
+
+/**
+ * The node's pool. Nothing in it waits forever, even on a PostgreSQL that is frozen or cut off without
+ * a word (a hung host, a silent network cut: connections stay open and nothing answers): acquiring a
+ * connection is bounded (connectionTimeoutMillis), every query is bounded on the server
+ * (statement_timeout) and, for a server that no longer runs, on the client (query_timeout), and TCP
+ * keepalive finds dead peers on idle connections.
+ */
+export function createPool(connectionString: string, config: Config, log: Log, options: PoolOptions = {}): Db {
   const pool = new pg.Pool({
     connectionString,
     max: config.DATABASE_POOL_MAX,
     connectionTimeoutMillis: config.DATABASE_CONNECT_TIMEOUT_MS,
     statement_timeout: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    ...(options.queryTimeout === false ? {} : { query_timeout: config.DATABASE_QUERY_TIMEOUT_MS }),
+    keepAlive: true,
+    keepAliveInitialDelayMillis: config.DATABASE_KEEPALIVE_IDLE_MS,
     idleTimeoutMillis: 30_000,
     application_name: 'samlarm',
   });
@@ -31,18 +50,85 @@ export function createPool(connectionString: string, config: Config, log: Log): 
   return pool;
 }
 
+/** The database did not finish in time: as far as the caller is concerned, it is unavailable. */
+export class DatabaseDeadlineError extends Error {
+  readonly code = 'SAMLARM_DB_DEADLINE';
+  constructor(ms: number) {
+    super(`the database did not answer within the deadline of ${ms} ms`);
+  }
+}
+
+/**
+ * Runs `work` under a deadline: after `ms` the returned promise rejects with DatabaseDeadlineError
+ * (which answers `503 database_unavailable`) and `signal` aborts, so the work can let go of what it
+ * holds. The work itself is not stopped; `inTransaction` uses the signal to end its connection.
+ */
+export async function withDeadline<T>(ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new DatabaseDeadlineError(ms);
+      controller.abort(err);
+      reject(err);
+    }, ms);
+  });
+  try {
+    return await Promise.race([work(controller.signal), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface TransactionOptions {
+  /**
+   * A deadline for the whole transaction: acquiring a connection, every query and the commit. When it
+   * passes, the answer is DatabaseDeadlineError at once and the connection is ended, so the transaction
+   * rolls back on the server instead of committing later behind the caller's back. Only a COMMIT the
+   * server had already received can still take effect: an idempotent caller (a press id) finds it on retry.
+   */
+  deadlineMs?: number;
+}
+
 /** Runs `work` in a transaction and commits, or rolls back on any error. */
-export async function inTransaction<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(db: Db, work: (tx: Tx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+  if (options.deadlineMs === undefined) return runTransaction(db, work);
+  return withDeadline(options.deadlineMs, (signal) => runTransaction(db, work, signal));
+}
+
+async function runTransaction<T>(db: Db, work: (tx: Tx) => Promise<T>, signal?: AbortSignal): Promise<T> {
   const client = await db.connect();
+  let released = false;
+  /** Back to the pool; with an error, the connection is ended instead (the server rolls back what it had). */
+  const release = (err?: Error) => {
+    if (released) return;
+    released = true;
+    client.release(err);
+  };
+  if (signal?.aborted) {
+    release();
+    throw signal.reason;
+  }
+  const onAbort = () => release(signal?.reason as Error);
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    // A connection that failed or timed out is in an unknown state (a timed-out query may still be running
+    // on it, its transaction still open): end it rather than reuse it, where a later COMMIT would take its
+    // half-done work along. A ROLLBACK sent on it would only wait for another timeout.
+    if (isConnectionError(err)) {
+      release(err as Error);
+      throw err;
+    }
+    const rollback = await client.query('ROLLBACK').then(() => undefined, (rollbackErr: unknown) => rollbackErr as Error);
+    release(rollback);
     throw err;
   } finally {
-    client.release();
+    signal?.removeEventListener('abort', onAbort);
+    release();
   }
 }

@@ -57,6 +57,10 @@ export const ERRORS = {
     sv: 'Ändringen krockade med en annan i samma ögonblick och gjordes inte. Skicka den igen. Är det en nödsituation: ring 112.',
     en: 'The change met another one at the same moment and was not made. Send it again. If this is an emergency, call 112.',
   },
+  // Hardening (issue 14).
+  json_too_deep: { status: 400, sv: 'Förfrågans innehåll är för djupt kapslat.', en: 'The request body nests arrays or objects too deeply.' },
+  bad_url: { status: 400, sv: 'Förfrågans adress är inte giltig.', en: 'The address of the request is not valid.' },
+  url_too_long: { status: 414, sv: 'En del av förfrågans adress är för lång.', en: 'A part of the address of the request is too long.' },
 } as const satisfies Record<string, { status: number; sv: string; en: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -101,6 +105,8 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
   FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'validation_failed',
+  FST_ERR_BAD_URL: 'bad_url',
+  FST_ERR_MAX_PARAM_LENGTH: 'url_too_long',
 };
 
 // Postgres errors that can only come from input our validation let through (a safety net), and transient conflicts.
@@ -114,20 +120,24 @@ const PG_CODES: Record<string, ErrorCode> = {
   // if sent again. Never a 500 that a phone would not retry.
   '40P01': 'try_again',
   '40001': 'try_again',
+  // The statement timeout: the database did not answer in time, which for a caller is the same as not at all.
+  '57014': 'database_unavailable',
 };
 
 const CONNECTION_ERROR_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH',
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'SAMLARM_DB_DEADLINE',
   '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006',
 ]);
 
-/** True when an error means "the database cannot be reached", as opposed to a bad query. */
+/** True when an error means "the database cannot be reached (in time)", as opposed to a bad query. */
 export function isConnectionError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) return true;
   // "... is not queryable": pg's answer to a query on a client whose connection has just failed.
-  return /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|is not queryable/i.test(err.message);
+  // "Query read timeout": pg's query_timeout, a server that does not answer at all.
+  return /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|is not queryable|Query read timeout/i
+    .test(err.message);
 }
 
 interface ErrorLike {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { DEMO_PASSWORD } from '../../src/seed/demo.js';
 
-/** Debian's Chromium (DESIGN.md §6); `scripts/check-test-prerequisites.mjs` checks that it is there. */
+/** Debian's Chromium (DESIGN.md §6); `scripts/test-prerequisites.mjs` installs it when it is missing. */
 export const CHROMIUM = '/usr/bin/chromium';
 export const PHONE = { width: 390, height: 844 };
 export const SCREENSHOT_DIR = 'test-artifacts/screenshots';
@@ -19,6 +19,33 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
+const cspViolationsByContext = new WeakMap<BrowserContext, string[]>();
+
+/**
+ * Records every Content-Security-Policy violation in the context's pages: an init script turns each
+ * `securitypolicyviolation` event into a console message, which the context collects.
+ */
+async function watchCsp(context: BrowserContext): Promise<void> {
+  const violations: string[] = [];
+  cspViolationsByContext.set(context, violations);
+  context.on('console', (message) => {
+    if (message.text().startsWith('CSP violation:')) violations.push(`${message.page()?.url() ?? ''}: ${message.text()}`);
+  });
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.effectiveDirective} blocked ${e.blockedURI || 'inline'}`));
+  });
+}
+
+/** The Content-Security-Policy violations seen so far in the page's context (a phone or a browser context made by `browserContext`). */
+export const cspViolations = (page: Page): string[] => cspViolationsByContext.get(page.context()) ?? [];
+
+/** A plain desktop browser context that records CSP violations. */
+export async function browserContext(browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext();
+  await watchCsp(context);
+  return context;
+}
+
 /** A phone: its own storage (a separate installation), notifications granted for the app's origin. */
 export async function phone(browser: Browser, baseUrl: string, options: { deviceScaleFactor?: number } = {}): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({
@@ -30,6 +57,7 @@ export async function phone(browser: Browser, baseUrl: string, options: { device
     timezoneId: 'Europe/Stockholm',
   });
   context.setDefaultTimeout(8000);
+  await watchCsp(context);
   await context.grantPermissions(['notifications'], { origin: baseUrl });
   const page = await context.newPage();
   return { context, page };
@@ -112,7 +140,8 @@ export interface AxeViolation { id: string; impact: string | null; help: string;
 
 /** Runs axe-core (WCAG 2.0/2.1 A and AA rules) in the page; returns the serious and critical violations. */
 export async function seriousA11yViolations(page: Page): Promise<AxeViolation[]> {
-  await page.addScriptTag({ content: axeSource });
+  // Evaluated through DevTools, which the app's CSP (script-src 'self') does not govern; a script tag would be refused.
+  await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
     const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });

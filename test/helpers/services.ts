@@ -3,10 +3,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { pino } from 'pino';
 import { Redis } from 'ioredis';
-import { startEmbeddedPostgres } from '../../src/db/embedded.js';
+import { postmasterPid, startEmbeddedPostgres } from '../../src/db/embedded.js';
 
 /** A free TCP port on loopback. */
 export async function freePort(): Promise<number> {
@@ -25,7 +26,28 @@ export interface PostgresServer {
   port: number;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /**
+   * SIGSTOP to the postmaster and every process it started: what a hung host or a silent network cut
+   * looks like. Connections stay open and new ones are accepted by the kernel, but nothing answers.
+   */
+  freeze(): void;
+  /** SIGCONT: the frozen server carries on where it stopped. */
+  thaw(): void;
   remove(): Promise<void>;
+}
+
+/** The children of a process, from /proc (Linux; the tests run on Debian). */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
+    try {
+      // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ')'.
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      return ppid === pid ? [Number(d)] : [];
+    } catch {
+      return [];
+    }
+  });
 }
 
 /**
@@ -37,10 +59,26 @@ export async function startTestPostgres(): Promise<PostgresServer> {
   const dataDir = path.join(os.tmpdir(), `samlarm-test-pg-${process.pid}-${randomBytes(4).toString('hex')}`);
   const log = pino({ level: 'warn' });
   let handle = await startEmbeddedPostgres({ dataDir, port, log });
+  const postmaster = (): number => {
+    const pid = postmasterPid(dataDir);
+    if (pid === null) throw new Error('the test PostgreSQL is not running');
+    return pid;
+  };
   return {
     adminUrl: handle.adminConnectionString,
     port,
     stop: () => handle.stop(),
+    freeze: () => {
+      // The postmaster first, so that it starts no new backend meanwhile.
+      const pid = postmaster();
+      process.kill(pid, 'SIGSTOP');
+      for (const child of childrenOf(pid)) process.kill(child, 'SIGSTOP');
+    },
+    thaw: () => {
+      const pid = postmaster();
+      for (const child of childrenOf(pid)) process.kill(child, 'SIGCONT');
+      process.kill(pid, 'SIGCONT');
+    },
     start: async () => {
       handle = await startEmbeddedPostgres({ dataDir, port, log });
     },

@@ -78,18 +78,20 @@ export class AlarmPipeline {
    * Runs one change: `work` in a transaction, then the transaction steps, the events appended last,
    * the commit, and the after-commit processors. `after`: 'await' answers once the processors have run;
    * 'schedule' answers at once and runs them on the next turn of the event loop (a raise: the presser's
-   * answer never waits for the fan-out).
+   * answer never waits for the fan-out). `deadlineMs`: the transaction, from getting a connection to the
+   * commit, must finish by then, or nothing of it is written and the caller hears `database_unavailable`.
    */
   async run<T>(
     work: (tx: Tx) => Promise<{ result: T; change: PendingChange; joinedRecipients?: string[] }>,
     after: 'await' | 'schedule',
+    options: { deadlineMs?: number } = {},
   ): Promise<{ result: T; events: IncidentEvent[] }> {
     const done = await inTransaction(this.db, async (tx) => {
       const { result, change, joinedRecipients } = await work(tx);
       const events = await this.commit(tx, change);
       const committed: CommittedChange = { events, ...(change.newIncident ? { newIncident: change.newIncident } : {}), ...(joinedRecipients?.length ? { joinedRecipients } : {}) };
       return { result, committed };
-    });
+    }, options);
     if (after === 'await') await this.process(done.committed);
     else setImmediate(() => void this.process(done.committed));
     return { result: done.result, events: done.committed.events };

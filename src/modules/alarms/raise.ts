@@ -61,7 +61,8 @@ export async function raiseAlarm(deps: AlarmDeps, principal: Principal, input: R
   const { result, events } = await deps.pipeline.run(async (tx) => {
     const decision = await decide(tx, deps, principal, input);
     return { result: decision, change: decision.change, ...(decision.joined ? { joinedRecipients: [decision.joined] } : {}) };
-  }, 'schedule');
+    // A press must be answered within seconds, stored or not: a person waiting on a hung database is told to call 112.
+  }, 'schedule', { deadlineMs: deps.config.DATABASE_ALARM_DEADLINE_MS });
   if (result.outcome === 'replayed') {
     const again = await latestAlertEvents(deps.db, result.incident.id);
     setImmediate(() => void deps.pipeline.process({ events: again }));

@@ -168,3 +168,14 @@ export function leadSiteIds(p: Principal, organisationId: string): 'all' | strin
 /** A site's current instruction: for those who work there and its leads. */
 export const canSeeSiteInstruction = (p: Principal, site: SiteRef, worksThere: boolean): boolean =>
   (p.organisationId === site.organisationId && worksThere) || isIncidentLead(p, site);
+
+/**
+ * Whom a caller may put into an alarm group or name as an escalation contact: themselves, or someone
+ * they manage. Membership decides who is offered a site's alarm buttons and gets its alarms, and a
+ * contact's phone and e-mail address come back in the answer: neither may reach past the caller's own people.
+ */
+export const canEnlistPerson = (p: Principal, personId: string, person: PersonRef): boolean =>
+  personId === p.personId || canManagePerson(p, person);
+
+/** A person's phone and e-mail address: for themselves and whoever manages them (as `GET /people/:id`). */
+export const canReadContactDetails = canEnlistPerson;

@@ -1,6 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { AppError } from '../../lib/errors.js';
+import { ErrorResponse } from '../../lib/schemas.js';
+import { bearerToken } from '../../plugins/authentication.js';
 import { checkReadiness } from './readiness.js';
+import { metricsTokenMatches } from './metrics-token.js';
 
 const Check = Type.Object({ ok: Type.Boolean(), error: Type.Optional(Type.String()), ms: Type.Integer() });
 const ReadinessView = Type.Object({
@@ -37,8 +41,16 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/metrics', {
     config: { public: true },
-    schema: { tags: ['operations'], summary: 'Prometheus metrics (text format)', security: [], produces: ['text/plain'] },
-  }, async (_request, reply) => {
+    schema: {
+      tags: ['operations'],
+      summary: 'Prometheus metrics (text format), with `Authorization: Bearer <METRICS_TOKEN>`; not served without METRICS_TOKEN',
+      produces: ['text/plain'],
+      response: { 200: Type.String({ description: 'Prometheus text exposition format' }), 401: ErrorResponse, 404: ErrorResponse },
+    },
+  }, async (request, reply) => {
+    const expected = app.config.METRICS_TOKEN;
+    if (!expected) throw new AppError('not_found');
+    if (!metricsTokenMatches(bearerToken(request.headers.authorization), expected)) throw new AppError('unauthenticated');
     reply.header('content-type', app.metrics.contentType);
     return app.metrics.metrics();
   });

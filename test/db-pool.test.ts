@@ -1,0 +1,99 @@
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/config.js';
+import { DatabaseDeadlineError, createPool, inTransaction, type Db } from '../src/db/pool.js';
+import { isConnectionError } from '../src/lib/errors.js';
+import { createTestDatabase } from './helpers/app.js';
+
+/**
+ * The pool under a database that stops answering (issue 14): a query that never returns, a pool whose
+ * only connection is taken. Nothing waits forever, and a transaction cut off by a timeout or a
+ * deadline never commits later, in part or at all, behind its caller's back.
+ */
+describe('the database pool: bounded waits, nothing half written', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let checker: Db;
+  const log = pino({ level: 'silent' });
+  const QUERY_TIMEOUT_MS = 500;
+
+  /** One connection, a client-side query timeout far below the server's statement timeout (so only the client's fires). */
+  const onePool = (): Db => createPool(database.url, {
+    ...loadConfig({ LOG_LEVEL: 'silent', DATABASE_POOL_MAX: '1', DATABASE_CONNECT_TIMEOUT_MS: '5000' }),
+    DATABASE_STATEMENT_TIMEOUT_MS: 60_000,
+    DATABASE_QUERY_TIMEOUT_MS: QUERY_TIMEOUT_MS,
+  }, log);
+
+  const marks = async (): Promise<string[]> => (await checker.query<{ mark: string }>('SELECT mark FROM pool_marks ORDER BY mark')).rows.map((r) => r.mark);
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    checker = createPool(database.url, loadConfig({ LOG_LEVEL: 'silent' }), log);
+    await checker.query('CREATE TABLE pool_marks (mark text PRIMARY KEY)');
+  });
+
+  afterAll(async () => {
+    await checker?.end();
+    await database?.drop();
+  });
+
+  it('a query the database does not answer in time fails as "unavailable", and its transaction is not committed by whoever uses the connection next', async () => {
+    const pool = onePool();
+    try {
+      const failed = await inTransaction(pool, async (tx) => {
+        await tx.query("INSERT INTO pool_marks VALUES ('half')");
+        await tx.query('SELECT pg_sleep(2)');
+      }).then(() => null, (err: unknown) => err);
+      expect(failed).toBeInstanceOf(Error);
+      expect(isConnectionError(failed)).toBe(true);
+      // The slow statement has long finished on the server; the next transaction on this pool commits only its own work.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      await inTransaction(pool, async (tx) => {
+        await tx.query("INSERT INTO pool_marks VALUES ('next')");
+      });
+      expect(await marks()).toEqual(['next']);
+    } finally {
+      await pool.end();
+      await checker.query('DELETE FROM pool_marks');
+    }
+  });
+
+  it('a transaction deadline answers at once when it passes, whether in a query or waiting for a connection, and nothing commits later', async () => {
+    const pool = createPool(database.url, loadConfig({ LOG_LEVEL: 'silent', DATABASE_POOL_MAX: '1', DATABASE_CONNECT_TIMEOUT_MS: '10000' }), log);
+    try {
+      // In a query: the work outlives the deadline and would commit after it.
+      const slow = inTransaction(pool, async (tx) => {
+        await tx.query("INSERT INTO pool_marks VALUES ('late')");
+        await tx.query('SELECT pg_sleep(2)');
+      }, { deadlineMs: 300 });
+      await expect(slow).rejects.toBeInstanceOf(DatabaseDeadlineError);
+      await expect(slow).rejects.toSatisfy(isConnectionError);
+
+      // Waiting for the pool's only connection, which a long transaction holds.
+      let holding!: () => void;
+      const held = new Promise<void>((resolve) => (holding = resolve));
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const holder = inTransaction(pool, async () => {
+        holding();
+        await released;
+      });
+      await held;
+      const waiting = inTransaction(pool, async (tx) => {
+        await tx.query("INSERT INTO pool_marks VALUES ('queued')");
+      }, { deadlineMs: 300 });
+      await expect(waiting).rejects.toBeInstanceOf(DatabaseDeadlineError);
+      release();
+      await holder;
+
+      // Long after both deadlines: neither committed, and the pool still works.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      await inTransaction(pool, async (tx) => {
+        await tx.query("INSERT INTO pool_marks VALUES ('after')");
+      }, { deadlineMs: 5000 });
+      expect(await marks()).toEqual(['after']);
+    } finally {
+      await pool.end();
+      await checker.query('DELETE FROM pool_marks');
+    }
+  });
+});
