@@ -34,6 +34,12 @@ export const ERRORS = {
   database_unavailable: { status: 503, message: 'The database is unavailable. If this is an emergency, call 112.' },
   not_ready: { status: 503, message: 'The service is not ready.' },
   try_again: { status: 503, message: 'The change met another one at the same moment and was not made. Send it again. If this is an emergency, call 112.' },
+  // Post-incident review (src/modules/review).
+  review_stale: {
+    status: 409,
+    message: 'Someone saved the review record after you opened it. Reload it: nothing of theirs or yours is lost, and save again.',
+  },
+  review_closed: { status: 409, message: 'The review record is signed off. Reopen it to change it.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
