@@ -379,17 +379,26 @@ export function computeReview(data: IncidentReviewData, now: Date): ReviewComput
     });
   }
 
+  // A claimed step's due_at becomes its claim's lease: when it was planned comes from the policy frozen
+  // into the incident (incidents raised before policies existed have none: their stored due time).
+  const policy = (incident.type as Partial<typeof incident.type>).delivery;
+  const planned = (s: IncidentReviewData['escalationSteps'][number]): number => {
+    const after = s.step === 'repush' ? policy?.repushAfterSeconds : policy?.contactsAfterSeconds;
+    if (after === null || after === undefined) return rel(ms(s.dueAt));
+    return (s.step === 'repush' ? after * s.round : after) * 1000;
+  };
   const escalation = data.escalationSteps.map((s): EscalationStepReview => {
     const event = events.find((e) => (s.step === 'repush' ? e.type === 'repushed' && Number(e.data.round) === s.round : e.type === 'escalated'));
     const contacts = (event?.data.contacts as { name: string; group: string; sms: boolean }[] | undefined) ?? [];
     return {
-      step: s.step, round: s.round, dueMs: rel(ms(s.dueAt)), ranMs: s.finishedAt ? rel(ms(s.finishedAt)) : null, state: s.state,
+      step: s.step, round: s.round, dueMs: planned(s), ranMs: s.finishedAt ? rel(ms(s.finishedAt)) : null, state: s.state,
       unreached: event ? Number(event.type === 'escalated' ? event.data.unreachedCount : event.data.unreached) : null,
       pushes: event ? Number(event.data.pushes) : null,
       contacts: contacts.map((c) => ({ name: c.name, group: c.group, sms: c.sms })),
     };
   });
 
+  escalation.sort((a, b) => a.dueMs - b.dueMs || a.step.localeCompare(b.step) || a.round - b.round);
   return {
     figures,
     channels,
