@@ -37,7 +37,7 @@ export const ERRORS = {
   // Post-incident review (src/modules/review).
   review_stale: {
     status: 409,
-    message: 'Someone saved the review record after you opened it. Reload it: nothing of theirs or yours is lost, and save again.',
+    message: 'Someone saved the review record after you opened it. Reload it to see their revision, then make your change again; every revision is kept.',
   },
   review_closed: { status: 409, message: 'The review record is signed off. Reopen it to change it.' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -2,6 +2,7 @@ import type { Queryable } from '../../db/pool.js';
 import { AppError } from '../../lib/errors.js';
 import { canSeeOrganisation, canViewStatistics, reviewSiteIds, type Principal } from '../auth/policies.js';
 import { statisticsData, type StatisticsIncident } from '../alarms/review-data.js';
+import { allSitesInOrganisation } from '../sites/sites.js';
 import { barChart, type Lang } from './charts.js';
 import { percentile, timeToShare } from './figures.js';
 import { stockholmDateTime } from './format.js';
@@ -150,6 +151,9 @@ export async function organisationStatistics(db: Queryable, principal: Principal
   if (!canSeeOrganisation(principal, organisationId)) throw new AppError('not_found');
   if (!canViewStatistics(principal, organisationId)) throw new AppError('forbidden', 'Only leads, reviewers and admins see statistics.');
   if (query.from >= query.to) throw new AppError('validation_failed', '"from" must be before "to".');
+  if (query.siteId && !(await allSitesInOrganisation(db, organisationId, [query.siteId]))) {
+    throw new AppError('invalid_reference', 'No such site in this organisation.');
+  }
   const allowed = reviewSiteIds(principal, organisationId);
   if (query.siteId && allowed !== 'all' && !allowed.includes(query.siteId)) throw new AppError('forbidden', 'You do not review that site.');
   const sites = query.siteId ? [query.siteId] : allowed === 'all' ? null : allowed;
