@@ -152,8 +152,8 @@ export function barChart(id: string, title: string, desc: string, bars: { label:
   const y = (v: number) => M.top + PH - (max === 0 ? 0 : (v / max) * PH);
   let body = `<line x1="${M.left}" x2="${M.left + PW}" y1="${M.top + PH}" y2="${M.top + PH}" stroke="#222222" stroke-width="1"/>`;
   bars.forEach((b, i) => {
-    const x = M.left + i * slot + slot * 0.15;
-    const w = slot * 0.7;
+    const w = Math.min(slot * 0.7, 60);
+    const x = M.left + i * slot + (slot - w) / 2;
     if (b.value !== null) {
       body += `<rect x="${x.toFixed(1)}" y="${y(b.value).toFixed(1)}" width="${w.toFixed(1)}" height="${(M.top + PH - y(b.value)).toFixed(1)}" fill="${COLOURS.reached}"/>`;
     }
