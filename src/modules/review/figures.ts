@@ -242,17 +242,33 @@ export function computeReview(data: IncidentReviewData, now: Date): ReviewComput
   const names = new Map<string, string>([...data.people, ...recipients.map((r) => ({ id: r.personId, name: r.name }))].map((p) => [p.id, p.name]));
   const denied = new Set(data.deviceReports.filter((d) => d.pushDenied).map((d) => d.personId));
 
+  // Indexed per person once: a large alarm has thousands of recipients, receipts and pushes.
+  const byPerson = <T extends { personId: string | null }>(rows: T[]) => {
+    const map = new Map<string, T[]>();
+    for (const row of rows) {
+      if (!row.personId) continue;
+      const list = map.get(row.personId);
+      if (list) list.push(row);
+      else map.set(row.personId, [row]);
+    }
+    return map;
+  };
+  const responseOrder = (a: IncidentReviewData['responses'][number], b: IncidentReviewData['responses'][number]) =>
+    ms(a.at) - ms(b.at) || Number(a.id) - Number(b.id);
+  const receiptsOf = byPerson([...receipts].sort((a, b) => ms(a.at) - ms(b.at)));
+  const responsesOf = byPerson([...responses].sort(responseOrder));
+  const pushesOf = byPerson(deliveries.filter((d) => d.channel === 'push' && (d.kind === 'alarm' || d.kind === 'reminder')));
   const firstReceipt = (personId: string, pred: (r: IncidentReviewData['receipts'][number]) => boolean) =>
-    receipts.filter((r) => r.personId === personId && pred(r)).sort((a, b) => ms(a.at) - ms(b.at))[0] ?? null;
-  const latestResponse = (personId: string, until = Infinity) =>
-    responses.filter((r) => r.personId === personId && ms(r.at) <= until).sort((a, b) => ms(b.at) - ms(a.at) || Number(b.id) - Number(a.id))[0] ?? null;
-  const escalated = events.filter((e) => e.type === 'escalated');
+    (receiptsOf.get(personId) ?? []).find(pred) ?? null;
+  const latestResponse = (personId: string) => (responsesOf.get(personId) ?? []).at(-1) ?? null;
+  const named = new Set(events.filter((e) => e.type === 'escalated')
+    .flatMap((e) => ((e.data.unreached as { personId: string }[] | undefined) ?? []).map((u) => u.personId)));
 
   const people: PersonReview[] = recipients.map((r: ReviewRecipient) => {
     const first = firstReceipt(r.personId, () => true);
     const seen = firstReceipt(r.personId, (x) => x.kind === 'acknowledged' && x.channel !== 'response');
     const answer = latestResponse(r.personId);
-    const pushes = deliveries.filter((d) => d.personId === r.personId && d.channel === 'push' && (d.kind === 'alarm' || d.kind === 'reminder'));
+    const pushes = pushesOf.get(r.personId) ?? [];
     const accepted = min(pushes.filter((d) => d.state === 'sent' && d.finishedAt).map((d) => ms(d.finishedAt as Date)));
     const delivered = r.deliveredAt ? ms(r.deliveredAt) : null;
     const acknowledged = r.acknowledgedAt ? ms(r.acknowledgedAt) : null;
@@ -273,11 +289,11 @@ export function computeReview(data: IncidentReviewData, now: Date): ReviewComput
       answerText: answer?.text ?? null,
       answeredAt: answer ? answer.at.toISOString() : null,
       answeredMs: answer ? rel(ms(answer.at)) : null,
-      answers: responses.filter((x) => x.personId === r.personId).length,
+      answers: responsesOf.get(r.personId)?.length ?? 0,
       pushDevices: new Set(pushes.filter((d) => d.kind === 'alarm').map((d) => d.id)).size,
       pushAcceptedMs: accepted === null ? null : rel(accepted),
       reminders: pushes.filter((d) => d.kind === 'reminder' && d.state === 'sent').length,
-      namedToContacts: escalated.some((e) => (e.data.unreached as { personId: string }[] | undefined)?.some((u) => u.personId === r.personId)),
+      namedToContacts: named.has(r.personId),
       unreachedReason: delivered === null && !pressed ? unreachedReason(pushes, denied.has(r.personId)) : null,
     };
   });
@@ -286,7 +302,6 @@ export function computeReview(data: IncidentReviewData, now: Date): ReviewComput
   const ackTimes = reachable.flatMap((p) => (p.acknowledgedMs === null ? [] : [p.acknowledgedMs]));
   const instructionMessages = messages.filter((m) => m.kind === 'instruction');
   const ended = incident.endedAt ? rel(ms(incident.endedAt)) : null;
-  const latest = (personId: string) => latestResponse(personId);
 
   const figures: Figures = {
     t0: incident.raisedAt.toISOString(),
@@ -306,10 +321,10 @@ export function computeReview(data: IncidentReviewData, now: Date): ReviewComput
     allClearMs: incident.state === 'resolved' ? ended : null,
     cancelledMs: incident.state === 'cancelled' ? ended : null,
     answers: {
-      safe: recipients.filter((r) => latest(r.personId)?.status === 'safe').length,
-      needHelp: recipients.filter((r) => latest(r.personId)?.status === 'need_help').length,
-      notOnSite: recipients.filter((r) => latest(r.personId)?.status === 'not_on_site').length,
-      none: recipients.filter((r) => !latest(r.personId)).length,
+      safe: recipients.filter((r) => latestResponse(r.personId)?.status === 'safe').length,
+      needHelp: recipients.filter((r) => latestResponse(r.personId)?.status === 'need_help').length,
+      notOnSite: recipients.filter((r) => latestResponse(r.personId)?.status === 'not_on_site').length,
+      none: recipients.filter((r) => !latestResponse(r.personId)).length,
     },
   };
 
@@ -367,16 +382,21 @@ export function computeReview(data: IncidentReviewData, now: Date): ReviewComput
     })),
   };
 
+  // The roll call over time: each answer moves its person from their previous status to the new one.
   const rollCall: RollCallStep[] = [{ ms: 0, safe: 0, needHelp: 0, notOnSite: 0, none: recipients.length }];
-  for (const t of [...new Set(responses.map((r) => rel(ms(r.at))))].sort((a, b) => a - b)) {
-    const statuses = recipients.map((r) => latestResponse(r.personId, t0 + t)?.status ?? null);
-    rollCall.push({
-      ms: t,
-      safe: statuses.filter((s) => s === 'safe').length,
-      needHelp: statuses.filter((s) => s === 'need_help').length,
-      notOnSite: statuses.filter((s) => s === 'not_on_site').length,
-      none: statuses.filter((s) => s === null).length,
-    });
+  const current = new Map<string, ResponseStatus>();
+  const counts = { safe: 0, need_help: 0, not_on_site: 0, none: recipients.length };
+  const targeted = new Set(recipients.map((r) => r.personId));
+  for (const r of [...responses].sort(responseOrder)) {
+    if (!targeted.has(r.personId)) continue;
+    const before = current.get(r.personId);
+    counts[before ?? 'none'] -= 1;
+    counts[r.status] += 1;
+    current.set(r.personId, r.status);
+    const step = { ms: rel(ms(r.at)), safe: counts.safe, needHelp: counts.need_help, notOnSite: counts.not_on_site, none: counts.none };
+    const last = rollCall[rollCall.length - 1];
+    if (last && last.ms === step.ms && rollCall.length > 1) rollCall[rollCall.length - 1] = step;
+    else rollCall.push(step);
   }
 
   // A claimed step's due_at becomes its claim's lease: when it was planned comes from the policy frozen
