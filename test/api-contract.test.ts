@@ -132,6 +132,7 @@ const CATALOGUE: Endpoint[] = [
     badInput: (f) => [
       { url: `/api/v1/organisations/${f.ids.org.utbildning}`, body: {}, code: 'validation_failed' },
       { url: `/api/v1/organisations/${f.ids.org.utbildning}`, body: { name: 'x'.repeat(201) }, code: 'validation_failed' },
+      { url: `/api/v1/organisations/${f.ids.org.utbildning}`, body: { organisationNumber: '2120001234' }, code: 'validation_failed' },
     ],
   },
   {
@@ -164,6 +165,7 @@ const CATALOGUE: Endpoint[] = [
     badInput: (f) => [
       { url: `/api/v1/sites/${f.ids.site.vasaskolan}`, body: { organisationId: f.ids.org.kultur }, code: 'validation_failed' },
       { url: `/api/v1/sites/${f.ids.site.vasaskolan}`, body: { address: 12 }, code: 'validation_failed' },
+      { url: `/api/v1/sites/${f.ids.site.vasaskolan}`, body: { municipality: ' ' }, code: 'validation_failed' },
     ],
   },
   {

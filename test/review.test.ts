@@ -28,6 +28,8 @@ const FORMULA_NAME = '=HYPERLINK("http://evil.example/","Klicka här")';
 const ASA = 'Åsa Ängström-Öberg';
 // 10:41:07 in Stockholm (CET, +01:00).
 const T0 = Date.parse('2025-03-12T09:41:07.000Z');
+// Rendering PDFs, loading pdf.js and the XML validator take long on a busy two-core machine.
+const SLOW = { timeout: 120_000 };
 
 describe('the review of a scripted incident', () => {
   let t: TestApp;
@@ -135,7 +137,7 @@ describe('the review of a scripted incident', () => {
     await service?.close();
   });
 
-  it('every figure equals what the script did, to the millisecond', async () => {
+  it('every figure equals what the script did, to the millisecond', SLOW, async () => {
     const res = await api(EMAIL.kris, 'GET', `/incidents/${incidentId}/review`);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const r = res.body;
@@ -223,7 +225,7 @@ describe('the review of a scripted incident', () => {
     expect(r.record.draft.summary).toContain('Instruktion efter 15,250 s: Stanna i salen. Polisen är på väg.');
   });
 
-  it('the CAP export is a chain of Alert, Update and AllClear Update, each valid against the OASIS CAP 1.2 schema, referencing the earlier ones', async () => {
+  it('the CAP export is a chain of Alert, Update and AllClear Update, each valid against the OASIS CAP 1.2 schema, referencing the earlier ones', SLOW, async () => {
     const messages: string[] = [];
     for (let n = 1; n <= 3; n++) {
       const res = await raw(EMAIL.kris, `/incidents/${incidentId}/export/cap?message=${n}`);
@@ -249,7 +251,7 @@ describe('the review of a scripted incident', () => {
     expect(JSON.parse(past.body)).toMatchObject({ code: 'validation_failed', details: { messages: 3 } });
   });
 
-  it("a drill's CAP messages are status Exercise and valid; its PDF says ÖVNING on every page", async () => {
+  it("a drill's CAP messages are status Exercise and valid; its PDF says ÖVNING on every page", SLOW, async () => {
     for (const n of [1, 2]) {
       const res = await raw(EMAIL.rektor, `/incidents/${drillId}/export/cap?message=${n}`);
       expect(await capErrors(res.body), res.body).toEqual([]);
@@ -267,7 +269,7 @@ describe('the review of a scripted incident', () => {
     }
   });
 
-  it('the PDF keeps å, ä, ö and carries the figures; a real alarm has no drill marking', async () => {
+  it('the PDF keeps å, ä, ö and carries the figures; a real alarm has no drill marking', SLOW, async () => {
     const pdf = await raw(EMAIL.kris, `/incidents/${incidentId}/export/pdf`);
     expect(pdf.statusCode).toBe(200);
     expect(pdf.headers['content-type']).toBe('application/pdf');
@@ -280,7 +282,7 @@ describe('the review of a scripted incident', () => {
     expect(text).not.toContain('ÖVNING');
   });
 
-  it('the CSV of recipients reads back as the same rows, with a formula-like name neutralised; the timeline too', async () => {
+  it('the CSV of recipients reads back as the same rows, with a formula-like name neutralised; the timeline too', SLOW, async () => {
     const review = (await api(EMAIL.kris, 'GET', `/incidents/${incidentId}/review`)).body;
     const res = await raw(EMAIL.kris, `/incidents/${incidentId}/export/csv`);
     expect(res.statusCode).toBe(200);
@@ -303,7 +305,7 @@ describe('the review of a scripted incident', () => {
     expect(timeline.slice(1).map((row) => [row[3], Number(row[2])])).toEqual((review.account as { type: string; offsetMs: number }[]).map((e) => [e.type, e.offsetMs]));
   });
 
-  it('the JSON export is canonical and versioned, and its SHA-256 is that of its content', async () => {
+  it('the JSON export is canonical and versioned, and its SHA-256 is that of its content', SLOW, async () => {
     const res = await raw(EMAIL.kris, `/incidents/${incidentId}/export/json`);
     expect(res.statusCode).toBe(200);
     const doc = JSON.parse(res.body);
@@ -318,7 +320,7 @@ describe('the review of a scripted incident', () => {
     expect(again.sha256).toBe(doc.sha256);
   });
 
-  it('every export is in the audit log: who, which format, when, its SHA-256', async () => {
+  it('every export is in the audit log: who, which format, when, its SHA-256', SLOW, async () => {
     const before = Number((await t.db.query<{ n: string }>("SELECT count(*) AS n FROM audit_log WHERE action = 'incident.exported'")).rows[0]?.n);
     const res = await raw(EMAIL.kris, `/incidents/${incidentId}/export/csv?table=timeline`);
     const rows = (await t.db.query<{ actor_person_id: string; entity_id: string; after: Record<string, unknown> }>(
@@ -331,7 +333,7 @@ describe('the review of a scripted incident', () => {
     });
   });
 
-  it('two people editing the record keep both revisions; a stale edit is refused with 409 review_stale and changes nothing', async () => {
+  it('two people editing the record keep both revisions; a stale edit is refused with 409 review_stale and changes nothing', SLOW, async () => {
     const first = await api(EMAIL.kris, 'GET', `/incidents/${incidentId}/review/record`);
     expect(first.body).toMatchObject({ current: null, revisions: [], mayEdit: true });
     const draft = first.body.draft;
@@ -363,7 +365,7 @@ describe('the review of a scripted incident', () => {
     expect(racing.map((r) => r.status).sort()).toEqual([201, 409]);
   });
 
-  it('sign-off closes the record (after the reportability question), a closed record changes only by reopening, which is a new revision', async () => {
+  it('sign-off closes the record (after the reportability question), a closed record changes only by reopening, which is a new revision', SLOW, async () => {
     const current = (await api(EMAIL.kris, 'GET', `/incidents/${incidentId}/review/record`)).body.current;
     const base = current.revision as number;
     const undecided = await api(EMAIL.kris, 'PUT', `/incidents/${incidentId}/review/record`, { baseRevision: base, status: 'closed', record: current.record });
@@ -398,7 +400,7 @@ describe('the review of a scripted incident', () => {
     await expect(t.db.query('UPDATE incident_review_revisions SET status = $1 WHERE incident_id = $2', ['open', incidentId])).rejects.toThrow(/append-only/);
   });
 
-  it('who sees what: leads and reviewers read, only leads write, staff are refused, other organisations and other sites learn nothing', async () => {
+  it('who sees what: leads and reviewers read, only leads write, staff are refused, other organisations and other sites learn nothing', SLOW, async () => {
     const reviewer = (method: 'GET' | 'PUT', url: string, body?: unknown) => t.request({ method, url: `/api/v1${url}`, token: reviewerToken, body });
     expect((await reviewer('GET', `/incidents/${incidentId}/review`)).body.record.mayEdit).toBe(false);
     expect((await reviewer('GET', `/incidents/${incidentId}/review/record`)).status).toBe(200);
@@ -420,7 +422,7 @@ describe('the review of a scripted incident', () => {
     expect(await t.snapshot()).toBe(before);
   });
 
-  it('statistics: per site, type and month, drills apart, with drill scores and device readiness; reviewers see their site only', async () => {
+  it('statistics: per site, type and month, drills apart, with drill scores and device readiness; reviewers see their site only', SLOW, async () => {
     const res = await api(EMAIL.admin, 'GET', `/organisations/${t.ids.org.utbildning}/statistics?from=2025-01-01T00:00:00Z&to=2025-12-31T00:00:00Z`);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const s = res.body;

@@ -10,6 +10,9 @@ import { launchChromium, screenshot, seriousA11yViolations, signIn } from './bro
  * clear, reviewed by the rektor in Swedish and English; axe-core finds nothing serious or critical.
  * The screenshots (test-artifacts/screenshots/review*.png, statistics*.png) are the ones in docs/screenshots/.
  */
+// Several pages, axe runs and screenshots per test: generous deadlines for a busy machine.
+const SLOW = { timeout: 120_000 };
+
 describe('web app: the review and statistics pages', () => {
   let t: TestApp;
   let base: string;
@@ -51,7 +54,7 @@ describe('web app: the review and statistics pages', () => {
     await t?.close();
   });
 
-  it('the review shows the drill, its figures, charts and account, saves the record, and passes axe in Swedish and English', async () => {
+  it('the review shows the drill, its figures, charts and account, saves the record, and passes axe in Swedish and English', SLOW, async () => {
     await page.getByRole('link', { name: 'Efterarbete och statistik' }).click();
     await page.getByRole('link', { name: /ÖVNING Brand, Vasaskolan/ }).click();
     await page.getByRole('heading', { level: 1, name: 'Efterarbete: ÖVNING Brand' }).waitFor();
@@ -73,7 +76,7 @@ describe('web app: the review and statistics pages', () => {
     await screenshot(page, 'review-en');
   });
 
-  it('statistics list the drill with its score and pass axe in English and Swedish', async () => {
+  it('statistics list the drill with its score and pass axe in English and Swedish', SLOW, async () => {
     await page.getByRole('link', { name: 'Reviews and statistics' }).first().click();
     await page.getByRole('heading', { level: 1, name: 'Reviews and statistics' }).waitFor();
     await page.getByRole('heading', { name: 'Drills' }).waitFor();
