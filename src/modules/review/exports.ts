@@ -5,7 +5,6 @@ import { recordAudit } from '../audit/audit.js';
 import type { Principal } from '../auth/policies.js';
 import { canonicalJson, sha256 } from './canonical.js';
 import { toCsv, type Cell, type Separator } from './csv.js';
-import { reviewPdf } from './pdf.js';
 import { incidentReview, type IncidentReview } from './review.js';
 
 export const EXPORT_FORMATS = ['json', 'csv', 'pdf', 'cap'] as const;
@@ -98,8 +97,11 @@ async function render(review: IncidentReview, format: ExportFormat, options: Exp
         : toCsv(RECIPIENT_COLUMNS, recipientRows(review), options.separator);
       return { contentType: 'text/csv; charset=utf-8', filename: `${base}-${options.table}.csv`, body: Buffer.from(csv) };
     }
-    case 'pdf':
+    case 'pdf': {
+      // Loaded on first use: pdfmake and pdfkit add half a second to every node's start-up otherwise.
+      const { reviewPdf } = await import('./pdf.js');
       return { contentType: 'application/pdf', filename: `${base}.pdf`, body: await reviewPdf(review, exportedAt) };
+    }
     case 'cap': {
       const n = options.message ?? review.cap.length;
       const message = review.cap[n - 1];

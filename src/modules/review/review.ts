@@ -4,7 +4,7 @@ import { AppError } from '../../lib/errors.js';
 import { canEditReview, type Principal } from '../auth/policies.js';
 import { incidentReviewData, type IncidentReviewData } from '../alarms/review-data.js';
 import { reviewableIncident } from './access.js';
-import { capMessages, type CapMessage } from './cap.js';
+import type { CapMessage } from './cap.js';
 import { reachChart, rollCallChart, type Lang } from './charts.js';
 import { computeReview, type ReviewComputation } from './figures.js';
 import { prefilledRecord, revisions, type Revision, type ReviewRecord } from './record.js';
@@ -43,6 +43,8 @@ export async function incidentReview(db: Queryable, clock: Clock, principal: Pri
   const [data, history] = await Promise.all([incidentReviewData(db, incidentId), revisions(db, incidentId)]);
   if (!data) throw new AppError('not_found');
   const computed = computeReview(data, clock.now());
+  // Loaded on first use, like the PDF: the XML builder is not needed to start a node.
+  const { capMessages } = await import('./cap.js');
   const record = history[0]?.record ?? prefilledRecord(data, computed);
   return {
     data,
