@@ -252,6 +252,11 @@ describe('the review of a scripted incident', () => {
   });
 
   it("a drill's CAP messages are status Exercise and valid; its PDF says ÖVNING on every page", SLOW, async () => {
+    // All clear came before the worker ran the fire drill's escalation steps: they never ran.
+    expect((await api(EMAIL.rektor, 'GET', `/incidents/${drillId}/review`)).body.escalation).toEqual([
+      { step: 'repush', round: 1, dueMs: 30_000, ranMs: null, state: 'cancelled', unreached: null, pushes: null, contacts: [] },
+      { step: 'contacts', round: 1, dueMs: 90_000, ranMs: null, state: 'cancelled', unreached: null, pushes: null, contacts: [] },
+    ]);
     for (const n of [1, 2]) {
       const res = await raw(EMAIL.rektor, `/incidents/${drillId}/export/cap?message=${n}`);
       expect(await capErrors(res.body), res.body).toEqual([]);

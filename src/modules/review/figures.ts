@@ -411,7 +411,8 @@ export function computeReview(data: IncidentReviewData, now: Date): ReviewComput
     const event = events.find((e) => (s.step === 'repush' ? e.type === 'repushed' && Number(e.data.round) === s.round : e.type === 'escalated'));
     const contacts = (event?.data.contacts as { name: string; group: string; sms: boolean }[] | undefined) ?? [];
     return {
-      step: s.step, round: s.round, dueMs: planned(s), ranMs: s.finishedAt ? rel(ms(s.finishedAt)) : null, state: s.state,
+      step: s.step, round: s.round, dueMs: planned(s), // A step cancelled at all clear also has a finished_at: it never ran.
+      ranMs: s.state === 'done' && s.finishedAt ? rel(ms(s.finishedAt)) : null, state: s.state,
       unreached: event ? Number(event.type === 'escalated' ? event.data.unreachedCount : event.data.unreached) : null,
       pushes: event ? Number(event.data.pushes) : null,
       contacts: contacts.map((c) => ({ name: c.name, group: c.group, sms: c.sms })),

@@ -222,7 +222,7 @@ export function ReviewPage({ id }: { id: string }) {
           <tbody>{review.escalation.map((x) => (
             <tr key={`${x.step}-${x.round}`}>
               <th scope="row">{x.step === 'repush' ? t('stepRepush', { round: x.round }) : t('stepContacts')}</th>
-              <td>{s(x.dueMs)}</td><td>{x.ranMs === null ? x.state : s(x.ranMs)}</td><td>{x.unreached ?? '–'}</td>
+              <td>{s(x.dueMs)}</td><td>{x.ranMs === null ? t(x.state === 'cancelled' ? 'stepCancelled' : 'stepPending') : s(x.ranMs)}</td><td>{x.unreached ?? '–'}</td>
               <td>{x.contacts.map((c) => `${c.name}${c.sms ? ` (${t('sms')})` : ''}`).join(', ') || '–'}</td>
             </tr>
           ))}</tbody>
