@@ -15,8 +15,7 @@ import { InstructionBanner, link } from './ui/components.tsx';
 import { HomePage } from './ui/home.tsx';
 import { DevicePage, LoginPage, SetupPage } from './ui/onboarding.tsx';
 import { RollCallPage } from './ui/rollcall.tsx';
-import { ReviewPage } from './ui/review.tsx';
-import { StatisticsPage, readsReviews } from './ui/statistics.tsx';
+import { ReviewPage, StatisticsPage, readsReviews } from './ui/review-link.tsx';
 import './styles.css';
 
 function Header() {

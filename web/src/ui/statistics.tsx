@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api } from '../lib/api.ts';
 import { pick } from '../lib/i18n.ts';
 import { useAppState, useT } from '../lib/store.ts';
-import type { Bilingual, Me } from '../lib/types.ts';
+import type { Bilingual } from '../lib/types.ts';
 import { ErrorText, Page, errorMessage, link } from './components.tsx';
 import { Chart, secondsText } from './review.tsx';
 
@@ -25,11 +25,6 @@ interface Statistics {
   readiness: { month: string; incidents: number; readiness: Share }[];
   charts: { drills: string; readiness: string };
 }
-
-const REVIEW_ROLES = new Set(['org_admin', 'system_admin', 'site_admin', 'crisis_lead', 'reviewer']);
-
-/** Reads reviews somewhere (policies.ts reviewSiteIds): leads, rektorer, organisation admins and reviewers. */
-export const readsReviews = (me: Me | null): boolean => me?.person.roles.some((r) => REVIEW_ROLES.has(r.role)) ?? false;
 
 const pct = (v: Share) => (v === null ? '–' : `${Math.round(v * 100)} %`);
 
