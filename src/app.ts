@@ -29,6 +29,7 @@ import alarmsPlugin from './modules/alarms/plugin.js';
 import deliveryPlugin from './modules/delivery/plugin.js';
 import realtimePlugin from './modules/realtime/plugin.js';
 import deliveryRoutes from './modules/delivery/routes.js';
+import reviewRoutes from './modules/review/routes.js';
 import webAppPlugin from './plugins/web-app.js';
 import { systemClock, type Clock } from './lib/clock.js';
 
@@ -107,6 +108,7 @@ export async function buildApp({ config, connectionString, clock = systemClock }
     await api.register(auditRoutes);
     await api.register(alarmRoutes);
     await api.register(deliveryRoutes);
+    await api.register(reviewRoutes);
   }, { prefix: API_PREFIX });
   await app.register(webAppPlugin);
 

@@ -43,6 +43,15 @@ const OTHER_ORG_ADMIN = 'admin@kultur.example';
 /** Answered without a session: signing in, and the server's public VAPID key (a service worker renewing its push subscription may have none). */
 const PUBLIC_PATHS = ['/api/v1/auth/login', '/api/v1/push/config'];
 const uuid = () => randomUUID();
+/** A valid review record (the review's PUT): every field, nothing decided yet. */
+const REVIEW_RECORD = {
+  summary: 'Inrymning vid Vasaskolan.', causes: '', actions: [], safetyRepresentative: { informed: false, name: null, informedAt: null },
+  policeReportNumber: null, reportable: 'undecided',
+  report: {
+    eventType: null, building: null, room: null, affectedStaff: 0, affectedPupils: 0, injuries: null, contactName: null, contactPhone: null,
+    contactEmail: null, reportedAt: null, receiptNumber: null,
+  },
+};
 
 const CATALOGUE: Endpoint[] = [
   {
@@ -123,6 +132,7 @@ const CATALOGUE: Endpoint[] = [
     badInput: (f) => [
       { url: `/api/v1/organisations/${f.ids.org.utbildning}`, body: {}, code: 'validation_failed' },
       { url: `/api/v1/organisations/${f.ids.org.utbildning}`, body: { name: 'x'.repeat(201) }, code: 'validation_failed' },
+      { url: `/api/v1/organisations/${f.ids.org.utbildning}`, body: { organisationNumber: '2120001234' }, code: 'validation_failed' },
     ],
   },
   {
@@ -155,6 +165,7 @@ const CATALOGUE: Endpoint[] = [
     badInput: (f) => [
       { url: `/api/v1/sites/${f.ids.site.vasaskolan}`, body: { organisationId: f.ids.org.kultur }, code: 'validation_failed' },
       { url: `/api/v1/sites/${f.ids.site.vasaskolan}`, body: { address: 12 }, code: 'validation_failed' },
+      { url: `/api/v1/sites/${f.ids.site.vasaskolan}`, body: { municipality: ' ' }, code: 'validation_failed' },
     ],
   },
   {
@@ -389,6 +400,40 @@ const CATALOGUE: Endpoint[] = [
     badInput: (f) => [
       { url: `/api/v1/organisations/${f.ids.org.utbildning}/audit-log?limit=0`, code: 'validation_failed' },
       { url: `/api/v1/organisations/${f.ids.org.utbildning}/audit-log?before=abc`, code: 'validation_failed' },
+    ],
+  },
+  // Post-incident review (src/modules/review).
+  ...incidentEndpoint('GET', '/review', undefined, (f) => [
+    { url: '/api/v1/incidents/not-a-uuid/review', code: 'validation_failed' },
+    { url: `/api/v1/incidents/${f.incidentId}/review?lang=de`, code: 'validation_failed' },
+  ]),
+  ...incidentEndpoint('GET', '/review/record', undefined, () => [{ url: '/api/v1/incidents/x/review/record', code: 'validation_failed' }]),
+  ...incidentEndpoint('PUT', '/review/record', { baseRevision: 0, status: 'open', record: REVIEW_RECORD }, (f) => [
+    { url: `/api/v1/incidents/${f.incidentId}/review/record`, body: { baseRevision: 0, status: 'open' }, code: 'validation_failed' },
+    { url: `/api/v1/incidents/${f.incidentId}/review/record`, body: { baseRevision: 0, status: 'done', record: REVIEW_RECORD }, code: 'validation_failed' },
+    { url: `/api/v1/incidents/${f.incidentId}/review/record`, body: { baseRevision: 0, status: 'open', record: { ...REVIEW_RECORD, extra: 1 } }, code: 'validation_failed' },
+    { url: `/api/v1/incidents/${f.incidentId}/review/record`, body: { baseRevision: 7, status: 'open', record: REVIEW_RECORD }, code: 'review_stale' },
+    { url: `/api/v1/incidents/${f.incidentId}/review/record`, body: { baseRevision: 0, status: 'closed', record: REVIEW_RECORD }, code: 'validation_failed' },
+  ]),
+  {
+    method: 'GET', path: '/api/v1/incidents/{id}/export/{format}', as: 'kris@utbildning.example',
+    crossOrg: (f) => ({ url: `/api/v1/incidents/${f.incidentId}/export/json`, nonexistent: { url: `/api/v1/incidents/${uuid()}/export/json` } }),
+    badInput: (f) => [
+      { url: `/api/v1/incidents/${f.incidentId}/export/xlsx`, code: 'validation_failed' },
+      { url: `/api/v1/incidents/${f.incidentId}/export/csv?table=people`, code: 'validation_failed' },
+      { url: `/api/v1/incidents/${f.incidentId}/export/csv?separator=pipe`, code: 'validation_failed' },
+      { url: `/api/v1/incidents/${f.incidentId}/export/cap?message=0`, code: 'validation_failed' },
+      { url: `/api/v1/incidents/${f.incidentId}/export/cap?message=99`, code: 'validation_failed' },
+    ],
+  },
+  {
+    method: 'GET', path: '/api/v1/organisations/{organisationId}/statistics', as: 'admin@utbildning.example',
+    crossOrg: (f) => ({ url: `/api/v1/organisations/${f.ids.org.utbildning}/statistics`, nonexistent: { url: `/api/v1/organisations/${uuid()}/statistics` } }),
+    badInput: (f) => [
+      { url: `/api/v1/organisations/${f.ids.org.utbildning}/statistics?from=yesterday`, code: 'validation_failed' },
+      { url: `/api/v1/organisations/${f.ids.org.utbildning}/statistics?siteId=skolan`, code: 'validation_failed' },
+      { url: `/api/v1/organisations/${f.ids.org.utbildning}/statistics?from=2025-02-01T00:00:00Z&to=2025-01-01T00:00:00Z`, code: 'validation_failed' },
+      { url: `/api/v1/organisations/${f.ids.org.utbildning}/statistics?siteId=${f.ids.site.biblioteket}`, code: 'invalid_reference' },
     ],
   },
 ];

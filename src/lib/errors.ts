@@ -61,6 +61,17 @@ export const ERRORS = {
   json_too_deep: { status: 400, sv: 'Förfrågans innehåll är för djupt kapslat.', en: 'The request body nests arrays or objects too deeply.' },
   bad_url: { status: 400, sv: 'Förfrågans adress är inte giltig.', en: 'The address of the request is not valid.' },
   url_too_long: { status: 414, sv: 'En del av förfrågans adress är för lång.', en: 'A part of the address of the request is too long.' },
+  // Post-incident review (src/modules/review).
+  review_stale: {
+    status: 409,
+    sv: 'Någon sparade efterarbetet efter att du öppnade det. Läs in det igen för att se deras version och gör sedan din ändring igen; varje version sparas.',
+    en: 'Someone saved the review record after you opened it. Reload it to see their revision, then make your change again; every revision is kept.',
+  },
+  review_closed: {
+    status: 409,
+    sv: 'Efterarbetet är godkänt och stängt. Öppna det igen för att ändra det.',
+    en: 'The review record is signed off. Reopen it to change it.',
+  },
 } as const satisfies Record<string, { status: number; sv: string; en: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

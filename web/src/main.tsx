@@ -15,6 +15,7 @@ import { InstructionBanner, link } from './ui/components.tsx';
 import { HomePage } from './ui/home.tsx';
 import { DevicePage, LoginPage, SetupPage } from './ui/onboarding.tsx';
 import { RollCallPage } from './ui/rollcall.tsx';
+import { ReviewPage, StatisticsPage, readsReviews } from './ui/review-link.tsx';
 import './styles.css';
 
 function Header() {
@@ -33,6 +34,7 @@ function Header() {
       <nav aria-label="Samlarm">
         {me && <a href="/device" onClick={link('/device')}>{t('deviceCheck')}</a>}
         {admin && <a href="/admin" onClick={link('/admin')}>{t('admin')}</a>}
+        {readsReviews(me) && <a href="/statistics" onClick={link('/statistics')}>{t('statisticsTitle')}</a>}
         <button type="button" class="link" lang={lang === 'sv' ? 'en' : 'sv'} onClick={() => setState({ lang: lang === 'sv' ? 'en' : 'sv' })}>
           {t('switchTo')}
         </button>
@@ -88,6 +90,8 @@ function Routes() {
   if (path === '/device') return <DevicePage />;
   if ((m = match('/alarm/:id', path))) return <AlarmPage id={m.id ?? ''} />;
   if ((m = match('/incidents/:id/rollcall', path))) return <RollCallPage id={m.id ?? ''} />;
+  if ((m = match('/incidents/:id/review', path))) return <ReviewPage id={m.id ?? ''} />;
+  if (path === '/statistics') return <StatisticsPage />;
   if (path === '/admin') return <AdminPage />;
   if (path === '/admin/audit') return <AuditPage />;
   if (path === '/admin/devices') return <DeviceHealthPage />;

@@ -39,7 +39,6 @@ function createAlarmCore(deps: AlarmDeps) {
 
   return {
     pipeline: deps.pipeline,
-    clock: deps.clock,
     provide: {
       /** The delivery module tells the roll call what Web Push did for each recipient. */
       pushProgress(source: PushProgressSource) {

@@ -4,12 +4,12 @@
  * organisation the caller cannot see is reported as not found (nothing learned); one it can see
  * but not change is forbidden.
  */
-export const ROLE_NAMES = ['staff', 'site_admin', 'crisis_lead', 'org_admin', 'system_admin'] as const;
+export const ROLE_NAMES = ['staff', 'site_admin', 'crisis_lead', 'org_admin', 'system_admin', 'reviewer'] as const;
 export type RoleName = (typeof ROLE_NAMES)[number];
 
 export interface RoleGrant {
   role: RoleName;
-  /** For site_admin and crisis_lead: the site, or null for every site of the organisation. */
+  /** For site_admin, crisis_lead and reviewer: the site, or null for every site of the organisation. */
   siteId: string | null;
 }
 
@@ -179,3 +179,32 @@ export const canEnlistPerson = (p: Principal, personId: string, person: PersonRe
 
 /** A person's phone and e-mail address: for themselves and whoever manages them (as `GET /people/:id`). */
 export const canReadContactDetails = canEnlistPerson;
+
+// Post-incident review (src/modules/review). Reviewers (a safety officer, a skyddsombud) read the
+// reviews, figures and exports of their organisation or of one site, and change nothing.
+
+/** Reads an incident's review, its figures and its exports: the site's leads and its reviewers. */
+export const canReviewIncident = (p: Principal, site: SiteRef): boolean =>
+  isIncidentLead(p, site) || (p.organisationId === site.organisationId && holds(p, 'reviewer', site.id));
+
+/** Writes the review record (and signs it off): the site's leads, never a reviewer. */
+export const canEditReview = isIncidentLead;
+
+/** Exports of an incident are what its review shows, so the same people may take them. */
+export const canExportIncident = canReviewIncident;
+
+/** Sites whose reviews the caller reads: 'all' for organisation admins and organisation-wide leads or reviewers. */
+export function reviewSiteIds(p: Principal, organisationId: string): 'all' | string[] {
+  const lead = leadSiteIds(p, organisationId);
+  if (lead === 'all') return 'all';
+  if (p.organisationId !== organisationId) return [];
+  const reviewer = p.roles.filter((r) => r.role === 'reviewer');
+  if (reviewer.some((r) => r.siteId === null)) return 'all';
+  return [...new Set([...lead, ...reviewer.map((r) => r.siteId as string)])];
+}
+
+/** Statistics over an organisation's incidents: whoever reads the reviews of at least one of its sites. */
+export const canViewStatistics = (p: Principal, organisationId: string): boolean => {
+  const sites = reviewSiteIds(p, organisationId);
+  return sites === 'all' || sites.length > 0;
+};

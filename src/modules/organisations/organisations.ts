@@ -11,11 +11,13 @@ export interface Organisation {
   id: string;
   name: string;
   kind: OrganisationKind;
+  /** Organisationsnummer (NNNNNN-NNNN): the employer in a report to Arbetsmiljöverket. */
+  organisationNumber: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
-const COLUMNS = 'id, name, kind, created_at AS "createdAt", updated_at AS "updatedAt"';
+const COLUMNS = 'id, name, kind, organisation_number AS "organisationNumber", created_at AS "createdAt", updated_at AS "updatedAt"';
 
 const ORGANISATION_SQL = {
   all: `SELECT ${COLUMNS} FROM organisations ORDER BY name`,
@@ -23,7 +25,8 @@ const ORGANISATION_SQL = {
   byIdForUpdate: `SELECT ${COLUMNS} FROM organisations WHERE id = $1 FOR UPDATE`,
   insert: `INSERT INTO organisations (name, kind) VALUES ($1, $2) RETURNING ${COLUMNS}`,
   update: `
-    UPDATE organisations SET name = coalesce($2, name), kind = coalesce($3, kind), updated_at = now()
+    UPDATE organisations SET name = coalesce($2, name), kind = coalesce($3, kind),
+           organisation_number = CASE WHEN $4::boolean THEN $5 ELSE organisation_number END, updated_at = now()
      WHERE id = $1 RETURNING ${COLUMNS}`,
 } as const;
 
@@ -55,12 +58,14 @@ export async function createOrganisation(
 }
 
 export async function updateOrganisation(
-  db: Db, principal: Principal, id: string, input: { name?: string; kind?: OrganisationKind }, requestId: string,
+  db: Db, principal: Principal, id: string, input: { name?: string; kind?: OrganisationKind; organisationNumber?: string | null }, requestId: string,
 ): Promise<Organisation> {
   return inTransaction(db, async (tx) => {
     const before = await visibleOrganisation(tx, principal, id, true);
     if (!canUpdateOrganisation(principal, id)) throw new AppError('forbidden');
-    const after = (await tx.query<Organisation>(ORGANISATION_SQL.update, [id, input.name ?? null, input.kind ?? null])).rows[0] as Organisation;
+    const after = (await tx.query<Organisation>(ORGANISATION_SQL.update, [
+      id, input.name ?? null, input.kind ?? null, input.organisationNumber !== undefined, input.organisationNumber ?? null,
+    ])).rows[0] as Organisation;
     await recordAudit(tx, {
       organisationId: id, actorPersonId: principal.personId, action: 'organisation.updated',
       entityType: 'organisation', entityId: id, before, after, requestId,

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { OrganisationParams, StringEnum, Timestamp, Uuid, commonErrors } from '../../lib/schemas.js';
+import { Nullable, OrganisationParams, StringEnum, Timestamp, Uuid, commonErrors } from '../../lib/schemas.js';
 import {
   ORGANISATION_KINDS, createOrganisation, listOrganisations, updateOrganisation, visibleOrganisation, type Organisation,
 } from './organisations.js';
@@ -8,7 +8,8 @@ import {
 const Kind = StringEnum(ORGANISATION_KINDS, { description: 'forvaltning: municipal administration; bolag: municipal company' });
 const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
 
-const OrganisationView = Type.Object({ id: Uuid, name: Type.String(), kind: Kind, createdAt: Timestamp, updatedAt: Timestamp });
+const OrganisationNumber = Nullable(Type.String({ pattern: '^[0-9]{6}-[0-9]{4}$', description: 'Organisationsnummer, NNNNNN-NNNN (for reports to Arbetsmiljöverket)' }));
+const OrganisationView = Type.Object({ id: Uuid, name: Type.String(), kind: Kind, organisationNumber: Nullable(Type.String()), createdAt: Timestamp, updatedAt: Timestamp });
 
 const present = (o: Organisation) => ({ ...o, createdAt: o.createdAt.toISOString(), updatedAt: o.updatedAt.toISOString() });
 
@@ -42,7 +43,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['organisations'],
       summary: 'Rename or re-classify an organisation (organisation admins)',
       params: OrganisationParams,
-      body: Type.Object({ name: Type.Optional(Name), kind: Type.Optional(Kind) }, { additionalProperties: false, minProperties: 1 }),
+      body: Type.Object({ name: Type.Optional(Name), kind: Type.Optional(Kind), organisationNumber: Type.Optional(OrganisationNumber) },
+        { additionalProperties: false, minProperties: 1 }),
       response: { 200: OrganisationView, ...commonErrors },
     },
   }, async (request) =>

@@ -111,7 +111,7 @@ async function authoriseAssignments(
     throw new AppError('invalid_reference', { sv: 'En plats hör inte till den här organisationen.', en: 'A site is not part of this organisation.' });
   }
   for (const g of [...roles.added, ...roles.removed]) {
-    if (g.role !== 'site_admin' && g.role !== 'crisis_lead' && g.siteId !== null) {
+    if (g.role !== 'site_admin' && g.role !== 'crisis_lead' && g.role !== 'reviewer' && g.siteId !== null) {
       throw new AppError('validation_failed', {
         sv: `Rollen ${g.role} gäller hela organisationen; ange ingen plats (siteId).`,
         en: `The role ${g.role} applies to the whole organisation; give no siteId.`,

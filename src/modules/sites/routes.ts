@@ -6,9 +6,10 @@ import { SITE_KINDS, createSite, listSites, updateSite, visibleSite, type Site }
 const Kind = StringEnum(SITE_KINDS);
 const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
 const Address = Nullable(Type.String({ maxLength: 300 }));
+const Municipality = Nullable(Type.String({ minLength: 1, maxLength: 100, pattern: '\\S', description: 'Kommun (for reports to Arbetsmiljöverket)' }));
 
 const SiteView = Type.Object({
-  id: Uuid, organisationId: Uuid, name: Type.String(), kind: Kind, address: Nullable(Type.String()),
+  id: Uuid, organisationId: Uuid, name: Type.String(), kind: Kind, address: Nullable(Type.String()), municipality: Nullable(Type.String()),
   createdAt: Timestamp, updatedAt: Timestamp,
 });
 
@@ -40,7 +41,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch('/sites/:siteId', {
     schema: {
       tags: ['sites'], summary: 'Change a site (its rektor or organisation admins)', params: SiteParams,
-      body: Type.Object({ name: Type.Optional(Name), kind: Type.Optional(Kind), address: Type.Optional(Address) },
+      body: Type.Object({ name: Type.Optional(Name), kind: Type.Optional(Kind), address: Type.Optional(Address), municipality: Type.Optional(Municipality) },
         { additionalProperties: false, minProperties: 1 }),
       response: { 200: SiteView, ...commonErrors },
     },

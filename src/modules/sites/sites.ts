@@ -14,11 +14,13 @@ export interface Site {
   name: string;
   kind: SiteKind;
   address: string | null;
+  /** The kommun the site is in: the workplace in a report to Arbetsmiljöverket. */
+  municipality: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
-const COLUMNS = 'id, organisation_id AS "organisationId", name, kind, address, created_at AS "createdAt", updated_at AS "updatedAt"';
+const COLUMNS = 'id, organisation_id AS "organisationId", name, kind, address, municipality, created_at AS "createdAt", updated_at AS "updatedAt"';
 
 const SITE_SQL = {
   byOrganisation: `SELECT ${COLUMNS} FROM sites WHERE organisation_id = $1 ORDER BY name`,
@@ -28,7 +30,8 @@ const SITE_SQL = {
   insert: `INSERT INTO sites (organisation_id, name, kind, address) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
   update: `
     UPDATE sites SET name = coalesce($2, name), kind = coalesce($3, kind),
-           address = CASE WHEN $4::boolean THEN $5 ELSE address END, updated_at = now()
+           address = CASE WHEN $4::boolean THEN $5 ELSE address END,
+           municipality = CASE WHEN $6::boolean THEN $7 ELSE municipality END, updated_at = now()
      WHERE id = $1 RETURNING ${COLUMNS}`,
 } as const;
 
@@ -55,6 +58,7 @@ export interface SiteInput {
   name: string;
   kind: SiteKind;
   address?: string | null;
+  municipality?: string | null;
 }
 
 export async function createSite(db: Db, principal: Principal, organisationId: string, input: SiteInput, requestId: string): Promise<Site> {
@@ -78,6 +82,7 @@ export async function updateSite(
     if (!canManageSite(principal, before)) throw new AppError('forbidden');
     const after = (await tx.query<Site>(SITE_SQL.update, [
       id, input.name ?? null, input.kind ?? null, input.address !== undefined, input.address ?? null,
+      input.municipality !== undefined, input.municipality ?? null,
     ])).rows[0] as Site;
     await recordAudit(tx, {
       organisationId: before.organisationId, actorPersonId: principal.personId, action: 'site.updated',
