@@ -599,13 +599,15 @@ describe('API contract over every endpoint', () => {
       const url = typeof endpoint.crossOrg === 'function' ? endpoint.crossOrg(f).url : endpoint.path;
       const before = await t.snapshot();
       const res = await t.request({ method: endpoint.method, url, token, body: DEEP_BODY, headers: { 'content-type': 'application/json' } });
-      expect(await t.snapshot()).toBe(before);
       if (readsBody(endpoint.method)) {
         expect(res.status, JSON.stringify(res.body)).toBe(400);
         expect(res.body.code).toBe('json_too_deep');
+        expect(await t.snapshot()).toBe(before);
       } else {
-        // Fastify never reads a GET's body: the nesting cannot reach anything.
+        // Fastify never reads a GET's body: the nesting cannot reach anything, and the request is served as
+        // without it (an export it serves is audited, as every export is).
         expect(res.status, JSON.stringify(res.body)).toBeLessThan(500);
+        if (res.status >= 400) expect(await t.snapshot()).toBe(before);
       }
     },
   );
