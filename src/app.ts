@@ -26,6 +26,8 @@ import pushPlugin from './plugins/push.js';
 import deliveryPlugin from './modules/delivery/plugin.js';
 import deliveryRoutes from './modules/delivery/routes.js';
 import webAppPlugin from './plugins/web-app.js';
+import privacyPlugin from './modules/privacy/plugin.js';
+import privacyRoutes from './modules/privacy/routes.js';
 import { systemClock, type Clock } from './lib/clock.js';
 
 export interface AppOptions {
@@ -80,6 +82,7 @@ export async function buildApp({ config, connectionString, clock = systemClock }
   await app.register(pushPlugin);
   await app.register(deliveryPlugin, { clock });
   await app.register(realtimePlugin, { clock });
+  await app.register(privacyPlugin, { clock });
   await app.register(operationsRoutes);
   await app.register(async (api) => {
     await api.register(authenticationPlugin);
@@ -92,6 +95,7 @@ export async function buildApp({ config, connectionString, clock = systemClock }
     await api.register(auditRoutes);
     await api.register(alarmRoutes);
     await api.register(deliveryRoutes);
+    await api.register(privacyRoutes);
   }, { prefix: API_PREFIX });
   await app.register(webAppPlugin);
 

@@ -82,6 +82,25 @@ export const ConfigSchema = Type.Object({
   SMS_GATEWAY_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   /** Bearer token sent to the SMS gateway. */
   SMS_GATEWAY_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
+  // Retention (docs/PRIVACY.md). Every node may run the job; an advisory lock lets one at a time.
+  /** Whether this node runs the retention job (deletes and blanks personal data past its period). */
+  RETENTION_JOB: Type.Boolean({ default: true }),
+  /** How often a retention run is due, in hours, across all nodes. */
+  RETENTION_INTERVAL_HOURS: Type.Integer({ minimum: 1, maximum: 168, default: 24 }),
+  /** Days a signed-out or expired session (device, IP address, user agent) is kept after it ended. */
+  RETENTION_SESSIONS_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 30 }),
+  /** Days a failed sign-in (e-mail address, IP address) is kept. */
+  RETENTION_LOGIN_FAILURES_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 30 }),
+  /** Months outbox rows (pushes, SMS with phone numbers), escalation steps and the record of each delivery attempt are kept. */
+  RETENTION_DELIVERIES_MONTHS: Type.Integer({ minimum: 1, maximum: 120, default: 3 }),
+  /** Months after an incident ended that its location texts and free-text answers are blanked. */
+  RETENTION_FREE_TEXT_MONTHS: Type.Integer({ minimum: 1, maximum: 120, default: 12 }),
+  /** Years after it ended that an incident and its timeline are deleted, for organisations that have not decided themselves. Unset: kept. */
+  RETENTION_INCIDENTS_YEARS: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  /** Years an audit log entry is kept. */
+  RETENTION_AUDIT_LOG_YEARS: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
+  /** Days after deactivation that a person is pseudonymised (their name stays while a kept incident needs it). */
+  RETENTION_PSEUDONYMISE_AFTER_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 90 }),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -111,6 +130,14 @@ function crossFieldProblems(config: Config): string[] {
   }
   // A lease shorter than a request would let a second node send a row the first is still sending.
   if (config.PUSH_CLAIM_LEASE_MS <= config.PUSH_TIMEOUT_MS) problems.push('PUSH_CLAIM_LEASE_MS: must exceed PUSH_TIMEOUT_MS');
+  // Push and SMS payloads carry the incident's location text: they must not outlive its blanking.
+  if (config.RETENTION_DELIVERIES_MONTHS > config.RETENTION_FREE_TEXT_MONTHS) {
+    problems.push('RETENTION_DELIVERIES_MONTHS: must not exceed RETENTION_FREE_TEXT_MONTHS');
+  }
+  // The lockout counts failures within its window: they must still be there.
+  if (config.RETENTION_LOGIN_FAILURES_DAYS * 1440 < config.LOGIN_LOCKOUT_MINUTES) {
+    problems.push('RETENTION_LOGIN_FAILURES_DAYS: must cover LOGIN_LOCKOUT_MINUTES');
+  }
   return problems;
 }
 

@@ -154,3 +154,16 @@ export function leadSiteIds(p: Principal, organisationId: string): 'all' | strin
 /** A site's current instruction: for those who work there and its leads. */
 export const canSeeSiteInstruction = (p: Principal, site: SiteRef, worksThere: boolean): boolean =>
   (p.organisationId === site.organisationId && worksThere) || isIncidentLead(p, site);
+
+// Personal data (docs/PRIVACY.md).
+
+/** A person's own data: they themselves, and whoever manages them (an access request handled by an admin). */
+export const canExportPersonalData = (p: Principal, personId: string, person: PersonRef): boolean =>
+  p.personId === personId || canManagePerson(p, person);
+
+/** Erasure cannot be undone: only the organisation's administrators, and never on themselves. */
+export const canErasePerson = (p: Principal, personId: string, person: PersonRef): boolean =>
+  p.personId !== personId && isOrgAdmin(p, person.organisationId);
+
+/** How long the organisation keeps its incidents is its administrators' decision, and so is reading it. */
+export const canManageRetention = (p: Principal, organisationId: string): boolean => isOrgAdmin(p, organisationId);
