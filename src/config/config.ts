@@ -130,10 +130,6 @@ function crossFieldProblems(config: Config): string[] {
   }
   // A lease shorter than a request would let a second node send a row the first is still sending.
   if (config.PUSH_CLAIM_LEASE_MS <= config.PUSH_TIMEOUT_MS) problems.push('PUSH_CLAIM_LEASE_MS: must exceed PUSH_TIMEOUT_MS');
-  // Push and SMS payloads carry the incident's location text: they must not outlive its blanking.
-  if (config.RETENTION_DELIVERIES_MONTHS > config.RETENTION_FREE_TEXT_MONTHS) {
-    problems.push('RETENTION_DELIVERIES_MONTHS: must not exceed RETENTION_FREE_TEXT_MONTHS');
-  }
   // The lockout counts failures within its window: they must still be there.
   if (config.RETENTION_LOGIN_FAILURES_DAYS * 1440 < config.LOGIN_LOCKOUT_MINUTES) {
     problems.push('RETENTION_LOGIN_FAILURES_DAYS: must cover LOGIN_LOCKOUT_MINUTES');
