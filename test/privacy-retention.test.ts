@@ -82,9 +82,9 @@ describe('retention, driven by an injected clock', () => {
       person[who] = t.ids.person[EMAIL[who]] as string;
     }
     oldVasa = await incident('anna', 'kris', t.ids.site.vasaskolan, t.ids.alarmType.hot,
-      { location: 'Sal 204', message: 'En man med kniv i korridoren', answer: 'bertil', text: 'Jag har 20 elever med mig' });
+      { location: 'Sal 204', message: 'En man med kniv i korridoren', answer: 'cecilia', text: 'Jag har 20 elever med mig' });
     newVasa = await incident('anna', 'kris', t.ids.site.vasaskolan, t.ids.alarmType.brand,
-      { location: 'Slöjdsalen', message: 'Rök från ventilationen', answer: 'cecilia', text: 'Vi är ute' });
+      { location: 'Slöjdsalen', message: 'Rök från ventilationen', answer: 'kris', text: 'Vi är ute' });
     oldLibrary = await incident('lisa', 'bo', t.ids.site.biblioteket, t.ids.alarmType.hot,
       { location: 'Läsesalen', message: 'Hotfull besökare', answer: 'lisa', text: 'Jag har låst in mig' });
     await age(oldVasa, 396 * DAY);
@@ -181,7 +181,7 @@ describe('retention, driven by an injected clock', () => {
     const raised = oldVasaAfter.events.find((e) => e.type === 'raised');
     expect(raised?.data.incident).toMatchObject({ location: null, message: null, raisedBy: { id: person.anna, name: 'Anna Andersson' } });
     const responded = oldVasaAfter.events.find((e) => e.type === 'responded');
-    expect(responded?.data).toMatchObject({ status: 'need_help', text: null, location: null, personId: person.bertil });
+    expect(responded?.data).toMatchObject({ status: 'need_help', text: null, location: null, personId: person.cecilia });
 
     // Today's incident is untouched; the library's, past its organisation's two years, is gone entirely.
     expect(await incidentRows(newVasa)).toEqual(newVasaBefore);
@@ -250,6 +250,20 @@ describe('retention, driven by an injected clock', () => {
       await expect(client.query('DELETE FROM audit_log')).rejects.toThrow(/append-only/);
       await client.query('ROLLBACK');
       expect(entries).toBeGreaterThan(0);
+      // Even with the setting the functions use, a change is refused unless it only deletes, or only nulls free text,
+      // in the very table the setting names.
+      const refusedUnder = async (table: string, sql: string) => {
+        await client.query('BEGIN');
+        await client.query("SELECT set_config('samlarm.retention', $1, true)", [table]);
+        await expect(client.query(sql), sql).rejects.toThrow(/append-only/);
+        await client.query('ROLLBACK');
+      };
+      await refusedUnder('incident_events', "UPDATE incident_events SET type = 'raised'");
+      await refusedUnder('incident_events', "UPDATE incident_events SET at = at - interval '1 day'");
+      await refusedUnder('incident_responses', "UPDATE incident_responses SET status = 'safe', text = NULL, location = NULL");
+      await refusedUnder('incident_responses', "UPDATE incident_responses SET text = 'ändrad'");
+      await refusedUnder('audit_log', "UPDATE audit_log SET action = 'x'");
+      await refusedUnder('incident_events', 'DELETE FROM audit_log');
     } finally {
       client.release();
     }

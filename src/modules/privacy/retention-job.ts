@@ -72,7 +72,9 @@ const zero = (): RetentionCounts => ({
 });
 
 /** Transactions on the client that holds the lock: if its connection goes, the lock and the run go together. */
-async function inLockedTransaction<T>(client: Tx, work: (tx: Tx) => Promise<T>): Promise<T> {
+async function inLockedTransaction<T>(client: Tx, work: (tx: Tx) => Promise<T>, stopping: () => boolean): Promise<T> {
+  // A node shutting down ends its run between two batches; the next run carries on where it stopped.
+  if (stopping()) throw new Error('retention run stopped: the node is shutting down');
   await client.query('BEGIN');
   try {
     await client.query(RETENTION_JOB_SQL.longStatements);
@@ -95,18 +97,18 @@ export class RetentionJob {
   private readonly node = `${hostname()}:${process.pid}`;
   private timer: NodeJS.Timeout | undefined;
   private current: Promise<unknown> = Promise.resolve();
-  private stopped = true;
+  private closing = false;
 
   constructor(private readonly deps: RetentionJobDeps) {}
 
   /** Checks now and then whether a run is due, until stop(). */
   start(): void {
-    this.stopped = false;
+    this.closing = false;
     this.schedule(FIRST_CHECK_MS * (0.5 + Math.random()));
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.closing = true;
     clearTimeout(this.timer);
     await this.current.catch(() => undefined);
   }
@@ -127,13 +129,17 @@ export class RetentionJob {
   }
 
   private schedule(ms: number): void {
-    if (this.stopped) return;
+    if (this.closing) return;
     this.timer = setTimeout(() => {
       void this.runIfDue()
         .catch((err: unknown) => this.deps.log.error({ err, category: 'retention' }, 'retention run failed; trying again later'))
         .finally(() => this.schedule(Math.min(CHECK_EVERY_MS, this.deps.config.RETENTION_INTERVAL_HOURS * 3_600_000)));
     }, ms);
     this.timer.unref();
+  }
+
+  private transaction<T>(client: Tx, work: (tx: Tx) => Promise<T>): Promise<T> {
+    return inLockedTransaction(client, work, () => this.closing);
   }
 
   private async exclusive(onlyIfDue: boolean): Promise<RunResult> {
@@ -176,11 +182,11 @@ export class RetentionJob {
       return entry;
     };
 
-    await inLockedTransaction(client, async (tx) => {
+    await this.transaction(client, async (tx) => {
       counts.sessions = await deleteEndedSessions(tx, bounds.sessions);
       counts.loginFailures = await deleteLoginFailures(tx, bounds.loginFailures);
     });
-    await inLockedTransaction(client, async (tx) => {
+    await this.transaction(client, async (tx) => {
       const old = await deleteOldDeliveries(tx, bounds.deliveries);
       counts.deliveries += old.deliveries;
       counts.escalationSteps += old.escalationSteps;
@@ -189,7 +195,7 @@ export class RetentionJob {
     await this.blankTexts(client, bounds, now, counts, forOrganisation);
     await this.deleteIncidents(client, now, counts, forOrganisation);
     await this.pseudonymise(client, bounds, now, counts);
-    await inLockedTransaction(client, async (tx) => {
+    await this.transaction(client, async (tx) => {
       counts.auditEntries = await deleteAuditEntriesBefore(tx, bounds.auditLog);
       for (const [organisationId, removed] of byOrganisation) {
         await recordSystemAudit(tx, {
@@ -216,7 +222,7 @@ export class RetentionJob {
     for (;;) {
       const due = await incidentsDueForBlanking(client, bounds.freeText, BATCH);
       if (due.length === 0) return;
-      await inLockedTransaction(client, async (tx) => {
+      await this.transaction(client, async (tx) => {
         const ids = due.map((i) => i.id);
         const copies = await forgetIncidentDeliveries(tx, ids);
         counts.deliveries += copies.deliveries;
@@ -240,7 +246,7 @@ export class RetentionJob {
       for (;;) {
         const ids = await incidentsDueForDeletion(client, organisationId, bound, BATCH);
         if (ids.length === 0) break;
-        await inLockedTransaction(client, async (tx) => {
+        await this.transaction(client, async (tx) => {
           const copies = await forgetIncidentDeliveries(tx, ids);
           counts.deliveries += copies.deliveries;
           counts.escalationSteps += copies.escalationSteps;
@@ -260,7 +266,7 @@ export class RetentionJob {
       const due = await dueForPseudonymisation(client, bounds.pseudonymise, BATCH);
       let done = 0;
       for (const personId of due) {
-        const outcome = await inLockedTransaction(client, async (tx) => {
+        const outcome = await this.transaction(client, async (tx) => {
           await lockPersonRow(tx, personId);
           if (!(await stillDueForPseudonymisation(tx, personId, bounds.pseudonymise))) return 'gone';
           if (await inActiveIncident(tx, personId)) return 'deferred';
@@ -283,6 +289,6 @@ export class RetentionJob {
     const kept = await pseudonymisedWithName(client);
     const stillNamed = await peopleNamedInIncidents(client, kept);
     const unnamed = kept.filter((id) => !stillNamed.has(id));
-    counts.namesReplaced = await inLockedTransaction(client, (tx) => replaceKeptNames(tx, unnamed));
+    counts.namesReplaced = await this.transaction(client, (tx) => replaceKeptNames(tx, unnamed));
   }
 }
