@@ -152,7 +152,8 @@ describe('a person\'s own data: export, erasure, retention settings', () => {
 
   it('erasure is refused while the person is part of an active incident, to anyone but an organisation admin, and to bad input; nothing changes', async () => {
     const active = await ok('kris', 'POST', '/alarms', { pressId: randomUUID(), siteId: t.ids.site.vasaskolan, alarmTypeId: t.ids.alarmType.utrymning });
-    await refused(() => call('admin', 'POST', `/people/${person.bertil}/erase`, { reason: 'Begäran 2025-17' }), 409, 'conflict');
+    const during = await refused(() => call('admin', 'POST', `/people/${person.bertil}/erase`, { reason: 'Begäran 2025-17' }), 409, 'conflict');
+    expect(during.body.details).toEqual({ activeIncident: true });
     await ok('kris', 'POST', `/incidents/${active.incident.id}/resolve`, {});
     await refused(() => call('rektor', 'POST', `/people/${person.bertil}/erase`, { reason: 'Begäran 2025-17' }), 403, 'forbidden');
     await refused(() => call('admin', 'POST', `/people/${person.admin}/erase`, { reason: 'Jag själv' }), 403, 'forbidden');

@@ -1,7 +1,7 @@
 import type { Queryable } from '../../db/pool.js';
 
 /** A person's place in alarm groups as personal data: what their export shows, and what erasure removes. */
-export const GROUP_PERSONAL_DATA_SQL = {
+const GROUP_PERSONAL_DATA_SQL = {
   memberships: `
     SELECT g.id, g.name, g.site_id AS "siteId", s.name AS "siteName"
       FROM alarm_group_members m JOIN alarm_groups g ON g.id = m.group_id JOIN sites s ON s.id = g.site_id

@@ -10,7 +10,7 @@ import type { Queryable } from '../../db/pool.js';
 // Incidents that ended before $1 (and, below, are among $2); used by every statement of a batch.
 const DUE = 'SELECT id FROM incidents WHERE id = ANY($1::uuid[]) AND state <> \'active\' AND ended_at < $2';
 
-export const ALARM_RETENTION_SQL = {
+const ALARM_RETENTION_SQL = {
   deleteDeliveryAttempts: 'SELECT retention_delete_delivery_attempts($1)::int AS n',
   // Served by the partial index incidents_texts_due_idx.
   dueForBlanking: `

@@ -1,13 +1,16 @@
 import type { Queryable } from '../../db/pool.js';
-import { AUDIT_SQL } from './audit.js';
 
 /**
  * The audit log's own retention, entries written by the system rather than a person, and the
  * entries a person's export shows. The log is append-only: old entries go only through
  * retention_delete_audit_log (migration 009), which deletes nothing younger than its bound.
  */
-export const AUDIT_RETENTION_SQL = {
+const AUDIT_RETENTION_SQL = {
   deleteOlder: 'SELECT retention_delete_audit_log($1)::int AS n',
+  // An entry with no actor (the system). The same columns as recordAudit writes.
+  insertSystem: `
+    INSERT INTO audit_log (organisation_id, actor_person_id, action, entity_type, entity_id, before, after, request_id)
+    VALUES ($1, NULL, $2, $3, $4, NULL, $5, NULL)`,
   // Entries about the person: who did it is only said as self, someone else or the system.
   // Both scan the organisation's log (its index leads with the organisation); exports are rare.
   about: `
@@ -53,8 +56,8 @@ export async function recordSystemAudit(
   tx: Queryable,
   entry: { organisationId: string | null; action: string; entityType: string; entityId: string; after: unknown },
 ): Promise<void> {
-  await tx.query(AUDIT_SQL.insert, [
-    entry.organisationId, null, entry.action, entry.entityType, entry.entityId, null, JSON.stringify(entry.after), null,
+  await tx.query(AUDIT_RETENTION_SQL.insertSystem, [
+    entry.organisationId, entry.action, entry.entityType, entry.entityId, JSON.stringify(entry.after),
   ]);
 }
 

@@ -5,7 +5,7 @@ import type { Queryable } from '../../db/pool.js';
  * shows of them, and what erasing a person removes. The privacy module orchestrates; the SQL on
  * this module's tables stays here.
  */
-export const AUTH_RETENTION_SQL = {
+const AUTH_RETENTION_SQL = {
   // A session ended when it was revoked or expired; live ones are never purged. Scans sessions
   // (a few rows per person), once per retention run. Their push subscriptions go with them (cascade).
   deleteEnded: 'DELETE FROM sessions WHERE revoked_at < $1 OR expires_at < $1',

@@ -4,7 +4,7 @@ import type { Queryable } from '../../db/pool.js';
  * The outbox, escalation steps and push subscriptions as personal data: how long they are kept,
  * what a person's export shows of them, and what erasing a person removes.
  */
-export const DELIVERY_RETENTION_SQL = {
+const DELIVERY_RETENTION_SQL = {
   // Finished rows, and rows that can no longer be sent (past their TTL), created before the bound.
   // Scans deliveries (no index on its creation time); once per retention run.
   deleteOld: `

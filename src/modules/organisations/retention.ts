@@ -12,7 +12,7 @@ interface Row {
   incident_retention_years: number | null;
 }
 
-export const ORGANISATION_RETENTION_SQL = {
+const ORGANISATION_RETENTION_SQL = {
   one: 'SELECT id, incident_retention, incident_retention_years FROM organisations WHERE id = $1',
   all: 'SELECT id, incident_retention, incident_retention_years FROM organisations ORDER BY id',
   set: `

@@ -10,7 +10,7 @@ import type { RoleGrant } from '../auth/policies.js';
 // One place for what a pseudonym looks like: the row's own id, which identifies no one outside Samlarm.
 const PSEUDONYM = "'Pseudonym ' || substr(p.id::text, 1, 8)";
 
-export const PERSONAL_DATA_SQL = {
+const PERSONAL_DATA_SQL = {
   profile: `
     SELECT p.id, p.organisation_id AS "organisationId", p.name, p.email, p.phone, p.language, p.active,
            p.created_at AS "createdAt", p.updated_at AS "updatedAt", p.deactivated_at AS "deactivatedAt",

@@ -22,7 +22,8 @@ export async function erasePerson(
     const person = await visiblePerson(tx, principal, personId);
     if (!canErasePerson(principal, person.id, person)) throw new AppError('forbidden');
     if (await inActiveIncident(tx, person.id)) {
-      throw new AppError('conflict', 'The person is part of an active incident. Erase them after all clear.');
+      // Erase them after all clear; details say why (the catalogue's message is the generic conflict).
+      throw new AppError('conflict', undefined, { activeIncident: true });
     }
     const profile = await profileOf(tx, person.id);
     if (!profile) throw new AppError('not_found');

@@ -26,7 +26,7 @@ const FIRST_CHECK_MS = 60_000;
 /** Incidents or people per transaction. */
 const BATCH = 200;
 
-export const RETENTION_JOB_SQL = {
+const RETENTION_JOB_SQL = {
   tryLock: 'SELECT pg_try_advisory_lock($1) AS locked',
   unlock: 'SELECT pg_advisory_unlock($1)',
   // A first run on years of data may delete millions of rows: longer than the pool's statement timeout.
@@ -163,7 +163,7 @@ export class RetentionJob {
       broken = err instanceof Error ? err : new Error(String(err));
       throw err;
     } finally {
-      // A client whose unlock failed is thrown away: closing its connection is what releases the lock.
+      // A client that failed is thrown away rather than reused: closing its connection releases the lock for certain.
       client.release(broken);
     }
   }

@@ -8,7 +8,7 @@ import { visibleOrganisation } from '../organisations/organisations.js';
 import { incidentRetentionOf, setIncidentRetention, type IncidentRetention } from '../organisations/retention.js';
 import { incidentYears } from './periods.js';
 
-export const SETTINGS_SQL = {
+const SETTINGS_SQL = {
   lastRun: `
     SELECT started_at AS "startedAt", finished_at AS "finishedAt" FROM retention_runs
      WHERE finished_at IS NOT NULL ORDER BY started_at DESC LIMIT 1`,
