@@ -31,6 +31,8 @@ import realtimePlugin from './modules/realtime/plugin.js';
 import deliveryRoutes from './modules/delivery/routes.js';
 import reviewRoutes from './modules/review/routes.js';
 import webAppPlugin from './plugins/web-app.js';
+import privacyPlugin from './modules/privacy/plugin.js';
+import privacyRoutes from './modules/privacy/routes.js';
 import { systemClock, type Clock } from './lib/clock.js';
 
 export interface AppOptions {
@@ -96,6 +98,7 @@ export async function buildApp({ config, connectionString, clock = systemClock }
   await app.register(alarmsPlugin);
   await app.register(deliveryPlugin);
   await app.register(realtimePlugin);
+  await app.register(privacyPlugin);
   await app.register(operationsRoutes);
   await app.register(async (api) => {
     await api.register(authenticationPlugin);
@@ -109,6 +112,7 @@ export async function buildApp({ config, connectionString, clock = systemClock }
     await api.register(alarmRoutes);
     await api.register(deliveryRoutes);
     await api.register(reviewRoutes);
+    await api.register(privacyRoutes);
   }, { prefix: API_PREFIX });
   await app.register(webAppPlugin);
 

@@ -436,6 +436,49 @@ const CATALOGUE: Endpoint[] = [
       { url: `/api/v1/organisations/${f.ids.org.utbildning}/statistics?siteId=${f.ids.site.biblioteket}`, code: 'invalid_reference' },
     ],
   },
+  // Personal data and retention (docs/PRIVACY.md).
+  {
+    method: 'GET', path: '/api/v1/me/export', as: 'anna@vasaskolan.example',
+    crossOrg: { notApplicable: "the caller's own data only (asserted across organisations in privacy-export.test.ts)" },
+    badInput: { notApplicable: 'takes no input' },
+  },
+  {
+    method: 'GET', path: '/api/v1/people/{id}/export', as: 'admin@utbildning.example',
+    crossOrg: (f) => ({ url: `/api/v1/people/${f.ids.person['anna@vasaskolan.example']}/export`, nonexistent: { url: `/api/v1/people/${uuid()}/export` } }),
+    badInput: () => [{ url: '/api/v1/people/anna/export', code: 'validation_failed' }],
+  },
+  {
+    method: 'POST', path: '/api/v1/people/{id}/erase', as: 'admin@utbildning.example',
+    // Anna: in the fixture's active lockdown, so even a fuzzed body that happens to be valid erases no one (409).
+    crossOrg: (f) => ({
+      url: `/api/v1/people/${f.ids.person['anna@vasaskolan.example']}/erase`, body: { reason: 'Intrång' },
+      nonexistent: { url: `/api/v1/people/${uuid()}/erase`, body: { reason: 'Intrång' } },
+    }),
+    badInput: (f) => [
+      { url: `/api/v1/people/${f.ids.person['bertil@vasaskolan.example']}/erase`, body: {}, code: 'validation_failed' },
+      { url: `/api/v1/people/${f.ids.person['bertil@vasaskolan.example']}/erase`, body: { reason: ' ' }, code: 'validation_failed' },
+      { url: '/api/v1/people/bertil/erase', body: { reason: 'Begäran' }, code: 'validation_failed' },
+      // Anna raised the fixture's lockdown, which is still active.
+      { url: `/api/v1/people/${f.ids.person['anna@vasaskolan.example']}/erase`, body: { reason: 'Begäran' }, code: 'conflict' },
+    ],
+  },
+  {
+    method: 'GET', path: '/api/v1/organisations/{organisationId}/retention', as: 'admin@utbildning.example',
+    crossOrg: (f) => ({ url: `/api/v1/organisations/${f.ids.org.utbildning}/retention`, nonexistent: { url: `/api/v1/organisations/${uuid()}/retention` } }),
+    badInput: () => [{ url: '/api/v1/organisations/utbildning/retention', code: 'validation_failed' }],
+  },
+  {
+    method: 'PUT', path: '/api/v1/organisations/{organisationId}/retention', as: 'admin@utbildning.example',
+    crossOrg: (f) => ({
+      url: `/api/v1/organisations/${f.ids.org.utbildning}/retention`, body: { incidents: { keep: 'years', years: 1 } },
+      nonexistent: { url: `/api/v1/organisations/${uuid()}/retention`, body: { incidents: { keep: 'years', years: 1 } } },
+    }),
+    badInput: (f) => [
+      { url: `/api/v1/organisations/${f.ids.org.utbildning}/retention`, body: { incidents: { keep: 'years' } }, code: 'validation_failed' },
+      { url: `/api/v1/organisations/${f.ids.org.utbildning}/retention`, body: { incidents: { keep: 'never' } }, code: 'validation_failed' },
+      { url: `/api/v1/organisations/${f.ids.org.utbildning}/retention`, body: { incidents: { keep: 'years', years: 101 } }, code: 'validation_failed' },
+    ],
+  },
 ];
 
 function customType(key: string) {

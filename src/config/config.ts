@@ -99,6 +99,25 @@ export const ConfigSchema = Type.Object({
   HTTP_HEADERS_TIMEOUT_MS: Type.Integer({ minimum: 500, maximum: 600000, default: 10000 }),
   /** How long a client may take to send a whole request (headers and body) before the connection is closed. At least HTTP_HEADERS_TIMEOUT_MS. */
   HTTP_REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 500, maximum: 600000, default: 30000 }),
+  // Retention (docs/PRIVACY.md). Every node may run the job; an advisory lock lets one at a time.
+  /** Whether this node runs the retention job (deletes and blanks personal data past its period). */
+  RETENTION_JOB: Type.Boolean({ default: true }),
+  /** How often a retention run is due, in hours, across all nodes. */
+  RETENTION_INTERVAL_HOURS: Type.Integer({ minimum: 1, maximum: 168, default: 24 }),
+  /** Days a signed-out or expired session (device, IP address, user agent) is kept after it ended. */
+  RETENTION_SESSIONS_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 30 }),
+  /** Days a failed sign-in (e-mail address, IP address) is kept. */
+  RETENTION_LOGIN_FAILURES_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 30 }),
+  /** Months outbox rows (pushes, SMS with phone numbers), escalation steps and the record of each delivery attempt are kept. */
+  RETENTION_DELIVERIES_MONTHS: Type.Integer({ minimum: 1, maximum: 120, default: 3 }),
+  /** Months after an incident ended that its location texts and free-text answers are blanked. */
+  RETENTION_FREE_TEXT_MONTHS: Type.Integer({ minimum: 1, maximum: 120, default: 12 }),
+  /** Years after it ended that an incident and its timeline are deleted, for organisations that have not decided themselves. Unset: kept. */
+  RETENTION_INCIDENTS_YEARS: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  /** Years an audit log entry is kept. */
+  RETENTION_AUDIT_LOG_YEARS: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
+  /** Days after deactivation that a person is pseudonymised (their name stays while a kept incident needs it). */
+  RETENTION_PSEUDONYMISE_AFTER_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 90 }),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -131,6 +150,10 @@ function crossFieldProblems(config: Config): string[] {
     problems.push('DATABASE_QUERY_TIMEOUT_MS: must exceed DATABASE_STATEMENT_TIMEOUT_MS');
   }
   if (config.HTTP_REQUEST_TIMEOUT_MS < config.HTTP_HEADERS_TIMEOUT_MS) problems.push('HTTP_REQUEST_TIMEOUT_MS: must be at least HTTP_HEADERS_TIMEOUT_MS');
+  // The lockout counts failures within its window: they must still be there.
+  if (config.RETENTION_LOGIN_FAILURES_DAYS * 1440 < config.LOGIN_LOCKOUT_MINUTES) {
+    problems.push('RETENTION_LOGIN_FAILURES_DAYS: must cover LOGIN_LOCKOUT_MINUTES');
+  }
   return problems;
 }
 

@@ -113,6 +113,8 @@ export async function startApp(env: Record<string, string> = {}, options: { cloc
     // The delivery worker runs only where a test asks for it: escalation coming due in the background
     // (30 s after a fire alarm) would otherwise change the tables a long test file compares.
     DELIVERY_WORKER: 'false',
+    // Likewise the retention job: tests that need it call app.privacy.retention.run() on their own clock.
+    RETENTION_JOB: 'false',
     ...env,
   });
   const app = await buildApp({ config, connectionString: database.url, ...options });

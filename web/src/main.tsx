@@ -13,6 +13,7 @@ import { AdminPage, AuditPage, DeviceHealthPage, GroupPage } from './ui/admin.ts
 import { AlarmPage } from './ui/alarm.tsx';
 import { InstructionBanner, link } from './ui/components.tsx';
 import { HomePage } from './ui/home.tsx';
+import { MyDataPage } from './ui/my-data.tsx';
 import { DevicePage, LoginPage, SetupPage } from './ui/onboarding.tsx';
 import { RollCallPage } from './ui/rollcall.tsx';
 import { ReviewPage, StatisticsPage, readsReviews } from './ui/review-link.tsx';
@@ -33,6 +34,7 @@ function Header() {
       )}
       <nav aria-label="Samlarm">
         {me && <a href="/device" onClick={link('/device')}>{t('deviceCheck')}</a>}
+        {me && <a href="/me/data" onClick={link('/me/data')}>{t('myData')}</a>}
         {admin && <a href="/admin" onClick={link('/admin')}>{t('admin')}</a>}
         {readsReviews(me) && <a href="/statistics" onClick={link('/statistics')}>{t('statisticsTitle')}</a>}
         <button type="button" class="link" lang={lang === 'sv' ? 'en' : 'sv'} onClick={() => setState({ lang: lang === 'sv' ? 'en' : 'sv' })}>
@@ -88,6 +90,7 @@ function Routes() {
   if (path === '/' || path === '/login') return <HomePage />;
   if (path === '/setup') return <SetupPage />;
   if (path === '/device') return <DevicePage />;
+  if (path === '/me/data') return <MyDataPage />;
   if ((m = match('/alarm/:id', path))) return <AlarmPage id={m.id ?? ''} />;
   if ((m = match('/incidents/:id/rollcall', path))) return <RollCallPage id={m.id ?? ''} />;
   if ((m = match('/incidents/:id/review', path))) return <ReviewPage id={m.id ?? ''} />;

@@ -208,3 +208,16 @@ export const canViewStatistics = (p: Principal, organisationId: string): boolean
   const sites = reviewSiteIds(p, organisationId);
   return sites === 'all' || sites.length > 0;
 };
+
+// Personal data (docs/PRIVACY.md).
+
+/** A person's own data: they themselves, and whoever manages them (an access request handled by an admin). */
+export const canExportPersonalData = (p: Principal, personId: string, person: PersonRef): boolean =>
+  p.personId === personId || canManagePerson(p, person);
+
+/** Erasure cannot be undone: only the organisation's administrators, and never on themselves. */
+export const canErasePerson = (p: Principal, personId: string, person: PersonRef): boolean =>
+  p.personId !== personId && isOrgAdmin(p, person.organisationId);
+
+/** How long the organisation keeps its incidents is its administrators' decision, and so is reading it. */
+export const canManageRetention = (p: Principal, organisationId: string): boolean => isOrgAdmin(p, organisationId);
