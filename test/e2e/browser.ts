@@ -29,7 +29,8 @@ export async function phone(browser: Browser, baseUrl: string, options: { device
     locale: 'sv-SE',
     timezoneId: 'Europe/Stockholm',
   });
-  context.setDefaultTimeout(8000);
+  // Generous: on a busy machine a step can take seconds (tests assert order and completeness, not speed).
+  context.setDefaultTimeout(20_000);
   await context.grantPermissions(['notifications'], { origin: baseUrl });
   const page = await context.newPage();
   return { context, page };

@@ -145,11 +145,16 @@ describe('web app: a phone away for long, and a second press during an outage', 
   };
   /** More events than a catch-up carries (500): the phone gets the current state instead. */
   const flood = async (incidentId: string): Promise<void> => {
-    for (let i = 0; i < 501; i += 1) {
-      const res = await t.request({ method: 'POST', url: `/api/v1/incidents/${incidentId}/messages`, token: kim, body: { kind: 'instruction', body: `Lägesrapport ${i}` } });
-      expect(res.status).toBe(200);
+    // Ten at a time: the order of the reports does not matter here, only their number.
+    for (let i = 0; i < 501; i += 10) {
+      const statuses = await Promise.all(Array.from({ length: Math.min(10, 501 - i) }, (_, j) => t.request({
+        method: 'POST', url: `/api/v1/incidents/${incidentId}/messages`, token: kim, body: { kind: 'instruction', body: `Lägesrapport ${i + j}` },
+      }).then((res) => res.status)));
+      expect(new Set(statuses)).toEqual(new Set([200]));
     }
   };
+  /** Flooding takes a while on a busy machine; these tests assert what happens, not how fast. */
+  const FLOOD_TEST_MS = 120_000;
   const resolveAll = async (): Promise<void> => {
     for (const { id } of (await t.db.query<{ id: string }>("SELECT id FROM incidents WHERE state = 'active'")).rows) {
       expect((await t.request({ method: 'POST', url: `/api/v1/incidents/${id}/resolve`, token: kim, body: {} })).status).toBe(200);
@@ -186,7 +191,7 @@ describe('web app: a phone away for long, and a second press during an outage', 
     await bertil.page.locator(`main.alarm[data-state=active][data-incident="${lockdown}"]`).waitFor();
     expect(await vibrationsFromNow(bertil.page)).toBe(0);
     await resolveAll();
-  });
+  }, FLOOD_TEST_MS);
 
   it('a phone ringing for an alarm that ended while it was away stops ringing and shows how it ended', async () => {
     const { bertil } = phones;
@@ -198,7 +203,7 @@ describe('web app: a phone away for long, and a second press during an outage', 
     await bertil.context.setOffline(false);
     await bertil.page.locator(`main.alarm[data-state=resolved][data-incident="${evacuation}"]`).waitFor();
     expect(await vibrationsFromNow(bertil.page)).toBe(0);
-  });
+  }, FLOOD_TEST_MS);
 
   it('a second alarm pressed while the first is still being retried is sent too, and the screen says both are not sent yet', async () => {
     const { anna } = phones;

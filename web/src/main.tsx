@@ -1,13 +1,13 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError } from './lib/api.ts';
+import { isTransient } from './lib/errors.ts';
 import { unlockAudio } from './lib/alert.ts';
 import { signOut, startSession } from './lib/auth.ts';
 import { registerServiceWorker } from './lib/push.ts';
 import { match, navigate, usePath } from './lib/router.ts';
 import { storedToken } from './lib/session.ts';
 import { pick } from './lib/i18n.ts';
-import { realtime } from './lib/realtime.ts';
+import { realtime } from './lib/realtime/client.ts';
 import { isAdminAt, setState, useAppState, useT } from './lib/store.ts';
 import { AdminPage, AuditPage, DeviceHealthPage, GroupPage } from './ui/admin.tsx';
 import { AlarmPage } from './ui/alarm.tsx';
@@ -115,7 +115,7 @@ function App() {
         () => setReady(true),
         (err: unknown) => {
           // Signed out meanwhile (from this screen), or a refusal: nothing to wait for.
-          if (!storedToken() || (err instanceof ApiError && err.status < 500 && err.status !== 429)) {
+          if (!storedToken() || !isTransient(err)) {
             setReady(true);
             return;
           }

@@ -60,3 +60,8 @@ export function stopAlert(incidentId?: string): void {
   playing = null;
   navigator.vibrate?.(0);
 }
+
+/** Draws attention to something new (a lead's instruction) with a short vibration; never where the site is silent. */
+export function attention(): void {
+  navigator.vibrate?.([200, 100, 200, 100, 200]);
+}

@@ -1,5 +1,6 @@
-import { ApiError, NetworkError, api } from './api.ts';
-import { realtime } from './realtime.ts';
+import { ApiError, api } from './api.ts';
+import { isTransient } from './errors.ts';
+import { realtime } from './realtime/client.ts';
 import { navigate } from './router.ts';
 import { getState, setState } from './store.ts';
 import type { Incident, Instruction } from './types.ts';
@@ -112,8 +113,7 @@ async function send(press: Press, confirmContradiction: boolean): Promise<void> 
         update({ ...press, status: 'confirm', detail: label ? label[getState().lang] : null });
         return;
       }
-      const retryable = err instanceof NetworkError || (err instanceof ApiError && (err.status >= 500 || err.status === 429));
-      if (!retryable) {
+      if (!isTransient(err)) {
         update({ ...press, status: 'refused', detail: err instanceof ApiError ? err.code : 'unknown' });
         return;
       }

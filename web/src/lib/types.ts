@@ -21,6 +21,8 @@ export interface Incident {
   id: string; siteId: string; siteName: string; drill: boolean; state: 'active' | 'resolved' | 'cancelled';
   location: string | null; message: string | null; raisedBy: { id: string; name: string }; raisedAt: string;
   recipients: number;
+  /** Ended incidents: when and by whom (the all clear says so). */
+  endedAt?: string | null; endedBy?: { id: string; name: string } | null;
   type: { id: string; key: string; label: Bilingual; instruction: Bilingual; colour: string; icon: string; sound: Sound };
 }
 

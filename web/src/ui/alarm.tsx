@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../lib/api.ts';
 import { formatTime, pick, type TextKey } from '../lib/i18n.ts';
-import { realtime } from '../lib/realtime.ts';
+import { realtime } from '../lib/realtime/client.ts';
 import { navigate } from '../lib/router.ts';
 import { useAppState, useT } from '../lib/store.ts';
 import type { Incident, ResponseStatus } from '../lib/types.ts';

@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, api } from '../lib/api.ts';
+import { api } from '../lib/api.ts';
+import { isTransient } from '../lib/errors.ts';
 import { formatTime, pick } from '../lib/i18n.ts';
-import { realtime } from '../lib/realtime.ts';
+import { realtime } from '../lib/realtime/client.ts';
 import { currentPress, raise } from '../lib/raise.ts';
 import { OtherPresses, PressStatus } from './press.tsx';
 import { useAppState, useT } from '../lib/store.ts';
@@ -36,7 +37,7 @@ export function HomePage() {
         },
         (err: unknown) => {
           // A refusal (not this person's site) is an answer: no buttons. Anything else is asked again.
-          if (err instanceof ApiError && err.status < 500 && err.status !== 429) {
+          if (!isTransient(err)) {
             setTypes([]);
             return;
           }

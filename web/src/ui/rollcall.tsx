@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api } from '../lib/api.ts';
 import { formatTime, pick, type TextKey } from '../lib/i18n.ts';
 import { describeNote, escalationOf } from '../lib/escalation.ts';
-import { realtime } from '../lib/realtime.ts';
+import { realtime } from '../lib/realtime/client.ts';
 import { useAppState, useT } from '../lib/store.ts';
 import type { Envelope, EscalationNote, Incident, Lang, ResponseStatus, RollCallPerson, RollCallSummary } from '../lib/types.ts';
 import { ErrorText, Page, errorMessage, link } from './components.tsx';
