@@ -17,7 +17,8 @@ export const DURING_SQL = {
   isRecipient: 'SELECT 1 FROM incident_recipients WHERE incident_id = $1 AND person_id = $2',
   end: `
     UPDATE incidents SET state = $2, ended_at = $3, ended_by = $4, end_reason = $5
-     WHERE id = $1 AND state = 'active'`,
+     WHERE id = $1 AND state = 'active'
+    RETURNING (SELECT name FROM people WHERE id = $4) AS "endedByName"`,
 } as const;
 
 export type ResponseStatus = 'safe' | 'need_help' | 'not_on_site';
@@ -88,9 +89,15 @@ export async function endIncident(
     }
     if (input.outcome === 'cancelled' && !input.reason) throw new AppError('validation_failed', 'Say why the alarm is cancelled.');
     const before = await instruction();
-    await tx.query(DURING_SQL.end, [incident.id, input.outcome, deps.clock.now(), principal.personId, input.reason ?? null]);
+    const endedAt = deps.clock.now();
+    const { endedByName } = (await tx.query<{ endedByName: string }>(DURING_SQL.end, [
+      incident.id, input.outcome, endedAt, principal.personId, input.reason ?? null,
+    ])).rows[0] as { endedByName: string };
     const after = await instruction();
-    const summary = { ...incidentSummary(incident), state: input.outcome };
+    // Every all clear says who declared it and when.
+    const summary = {
+      ...incidentSummary(incident), state: input.outcome, endedAt: endedAt.toISOString(), endedBy: { id: principal.personId, name: endedByName },
+    };
     const ended = event(input.outcome, 'all', { incident: summary, reason: input.reason ?? null, instruction: after });
     if (sameInstruction(before, after)) return { result: null, events: [ended] };
     // The people of the site's other alarms were told the instruction that no longer holds.

@@ -131,7 +131,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
             needHelp: Type.Integer(), notOnSite: Type.Integer(), noAnswer: Type.Integer(),
           }),
           people: Type.Array(Type.Object({
-            personId: Uuid, name: Type.String(), lead: Type.Boolean(), deliveredAt: Nullable(Timestamp), acknowledgedAt: Nullable(Timestamp),
+            personId: Uuid, name: Type.String(), phone: Nullable(Type.String({ description: 'For the lead to call' })), lead: Type.Boolean(), deliveredAt: Nullable(Timestamp), acknowledgedAt: Nullable(Timestamp),
             status: Nullable(Type.String()), text: Nullable(Type.String()), location: Nullable(Type.String()), respondedAt: Nullable(Timestamp),
             push: Type.Object({
               devices: Type.Integer({ description: 'Devices the alarm was pushed to' }),
