@@ -14,8 +14,9 @@ export const HOLD_MS = 1500;
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
+    // Audio only after a touch, as on a phone (headless Chromium would otherwise play sound at once).
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+      '--disable-component-update', '--disable-sync', '--autoplay-policy=user-gesture-required'],
   });
 }
 

@@ -9,6 +9,8 @@ let onUnauthenticated: () => void = () => undefined;
 export const setUnauthenticatedHandler = (handler: () => void): void => {
   onUnauthenticated = handler;
 };
+/** A request made outside api() (a press) met an ended session. */
+export const reportUnauthenticated = (): void => onUnauthenticated();
 
 export interface ApiOptions {
   auth?: boolean;

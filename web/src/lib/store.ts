@@ -19,6 +19,8 @@ export interface AppState {
   rollcallVersion: Record<string, number>;
   /** Why the sign-in page is shown, when it was not the person's own choice. */
   notice: 'signedOutElsewhere' | null;
+  /** The browser lets the app make sound (only after a first touch or key press since the page loaded). */
+  soundReady: boolean;
 }
 
 const LANG_KEY = 'samlarm.lang';
@@ -33,6 +35,7 @@ let state: AppState = {
   rollcalls: {},
   rollcallVersion: {},
   notice: null,
+  soundReady: false,
 };
 const listeners = new Set<() => void>();
 

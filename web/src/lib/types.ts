@@ -53,7 +53,7 @@ export interface RollCallSummary {
   targeted: number; delivered: number; acknowledged: number; safe: number; needHelp: number; notOnSite: number; noAnswer: number;
 }
 export interface RollCallPerson {
-  personId: string; name: string; lead: boolean; deliveredAt: string | null; acknowledgedAt: string | null;
+  personId: string; name: string; phone: string | null; lead: boolean; deliveredAt: string | null; acknowledgedAt: string | null;
   status: ResponseStatus | null; text: string | null; location: string | null; respondedAt: string | null;
   /** What Web Push did: devices pushed to, when a push service first took one (not a receipt), reminders. */
   push: { devices: number; acceptedAt: string | null; reminders: number };

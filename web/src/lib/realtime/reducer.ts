@@ -275,9 +275,10 @@ function apply(d: Draft, e: Envelope, live: boolean): void {
       if (view.messages.some((m) => m.key === key)) return;
       const author = typeof data.authorName === 'string' ? data.authorName : null;
       const messages = withMessage(view.messages, { key, body: String(data.body ?? ''), at: e.at, author });
-      const ended = view.incident.state !== 'active';
-      update(d, e.incidentId, { messages, freshMessage: ended ? view.freshMessage : key });
-      if (!ended) d.effects.push({ kind: 'newInstruction', incidentId: e.incidentId, silent: soundOf(d.s, view.incident) === 'silent' });
+      // A lead's own instruction is not news to them; nothing is news once the alarm has ended.
+      const quiet = view.incident.state !== 'active' || data.authorId === d.s.personId;
+      update(d, e.incidentId, { messages, freshMessage: quiet ? view.freshMessage : key });
+      if (!quiet) d.effects.push({ kind: 'newInstruction', incidentId: e.incidentId, silent: soundOf(d.s, view.incident) === 'silent' });
       return;
     }
     case 'repushed':
