@@ -1,12 +1,15 @@
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { DEMO_PASSWORD } from '../../src/seed/demo.js';
 
 /** Debian's Chromium (DESIGN.md §6); `scripts/check-test-prerequisites.mjs` checks that it is there. */
 export const CHROMIUM = '/usr/bin/chromium';
 export const PHONE = { width: 390, height: 844 };
+/** The smallest phone still in use (iPhone SE, first generation): the layout must hold here too. */
+export const SMALL_PHONE = { width: 320, height: 568 };
+export type Viewport = { width: number; height: number };
 export const SCREENSHOT_DIR = 'test-artifacts/screenshots';
 /** How long an alarm button must be held (HOLD_MS in web/src/ui/components.tsx). */
 export const HOLD_MS = 1500;
@@ -14,16 +17,17 @@ export const HOLD_MS = 1500;
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    // Audio only after a touch, as on a phone (headless Chromium would otherwise play sound at once).
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--autoplay-policy=user-gesture-required'],
+      '--disable-component-update', '--disable-sync'],
   });
 }
 
 /** A phone: its own storage (a separate installation), notifications granted for the app's origin. */
-export async function phone(browser: Browser, baseUrl: string, options: { deviceScaleFactor?: number } = {}): Promise<{ context: BrowserContext; page: Page }> {
+export async function phone(
+  browser: Browser, baseUrl: string, options: { deviceScaleFactor?: number; viewport?: Viewport; textScale?: number } = {},
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({
-    viewport: PHONE,
+    viewport: options.viewport ?? PHONE,
     deviceScaleFactor: options.deviceScaleFactor ?? 1,
     isMobile: true,
     hasTouch: true,
@@ -34,7 +38,59 @@ export async function phone(browser: Browser, baseUrl: string, options: { device
   context.setDefaultTimeout(20_000);
   await context.grantPermissions(['notifications'], { origin: baseUrl });
   const page = await context.newPage();
+  if (options.textScale) await largeText(page, options.textScale);
   return { context, page };
+}
+
+/**
+ * The person's own text size, as the browser's font-size setting sets it (the default font size, 16 px
+ * at 100 %): what "200 % text" means for WCAG 1.4.4. Pages that size text in px ignore it.
+ */
+export async function largeText(page: Page, scale: number): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Page.setFontSizes', { fontSizes: { standard: 16 * scale, fixed: 13 * scale } });
+}
+
+/** Whether the element is entirely within the page's viewport as it is scrolled now. */
+export async function inViewport(locator: Locator): Promise<boolean> {
+  const box = await locator.boundingBox();
+  const size = locator.page().viewportSize();
+  if (!box || !size) return false;
+  return box.y >= -1 && box.x >= -1 && box.y + box.height <= size.height + 1 && box.x + box.width <= size.width + 1;
+}
+
+/** Opens the header's menu (device check, administration, language, sign-out). */
+export async function openMenu(page: Page): Promise<void> {
+  const menu = page.locator('details.menu');
+  if (!(await menu.evaluate((d) => (d as HTMLDetailsElement).open))) await menu.locator('summary').click();
+}
+
+/**
+ * A phone's autoplay rule: Web Audio stays suspended until the page has had a real touch or key press
+ * (headless Chromium lets it play at once whatever --autoplay-policy says, and Playwright's evaluations
+ * count as user activation, so the page's own trusted input events decide here).
+ */
+export async function autoplayAsOnPhones(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    let touched = false;
+    for (const type of ['pointerdown', 'keydown']) {
+      window.addEventListener(type, (e) => {
+        if (e.isTrusted) touched = true;
+      }, { capture: true });
+    }
+    const Real = window.AudioContext;
+    class PhoneAudioContext extends Real {
+      constructor(options?: AudioContextOptions) {
+        super(options);
+        void super.suspend();
+      }
+
+      override resume(): Promise<void> {
+        return touched ? super.resume() : Promise.resolve();
+      }
+    }
+    window.AudioContext = PhoneAudioContext;
+  });
 }
 
 /** Records every vibration the app asks for (the alarm's sound and vibration run together), for the silence checks. */
