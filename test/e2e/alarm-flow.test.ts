@@ -62,7 +62,8 @@ describe('web app: an alarm from one phone to the others and back', () => {
     // Lockdown is silent: there is nothing to silence, only to acknowledge.
     await bertil.page.getByRole('button', { name: 'Jag har sett larmet' }).first().waitFor();
     expect(await bertil.page.getByRole('button', { name: /Tysta/ }).count()).toBe(0);
-    await anna.page.locator('main.alarm[data-state=active]', { hasText: 'Larmet är skickat och sparat. Det gick till' }).waitFor();
+    await anna.page.locator('main.alarm[data-state=active]').waitFor();
+    await anna.page.locator('.dock', { hasText: /Inrymning \(PDV\) är skickat och sparat kl\. .*Det gick till/ }).waitFor();
     await screenshot(bertil.page, 'alarm-staff');
 
     await bertil.page.getByRole('button', { name: 'Jag är i säkerhet' }).click();
@@ -97,7 +98,8 @@ describe('web app: an alarm from one phone to the others and back', () => {
 
     await holdToRaise(kim.page, /Hot/);
     // The presser sees the alarm with the press stored.
-    await kim.page.locator('main.alarm[data-state=active]', { hasText: 'Larmet är skickat och sparat' }).waitFor();
+    await kim.page.locator('main.alarm[data-state=active]').waitFor();
+    await kim.page.locator('.dock', { hasText: 'Hot är skickat och sparat' }).waitFor();
     await kim.page.getByRole('link', { name: 'Närvaro och svar' }).click();
     await kim.page.locator('#message').fill('Samling i aulan kl. 10');
     await kim.page.getByRole('button', { name: 'Skicka' }).click();
@@ -162,8 +164,9 @@ describe('web app: an alarm from one phone to the others and back', () => {
     const ask = anna.page.getByRole('alertdialog', { name: 'Larma Brand?' });
     await expect.poll(() => ask.getByRole('button', { name: 'Larma nu' }).evaluate((b) => b === document.activeElement)).toBe(true);
     await ask.getByRole('button', { name: 'Larma nu' }).click();
-    await anna.page.getByRole('alert').filter({ hasText: 'Larmet är INTE skickat' }).getByRole('link', { name: 'Ring 112 nu.' }).waitFor();
-    await anna.page.locator('main.alarm[data-state=active]', { hasText: 'Larmet är skickat och sparat' }).waitFor();
+    await anna.page.getByRole('alert').filter({ hasText: 'Brand är INTE skickat' }).getByRole('link', { name: 'Ring 112 nu.' }).waitFor();
+    await anna.page.locator('main.alarm[data-state=active]').waitFor();
+    await anna.page.locator('.dock', { hasText: 'Brand är skickat och sparat' }).waitFor();
     expect(pressIds.length).toBe(3);
     expect(new Set(pressIds).size).toBe(1);
     expect((await t.db.query("SELECT count(*)::int AS n FROM incidents WHERE state = 'active'")).rows[0].n).toBe(1);

@@ -168,13 +168,22 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/
 
 export interface AxeViolation { id: string; impact: string | null; help: string; nodes: string[] }
 
-/** Runs axe-core (WCAG 2.0/2.1 A and AA rules) in the page; returns the serious and critical violations. */
-export async function seriousA11yViolations(page: Page): Promise<AxeViolation[]> {
+/** Runs axe-core (WCAG 2.0/2.1 A and AA rules) in the page; returns every violation, whatever its impact. */
+export async function a11yViolations(page: Page): Promise<AxeViolation[]> {
   await page.addScriptTag({ content: axeSource });
   const violations = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
     const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => JSON.stringify(n.target)) }));
   });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  return violations;
+}
+
+/** Switches the app's language with the header's switch (also where the alarm screen covers the header). */
+export async function switchLanguage(page: Page, to: 'sv' | 'en'): Promise<void> {
+  await page.evaluate((lang) => {
+    const button = document.querySelector<HTMLButtonElement>('header button[lang]');
+    if (document.documentElement.lang !== lang) button?.click();
+  }, to);
+  await page.waitForFunction((lang) => document.documentElement.lang === lang, to);
 }

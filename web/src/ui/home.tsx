@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api.ts';
 import { isTransient } from '../lib/errors.ts';
 import { formatTime, pick } from '../lib/i18n.ts';
-import { clearPress, currentPress, raise } from '../lib/raise.ts';
+import { raise } from '../lib/raise.ts';
 import { realtime } from '../lib/realtime/client.ts';
 import { useAppState, useT } from '../lib/store.ts';
 import type { AlarmType } from '../lib/types.ts';
@@ -29,9 +29,6 @@ export function HomePage() {
 
   useEffect(() => {
     drillWasOn = false;
-    // A stored press was shown on its alarm screen; back at the buttons it would only cover them.
-    const press = currentPress();
-    if (press?.status === 'sent' && !press.sent?.whileClosed) clearPress();
   }, []);
   useEffect(() => {
     drillWasOn = drill;

@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import { formatTime, pick, type TextKey } from '../lib/i18n.ts';
 import { clearPress, confirmPress, currentPress, otherPressesInFlight, sendStaleNow, type Press } from '../lib/raise.ts';
+import { usePath } from '../lib/router.ts';
 import { useAppState, useT } from '../lib/store.ts';
 import { link, useEscape } from './components.tsx';
 
@@ -21,7 +22,13 @@ export function PressDock() {
   const press = currentPress();
   const others = otherPressesInFlight();
   const dock = useRef<HTMLDivElement>(null);
+  const path = usePath();
   const shown = press !== null || others > 0;
+
+  // "Sent" belongs to its alarm screen: once the person moves on, it would only cover what they came for.
+  useEffect(() => {
+    if (press?.status === 'sent' && press.sent && !press.sent.whileClosed && path !== `/alarm/${press.sent.incidentId}`) clearPress();
+  }, [path, press?.status]);
 
   // The pages keep room for the dock at their end, so that it never covers their last control.
   useEffect(() => {

@@ -108,7 +108,7 @@ export function RollCallPage({ id }: { id: string }) {
                   {p.deliveredAt ? t('reachedAt', { time: formatTime(lang, p.deliveredAt) }) : t('notReached')}
                   {!p.deliveredAt && <><br /><small class="push-progress">{pushProgress(t, lang, p.push)}</small></>}
                 </td>
-                <td>{p.phone ? <a class="tel" href={`tel:${p.phone}`} aria-label={t('call', { name: p.name })}>{p.phone}</a> : <small>{t('noPhone')}</small>}</td>
+                <td>{p.phone ? <a class="tel" href={`tel:${p.phone}`}>{t('call', { name: p.phone })}</a> : <small>{t('noPhone')}</small>}</td>
               </tr>
             );
           })}
