@@ -358,8 +358,12 @@ describe('web app in an emergency', { timeout: 120_000 }, () => {
 
   for (const [size, viewport] of [['320×568', SMALL_PHONE], ['390×844', PHONE]] as const) {
     describe(`at ${size}`, () => {
-      it('after pressing any alarm button offline, the screen shows in view that it is NOT sent and to call 112', async () => {
+      it('after pressing any alarm button offline during an alarm, the screen shows in view that it is NOT sent and to call 112', async () => {
         const anna = await signedIn('anna@vasaskolan.example', viewport);
+        // An evacuation is under way: its instruction is the banner on top of the page.
+        const evacuation = await raise('utrymning');
+        await anna.page.locator(`main.alarm[data-incident="${evacuation}"]`).getByRole('button', { name: 'Stäng' }).click();
+        await anna.page.locator('section.banner').first().waitFor();
         for (const name of [/Inrymning/, /Brand/, /Utrymning/, /Hot/]) {
           await anna.context.setOffline(true);
           await holdToRaise(anna.page, name);

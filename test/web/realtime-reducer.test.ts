@@ -215,6 +215,11 @@ describe('web app realtime reducer', () => {
 
     const loud = run([live(raisedEvent(21, incident('i3'))), live(event(22, 'message', 'i3', { messageId: '2', body: 'Gå ut' }))], initialState(ME, null));
     expect(loud.effects).toContainEqual({ kind: 'newInstruction', incidentId: 'i3', silent: false });
+
+    // The lead's own instruction is not news to the lead.
+    const own = run([live(raisedEvent(31, incident('i4'))), live(event(32, 'message', 'i4', { messageId: '3', authorId: ME, body: 'Gå ut' }))], initialState(ME, null));
+    expect(own.state.incidents.i4?.freshMessage).toBeNull();
+    expect(own.effects.filter((e) => e.kind === 'newInstruction')).toEqual([]);
   });
 
   it('acknowledging confirms once and remembers the incident across reloads', () => {
