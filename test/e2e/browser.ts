@@ -126,7 +126,8 @@ export async function signIn(page: Page, baseUrl: string, email: string, options
 }
 
 /** Presses and holds an alarm button until it fires (hold-to-confirm), as a finger would; returns when the press began. */
-export async function holdToRaise(page: Page, name: RegExp, holdMs = 1700): Promise<number> {
+// Well past HOLD_MS: on a busy machine the page's own 1.5 s timer can fire late, and an early release cancels.
+export async function holdToRaise(page: Page, name: RegExp, holdMs = 2500): Promise<number> {
   const button = page.getByRole('button', { name });
   await button.scrollIntoViewIfNeeded();
   const box = await button.boundingBox();
