@@ -104,7 +104,7 @@ describe('web app: an alarm from one phone to the others and back', () => {
     await kim.page.getByRole('link', { name: 'Närvaro och svar' }).click();
     await kim.page.locator('#message').fill('Samling i aulan kl. 10');
     await kim.page.getByRole('button', { name: 'Skicka' }).click();
-    await anna.page.getByText('Samling i aulan kl. 10').waitFor();
+    await anna.page.getByText('Samling i aulan kl. 10').first().waitFor();
 
     await bertil.context.setOffline(false);
     await bertil.page.locator('main.alarm[data-state=active]', { hasText: 'Hot' }).waitFor();

@@ -115,11 +115,14 @@ export function HoldButton({ type, onConfirm, describedBy, drill }: { type: Alar
       onPointerDown={(e) => {
         e.preventDefault();
         gestureAt.current = performance.now();
-        (e.currentTarget as HTMLElement).focus();
+        const target = e.currentTarget as HTMLElement;
+        target.focus();
+        // The hold belongs to this button until released, also if the page moves under the finger (a bar
+        // above it goes away at the first touch) or a shaking finger slides: only letting go cancels.
+        target.setPointerCapture(e.pointerId);
         begin();
       }}
       onPointerUp={end}
-      onPointerLeave={end}
       onPointerCancel={end}
       onContextMenu={(e) => e.preventDefault()}
       onClick={() => {
