@@ -16,7 +16,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**', 'bench/**', 'src/server.ts', 'test/setup/**'],
+    files: ['scripts/**', 'web/scripts/**', 'bench/**', 'src/server.ts', 'test/setup/**'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -155,7 +155,7 @@ export type PushProgressView = Static<typeof PushProgressView>;
 export const RollCallView = Type.Object({
   summary: RollCallSummary,
   people: Type.Array(Type.Object({
-    personId: Uuid, name: Type.String(), lead: Type.Boolean(), deliveredAt: Nullable(Timestamp), acknowledgedAt: Nullable(Timestamp),
+    personId: Uuid, name: Type.String(), phone: Nullable(Type.String({ description: 'For the lead to call' })), lead: Type.Boolean(), deliveredAt: Nullable(Timestamp), acknowledgedAt: Nullable(Timestamp),
     status: Nullable(ResponseStatus), text: Nullable(Type.String()), location: Nullable(Type.String()), respondedAt: Nullable(Timestamp),
     push: PushProgressView,
   })),

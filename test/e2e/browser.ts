@@ -1,12 +1,15 @@
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { DEMO_PASSWORD } from '../../src/seed/demo.js';
 
 /** Debian's Chromium (DESIGN.md §6); `scripts/test-prerequisites.mjs` installs it when it is missing. */
 export const CHROMIUM = '/usr/bin/chromium';
 export const PHONE = { width: 390, height: 844 };
+/** The smallest phone still in use (iPhone SE, first generation): the layout must hold here too. */
+export const SMALL_PHONE = { width: 320, height: 568 };
+export type Viewport = { width: number; height: number };
 export const SCREENSHOT_DIR = 'test-artifacts/screenshots';
 /** How long an alarm button must be held (HOLD_MS in web/src/ui/components.tsx). */
 export const HOLD_MS = 1500;
@@ -47,20 +50,75 @@ export async function browserContext(browser: Browser): Promise<BrowserContext> 
 }
 
 /** A phone: its own storage (a separate installation), notifications granted for the app's origin. */
-export async function phone(browser: Browser, baseUrl: string, options: { deviceScaleFactor?: number } = {}): Promise<{ context: BrowserContext; page: Page }> {
+export async function phone(
+  browser: Browser, baseUrl: string, options: { deviceScaleFactor?: number; viewport?: Viewport; textScale?: number } = {},
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({
-    viewport: PHONE,
+    viewport: options.viewport ?? PHONE,
     deviceScaleFactor: options.deviceScaleFactor ?? 1,
     isMobile: true,
     hasTouch: true,
     locale: 'sv-SE',
     timezoneId: 'Europe/Stockholm',
   });
-  context.setDefaultTimeout(8000);
+  // Generous: on a busy machine a step can take seconds (tests assert order and completeness, not speed).
+  context.setDefaultTimeout(20_000);
   await watchCsp(context);
   await context.grantPermissions(['notifications'], { origin: baseUrl });
   const page = await context.newPage();
+  if (options.textScale) await largeText(page, options.textScale);
   return { context, page };
+}
+
+/**
+ * The person's own text size, as the browser's font-size setting sets it (the default font size, 16 px
+ * at 100 %): what "200 % text" means for WCAG 1.4.4. Pages that size text in px ignore it.
+ */
+export async function largeText(page: Page, scale: number): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Page.setFontSizes', { fontSizes: { standard: 16 * scale, fixed: 13 * scale } });
+}
+
+/** Whether the element is entirely within the page's viewport as it is scrolled now. */
+export async function inViewport(locator: Locator): Promise<boolean> {
+  const box = await locator.boundingBox();
+  const size = locator.page().viewportSize();
+  if (!box || !size) return false;
+  return box.y >= -1 && box.x >= -1 && box.y + box.height <= size.height + 1 && box.x + box.width <= size.width + 1;
+}
+
+/** Opens the header's menu (device check, administration, language, sign-out). */
+export async function openMenu(page: Page): Promise<void> {
+  const menu = page.locator('details.menu');
+  if (!(await menu.evaluate((d) => (d as HTMLDetailsElement).open))) await menu.locator('summary').click();
+}
+
+/**
+ * A phone's autoplay rule: Web Audio stays suspended until the page has had a real touch or key press
+ * (headless Chromium lets it play at once whatever --autoplay-policy says, and Playwright's evaluations
+ * count as user activation, so the page's own trusted input events decide here).
+ */
+export async function autoplayAsOnPhones(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    let touched = false;
+    for (const type of ['pointerdown', 'keydown']) {
+      window.addEventListener(type, (e) => {
+        if (e.isTrusted) touched = true;
+      }, { capture: true });
+    }
+    const Real = window.AudioContext;
+    class PhoneAudioContext extends Real {
+      constructor(options?: AudioContextOptions) {
+        super(options);
+        void super.suspend();
+      }
+
+      override resume(): Promise<void> {
+        return touched ? super.resume() : Promise.resolve();
+      }
+    }
+    window.AudioContext = PhoneAudioContext;
+  });
 }
 
 /** Records every vibration the app asks for (the alarm's sound and vibration run together), for the silence checks. */
@@ -96,7 +154,8 @@ export async function signIn(page: Page, baseUrl: string, email: string, options
 }
 
 /** Presses and holds an alarm button until it fires (hold-to-confirm), as a finger would; returns when the press began. */
-export async function holdToRaise(page: Page, name: RegExp, holdMs = 1700): Promise<number> {
+// Well past HOLD_MS: on a busy machine the page's own 1.5 s timer can fire late, and an early release cancels.
+export async function holdToRaise(page: Page, name: RegExp, holdMs = 2500): Promise<number> {
   const button = page.getByRole('button', { name });
   await button.scrollIntoViewIfNeeded();
   const box = await button.boundingBox();
@@ -138,8 +197,8 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/
 
 export interface AxeViolation { id: string; impact: string | null; help: string; nodes: string[] }
 
-/** Runs axe-core (WCAG 2.0/2.1 A and AA rules) in the page; returns the serious and critical violations. */
-export async function seriousA11yViolations(page: Page): Promise<AxeViolation[]> {
+/** Runs axe-core (WCAG 2.0/2.1 A and AA rules) in the page; returns every violation, whatever its impact. */
+export async function a11yViolations(page: Page): Promise<AxeViolation[]> {
   // Evaluated through DevTools, which the app's CSP (script-src 'self') does not govern; a script tag would be refused.
   await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
@@ -147,5 +206,14 @@ export async function seriousA11yViolations(page: Page): Promise<AxeViolation[]>
     const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => JSON.stringify(n.target)) }));
   });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  return violations;
+}
+
+/** Switches the app's language with the header's switch (also where the alarm screen covers the header). */
+export async function switchLanguage(page: Page, to: 'sv' | 'en'): Promise<void> {
+  await page.evaluate((lang) => {
+    const button = document.querySelector<HTMLButtonElement>('header button[lang]');
+    if (document.documentElement.lang !== lang) button?.click();
+  }, to);
+  await page.waitForFunction((lang) => document.documentElement.lang === lang, to);
 }

@@ -94,7 +94,11 @@ describe('web app: a phone open while the database is away', () => {
     await bertil.context.setOffline(false);
     // Cecilia's phone starts the app (a reload) while the server cannot answer who she is.
     await cecilia.page.reload();
-    await cecilia.page.getByRole('alert').filter({ hasText: 'Samlarm cannot be reached right now' }).waitFor();
+    const unreachable = cecilia.page.getByRole('alert').filter({ hasText: 'Samlarm cannot be reached right now' });
+    await unreachable.waitFor();
+    // 112 for emergencies, not an order to call whenever the server is away.
+    await unreachable.getByRole('link', { name: 'In an emergency: call 112.' }).waitFor();
+    expect(await unreachable.getByText('Call 112 now.').count()).toBe(0);
     await bertil.page.waitForTimeout(1500);
     expect(await cecilia.page.locator('#email').count()).toBe(0);
     expect(await bertil.page.locator('.conn.connected').count()).toBe(0);
@@ -145,11 +149,16 @@ describe('web app: a phone away for long, and a second press during an outage', 
   };
   /** More events than a catch-up carries (500): the phone gets the current state instead. */
   const flood = async (incidentId: string): Promise<void> => {
-    for (let i = 0; i < 501; i += 1) {
-      const res = await t.request({ method: 'POST', url: `/api/v1/incidents/${incidentId}/messages`, token: kim, body: { kind: 'instruction', body: `Lägesrapport ${i}` } });
-      expect(res.status).toBe(200);
+    // Ten at a time: the order of the reports does not matter here, only their number.
+    for (let i = 0; i < 501; i += 10) {
+      const statuses = await Promise.all(Array.from({ length: Math.min(10, 501 - i) }, (_, j) => t.request({
+        method: 'POST', url: `/api/v1/incidents/${incidentId}/messages`, token: kim, body: { kind: 'instruction', body: `Lägesrapport ${i + j}` },
+      }).then((res) => res.status)));
+      expect(new Set(statuses)).toEqual(new Set([200]));
     }
   };
+  /** Flooding takes a while on a busy machine; these tests assert what happens, not how fast. */
+  const FLOOD_TEST_MS = 120_000;
   const resolveAll = async (): Promise<void> => {
     for (const { id } of (await t.db.query<{ id: string }>("SELECT id FROM incidents WHERE state = 'active'")).rows) {
       expect((await t.request({ method: 'POST', url: `/api/v1/incidents/${id}/resolve`, token: kim, body: {} })).status).toBe(200);
@@ -186,7 +195,7 @@ describe('web app: a phone away for long, and a second press during an outage', 
     await bertil.page.locator(`main.alarm[data-state=active][data-incident="${lockdown}"]`).waitFor();
     expect(await vibrationsFromNow(bertil.page)).toBe(0);
     await resolveAll();
-  });
+  }, FLOOD_TEST_MS);
 
   it('a phone ringing for an alarm that ended while it was away stops ringing and shows how it ended', async () => {
     const { bertil } = phones;
@@ -198,7 +207,7 @@ describe('web app: a phone away for long, and a second press during an outage', 
     await bertil.context.setOffline(false);
     await bertil.page.locator(`main.alarm[data-state=resolved][data-incident="${evacuation}"]`).waitFor();
     expect(await vibrationsFromNow(bertil.page)).toBe(0);
-  });
+  }, FLOOD_TEST_MS);
 
   it('a second alarm pressed while the first is still being retried is sent too, and the screen says both are not sent yet', async () => {
     const { anna } = phones;
@@ -211,13 +220,13 @@ describe('web app: a phone away for long, and a second press during an outage', 
       else await route.continue();
     });
     await holdToRaise(anna.page, /Brand/);
-    await anna.page.getByRole('alert').filter({ hasText: 'Larmet är INTE skickat' }).waitFor();
+    await anna.page.getByRole('alert').filter({ hasText: 'är INTE skickat' }).waitFor();
     await holdToRaise(anna.page, /Inrymning/);
     await anna.page.getByRole('alert').filter({ hasText: 'Ytterligare 1 larm är INTE skickade än' }).waitFor();
     down = false;
 
     // Both are stored; one of them contradicts the other and asks to be confirmed.
-    const confirm = anna.page.getByRole('alertdialog').getByRole('button', { name: 'Larma ändå' });
+    const confirm = anna.page.getByRole('alertdialog').getByRole('button', { name: /^Larma .* nu$/ });
     await expect.poll(async () => {
       if (await confirm.count()) await confirm.click();
       return annasAlarms();
@@ -247,7 +256,7 @@ describe('web app: a phone away for long, and a second press during an outage', 
       await route.fulfill({ response });
     });
     await holdToRaise(anna.page, /Brand/);
-    await anna.page.getByRole('alert').filter({ hasText: 'Larmet är INTE skickat' }).waitFor();
+    await anna.page.getByRole('alert').filter({ hasText: 'är INTE skickat' }).waitFor();
     await holdToRaise(anna.page, /Utrymning/);
     await anna.page.getByRole('alert').filter({ hasText: 'Ytterligare 1 larm är INTE skickade än' }).waitFor();
     down = false;
@@ -255,12 +264,12 @@ describe('web app: a phone away for long, and a second press during an outage', 
     await expect.poll(() => contradicted.size, { timeout: 10_000 }).toBe(2);
 
     const dialog = anna.page.getByRole('alertdialog');
-    await dialog.getByRole('button', { name: 'Larma ändå' }).waitFor();
+    await dialog.getByRole('button', { name: /^Larma .* nu$/ }).waitFor();
     // The other press waits its turn, and the screen says so.
     await anna.page.getByRole('alert').filter({ hasText: 'Ytterligare 1 larm är INTE skickade än' }).waitFor();
-    await dialog.getByRole('button', { name: 'Larma ändå' }).click();
+    await dialog.getByRole('button', { name: /^Larma .* nu$/ }).click();
     await expect.poll(async () => {
-      if (await dialog.count()) await dialog.getByRole('button', { name: 'Larma ändå' }).click().catch(() => undefined);
+      if (await dialog.count()) await dialog.getByRole('button', { name: /^Larma .* nu$/ }).click().catch(() => undefined);
       return annasAlarms();
     }, { timeout: 15_000 }).toEqual(['brand', 'utrymning']);
     await anna.page.unroute('**/api/v1/alarms');
@@ -275,7 +284,7 @@ describe('web app: a phone away for long, and a second press during an outage', 
       else await route.continue();
     });
     await anna.page.goto(`${base}/`);
-    await anna.page.getByRole('alert').filter({ hasText: 'Larmknapparna kunde inte hämtas' }).getByRole('link', { name: 'Ring 112 nu.' }).waitFor();
+    await anna.page.getByRole('alert').filter({ hasText: 'Larmknapparna kunde inte hämtas' }).getByRole('link', { name: 'Vid en nödsituation: ring 112.' }).waitFor();
     await anna.page.getByRole('button', { name: /Brand/ }).waitFor();
     expect(await anna.page.getByText('Larmknapparna kunde inte hämtas').count()).toBe(0);
     await anna.page.unroute('**/api/v1/sites/*/alarm-types');

@@ -1,17 +1,19 @@
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
-import { ApiError } from './lib/api.ts';
-import { unlockAudio } from './lib/alert.ts';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { isTransient } from './lib/errors.ts';
+import { prepareAudio, unlockAudio } from './lib/alert.ts';
 import { signOut, startSession } from './lib/auth.ts';
 import { registerServiceWorker } from './lib/push.ts';
 import { match, navigate, usePath } from './lib/router.ts';
+import { resumePresses } from './lib/raise.ts';
 import { storedToken } from './lib/session.ts';
 import { pick } from './lib/i18n.ts';
-import { realtime } from './lib/realtime.ts';
+import { realtime } from './lib/realtime/client.ts';
 import { isAdminAt, setState, useAppState, useT } from './lib/store.ts';
 import { AdminPage, AuditPage, DeviceHealthPage, GroupPage } from './ui/admin.tsx';
 import { AlarmPage } from './ui/alarm.tsx';
-import { InstructionBanner, link } from './ui/components.tsx';
+import { InstructionBanner, endedLine, link, liveSites } from './ui/components.tsx';
+import { PressDock } from './ui/press.tsx';
 import { HomePage } from './ui/home.tsx';
 import { MyDataPage } from './ui/my-data.tsx';
 import { DevicePage, LoginPage, SetupPage } from './ui/onboarding.tsx';
@@ -22,7 +24,13 @@ import './styles.css';
 function Header() {
   const t = useT();
   const { me, connection, lang } = useAppState();
+  const path = usePath();
+  const menu = useRef<HTMLDetailsElement>(null);
   const admin = me?.sites.some((s) => isAdminAt(me, s.id)) ?? false;
+  // The menu closes once a page is chosen.
+  useEffect(() => {
+    if (menu.current) menu.current.open = false;
+  }, [path]);
   return (
     <header class="top">
       <a class="brand" href="/" onClick={link('/')}>Samlarm</a>
@@ -32,17 +40,60 @@ function Header() {
           {connection === 'connected' ? t('connected') : connection === 'connecting' ? t('connecting') : t('offline')}
         </span>
       )}
-      <nav aria-label="Samlarm">
-        {me && <a href="/device" onClick={link('/device')}>{t('deviceCheck')}</a>}
-        {me && <a href="/me/data" onClick={link('/me/data')}>{t('myData')}</a>}
-        {admin && <a href="/admin" onClick={link('/admin')}>{t('admin')}</a>}
-        {readsReviews(me) && <a href="/statistics" onClick={link('/statistics')}>{t('statisticsTitle')}</a>}
-        <button type="button" class="link" lang={lang === 'sv' ? 'en' : 'sv'} onClick={() => setState({ lang: lang === 'sv' ? 'en' : 'sv' })}>
-          {t('switchTo')}
-        </button>
-        {me && <button type="button" class="link" onClick={() => void signOut()}>{t('signOut')}</button>}
-      </nav>
+      {/* Everything but the alarm in a menu: on a small phone, at large text, the alarm buttons come first. */}
+      <details class="menu" ref={menu}>
+        <summary>{t('menu')}</summary>
+        <nav aria-label={t('menu')}>
+          {me && <a href="/device" onClick={link('/device')}>{t('deviceCheck')}</a>}
+          {me && <a href="/me/data" onClick={link('/me/data')}>{t('myData')}</a>}
+          {admin && <a href="/admin" onClick={link('/admin')}>{t('admin')}</a>}
+          {readsReviews(me) && <a href="/statistics" onClick={link('/statistics')}>{t('statisticsTitle')}</a>}
+          <button type="button" class="link" lang={lang === 'sv' ? 'en' : 'sv'} onClick={() => setState({ lang: lang === 'sv' ? 'en' : 'sv' })}>
+            {t('switchTo')}
+          </button>
+          {me && <button type="button" class="link" onClick={() => void signOut()}>{t('signOut')}</button>}
+        </nav>
+      </details>
     </header>
+  );
+}
+
+/** After a reload the browser plays no sound until the screen is touched: the app asks for that one touch. */
+function SoundBar() {
+  const t = useT();
+  const { me, soundReady } = useAppState();
+  const path = usePath();
+  // The alarm screen asks in its own words, where the alarm is.
+  if (!me || soundReady || path.startsWith('/alarm/')) return null;
+  return (
+    <button type="button" class="sound-bar" onClick={unlockAudio}>
+      <span aria-hidden="true">🔇 </span>{t('soundLocked')} <strong>{t('soundUnlock')}</strong>
+    </button>
+  );
+}
+
+/** A lead's new instruction, wherever the person is: on top, until they open it. */
+function FreshInstructions() {
+  const t = useT();
+  const { incidents, lang } = useAppState();
+  const path = usePath();
+  const fresh = Object.values(incidents).filter((v) => v.freshMessage !== null && v.incident.state === 'active' && path !== `/alarm/${v.incident.id}`);
+  if (fresh.length === 0) return null;
+  return (
+    <div class="fresh-bar">
+      {fresh.map((v) => {
+        const message = v.messages.find((m) => m.key === v.freshMessage);
+        return (
+          <section key={v.incident.id} class="fresh" aria-label={t('newInstruction')} data-incident={v.incident.id}>
+            <p>
+              <span class="new-tag">{t('newInstruction')}</span>{' '}
+              <strong>{pick(lang, v.incident.type.label)}:</strong> {message?.body}
+            </p>
+            <a href={`/alarm/${v.incident.id}`} onClick={link(`/alarm/${v.incident.id}`)}>{t('show')}</a>
+          </section>
+        );
+      })}
+    </div>
   );
 }
 
@@ -54,8 +105,10 @@ function Banners() {
   const active = Object.values(instructions).filter((i) => i !== null);
   const many = (me?.sites.length ?? 0) > 1;
   // All clear reaches every page: the home page lists ended alarms itself, every other page says it here.
-  // The two newest, on one line each: older ones are on the home page until closed.
-  const ended = path === '/' ? [] : Object.values(incidents).filter((v) => v.incident.state !== 'active')
+  // The two newest, on one line each: older ones are on the home page until closed. Never for a site
+  // where an alarm is still active: that is not "all clear".
+  const live = liveSites(instructions);
+  const ended = path === '/' ? [] : Object.values(incidents).filter((v) => v.incident.state !== 'active' && !live.has(v.incident.siteId))
     .sort((a, b) => b.incident.raisedAt.localeCompare(a.incident.raisedAt)).slice(0, 2);
   return (
     <>
@@ -66,12 +119,12 @@ function Banners() {
         <section key={incident.id} class="banner ended" role="status">
           <p>
             <strong>
-              <span aria-hidden="true">✔ </span>
+              <span aria-hidden="true">{incident.state === 'resolved' ? '✔' : '✕'} </span>
               {t('allClearFor', {
                 state: incident.state === 'resolved' ? t('allClear') : t('cancelled'),
                 label: `${incident.drill ? `${t('drillBanner')} ` : ''}${pick(lang, incident.type.label)}`,
               })}
-            </strong>
+            </strong>{' '}{endedLine(t, lang, incident)}
           </p>
           <a href={`/alarm/${incident.id}`} onClick={link(`/alarm/${incident.id}`)} style={{ color: 'inherit' }}>{t('open')}</a>
           <button type="button" class="link" onClick={() => realtime.dismiss(incident.id)}>{t('close')}</button>
@@ -122,7 +175,7 @@ function App() {
         () => setReady(true),
         (err: unknown) => {
           // Signed out meanwhile (from this screen), or a refusal: nothing to wait for.
-          if (!storedToken() || (err instanceof ApiError && err.status < 500 && err.status !== 429)) {
+          if (!storedToken() || !isTransient(err)) {
             setReady(true);
             return;
           }
@@ -142,26 +195,33 @@ function App() {
     <>
       <a class="skip" href="#main">{t('skipToContent')}</a>
       <Header />
+      <FreshInstructions />
+      <SoundBar />
       <Banners />
       {ready ? <Routes /> : (
         <main id="main">
           {unreachable > 0 ? (
             <div class="card danger" role="alert">
               <p><strong>{t('unreachable')}</strong></p>
-              <p class="big"><a href="tel:112">{t('call112')}</a></p>
+              <p class="big"><a href="tel:112">{t('emergency112')}</a></p>
               {/* A server that keeps failing for this one person must not lock the device: it can sign in again. */}
               {unreachable >= 3 && <button type="button" class="secondary" onClick={() => void signOut().then(() => setReady(true))}>{t('signOut')}</button>}
             </div>
           ) : <p role="status">{t('loading')}</p>}
         </main>
       )}
+      <PressDock />
     </>
   );
 }
 
 document.documentElement.lang = localStorage.getItem('samlarm.lang') === 'en' ? 'en' : 'sv';
+prepareAudio();
 window.addEventListener('pointerdown', unlockAudio, { capture: true });
 window.addEventListener('keydown', unlockAudio, { capture: true });
 void registerServiceWorker();
+// Presses a reload or a closed app left unsent go now, or are put to the person: even before the server
+// answers who is signed in (it may be the very outage that kept them from being sent).
+if (storedToken()) void resumePresses();
 const root = document.getElementById('app');
 if (root) render(<App />, root);

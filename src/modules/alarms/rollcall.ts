@@ -7,6 +7,8 @@ import { visibleIncident } from './incidents.js';
 export interface RollCallEntry {
   personId: string;
   name: string;
+  /** So that a lead can call someone who needs help or cannot be reached. */
+  phone: string | null;
   lead: boolean;
   deliveredAt: Date | null;
   acknowledgedAt: Date | null;
@@ -33,7 +35,7 @@ const ROLLCALL_SQL = {
   // One row per targeted person with their latest response; a lateral lookup per person on the
   // (incident_id, person_id, id DESC) index.
   entries: `
-    SELECT r.person_id AS "personId", p.name, r.lead, r.delivered_at AS "deliveredAt", r.acknowledged_at AS "acknowledgedAt",
+    SELECT r.person_id AS "personId", p.name, p.phone, r.lead, r.delivered_at AS "deliveredAt", r.acknowledged_at AS "acknowledgedAt",
            lr.status, lr.text, lr.location, lr.at AS "respondedAt"
       FROM incident_recipients r
       JOIN people p ON p.id = r.person_id

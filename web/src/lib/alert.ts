@@ -1,3 +1,4 @@
+import { setState } from './store.ts';
 import type { Sound } from './types.ts';
 
 /**
@@ -9,11 +10,34 @@ let context: AudioContext | null = null;
 let timer: number | undefined;
 let playing: string | null = null;
 
-/** Browsers start audio only after a user gesture: unlock it on the first touch or key press. */
-export function unlockAudio(): void {
+function track(audio: AudioContext): void {
+  const report = () => setState({ soundReady: audio.state === 'running' });
+  audio.addEventListener('statechange', report);
+  report();
+}
+
+/**
+ * Browsers start audio only after a user gesture in the page: after a reload an alarm would be silent
+ * until the screen is touched. The context is made at start so that the app knows, and says so
+ * (`soundReady`), until the first touch or key press unlocks it.
+ */
+export function prepareAudio(): void {
   try {
     context ??= new AudioContext();
-    if (context.state === 'suspended') void context.resume();
+    track(context);
+  } catch {
+    context = null;
+  }
+}
+
+/** Unlocks audio: on the first touch or key press, and from the "tap for sound" button. */
+export function unlockAudio(): void {
+  try {
+    if (!context) {
+      context = new AudioContext();
+      track(context);
+    }
+    if (context.state === 'suspended') void context.resume().catch(() => undefined);
   } catch {
     context = null;
   }
@@ -42,7 +66,7 @@ export function startAlert(incidentId: string, sound: Sound): void {
   // A phone may have suspended the audio since the first touch (the app in the background).
   if (context?.state === 'suspended') void context.resume().catch(() => undefined);
   const cycle = () => {
-    if (context) {
+    if (context?.state === 'running') {
       const now = context.currentTime;
       beep(960, now, 0.35);
       beep(700, now + 0.4, 0.35);
@@ -59,4 +83,9 @@ export function stopAlert(incidentId?: string): void {
   timer = undefined;
   playing = null;
   navigator.vibrate?.(0);
+}
+
+/** Draws attention to something new (a lead's instruction) with a short vibration; never where the site is silent. */
+export function attention(): void {
+  navigator.vibrate?.([200, 100, 200, 100, 200]);
 }

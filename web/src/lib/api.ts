@@ -1,14 +1,7 @@
+import { ApiError, NetworkError } from './errors.ts';
 import { storedToken } from './session.ts';
 
-/** An error answer from the API: branch on `code` (src/lib/errors.ts), never on the message. */
-export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly details?: unknown) {
-    super(message);
-  }
-}
-
-/** The request never got an answer (offline, server down): distinct from an error answer. */
-export class NetworkError extends Error {}
+export { ApiError, NetworkError } from './errors.ts';
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
@@ -16,19 +9,29 @@ let onUnauthenticated: () => void = () => undefined;
 export const setUnauthenticatedHandler = (handler: () => void): void => {
   onUnauthenticated = handler;
 };
+/** A request made outside api() (a press) met an ended session. */
+export const reportUnauthenticated = (): void => onUnauthenticated();
 
-export async function api<T>(method: Method, path: string, body?: unknown, options: { auth?: boolean } = {}): Promise<T> {
+export interface ApiOptions {
+  auth?: boolean;
+  /** Give up waiting after this long (a frozen server answers nothing): a NetworkError, which is transient. */
+  timeoutMs?: number;
+}
+
+export async function api<T>(method: Method, path: string, body?: unknown, options: ApiOptions = {}): Promise<T> {
   const token = storedToken();
   const headers: Record<string, string> = {};
   if (options.auth !== false && token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
+  const signal = options.timeoutMs === undefined ? null : AbortSignal.timeout(options.timeoutMs);
   let res: Response;
+  let text: string;
   try {
-    res = await fetch(`/api/v1${path}`, { method, headers, body: body === undefined ? null : JSON.stringify(body), cache: 'no-store' });
+    res = await fetch(`/api/v1${path}`, { method, headers, body: body === undefined ? null : JSON.stringify(body), cache: 'no-store', signal });
+    text = await res.text();
   } catch (err) {
     throw new NetworkError(err instanceof Error ? err.message : 'network error');
   }
-  const text = await res.text();
   let parsed: unknown = null;
   try {
     parsed = text ? JSON.parse(text) : null;

@@ -1,7 +1,7 @@
 import { api, setUnauthenticatedHandler } from './api.ts';
 import { reportDeviceStatus, subscribe, unsubscribe, permission } from './push.ts';
 import { forgetPresses } from './raise.ts';
-import { realtime } from './realtime.ts';
+import { realtime } from './realtime/client.ts';
 import { navigate } from './router.ts';
 import { saveToken, storedToken } from './session.ts';
 import { setState } from './store.ts';

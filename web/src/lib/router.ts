@@ -7,6 +7,8 @@ export function navigate(path: string, options: { replace?: boolean } = {}): voi
   if (path === location.pathname) return;
   if (options.replace) history.replaceState(null, '', path);
   else history.pushState(null, '', path);
+  // A new page starts at its top (the browser does this for real page loads, not for ours).
+  window.scrollTo(0, 0);
   listeners.forEach((l) => l());
 }
 

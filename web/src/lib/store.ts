@@ -1,18 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { translate, type TextKey } from './i18n.ts';
-import type { EscalationNote, Incident, IncidentMessage, Instruction, Lang, Me, ResponseStatus, RollCallSummary } from './types.ts';
+import type { IncidentView } from './realtime/reducer.ts';
+import type { Instruction, Lang, Me, RollCallSummary } from './types.ts';
 
-/** What the device knows about one incident it is part of. */
-export interface IncidentView {
-  incident: Incident;
-  messages: IncidentMessage[];
-  myStatus: ResponseStatus | null;
-  /** The person has seen it (opened it, silenced it or answered). */
-  acknowledged: boolean;
-  endReason: string | null;
-  /** Leads: reminders and escalations so far (`repushed`, `escalated`), in timeline order. */
-  escalations: EscalationNote[];
-}
+export type { IncidentView } from './realtime/reducer.ts';
 
 export type Connection = 'offline' | 'connecting' | 'connected';
 
@@ -28,6 +19,8 @@ export interface AppState {
   rollcallVersion: Record<string, number>;
   /** Why the sign-in page is shown, when it was not the person's own choice. */
   notice: 'signedOutElsewhere' | null;
+  /** The browser lets the app make sound (only after a first touch or key press since the page loaded). */
+  soundReady: boolean;
 }
 
 const LANG_KEY = 'samlarm.lang';
@@ -42,6 +35,7 @@ let state: AppState = {
   rollcalls: {},
   rollcallVersion: {},
   notice: null,
+  soundReady: false,
 };
 const listeners = new Set<() => void>();
 

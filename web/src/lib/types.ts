@@ -21,6 +21,8 @@ export interface Incident {
   id: string; siteId: string; siteName: string; drill: boolean; state: 'active' | 'resolved' | 'cancelled';
   location: string | null; message: string | null; raisedBy: { id: string; name: string }; raisedAt: string;
   recipients: number;
+  /** Ended incidents: when and by whom (the all clear says so). */
+  endedAt?: string | null; endedBy?: { id: string; name: string } | null;
   type: { id: string; key: string; label: Bilingual; instruction: Bilingual; colour: string; icon: string; sound: Sound };
 }
 
@@ -51,7 +53,7 @@ export interface RollCallSummary {
   targeted: number; delivered: number; acknowledged: number; safe: number; needHelp: number; notOnSite: number; noAnswer: number;
 }
 export interface RollCallPerson {
-  personId: string; name: string; lead: boolean; deliveredAt: string | null; acknowledgedAt: string | null;
+  personId: string; name: string; phone: string | null; lead: boolean; deliveredAt: string | null; acknowledgedAt: string | null;
   status: ResponseStatus | null; text: string | null; location: string | null; respondedAt: string | null;
   /** What Web Push did: devices pushed to, when a push service first took one (not a receipt), reminders. */
   push: { devices: number; acceptedAt: string | null; reminders: number };

@@ -1,15 +1,24 @@
 /// <reference lib="webworker" />
+import { cleanupOutdatedCaches, matchPrecache, precache, type PrecacheEntry } from 'workbox-precaching';
 import { base64UrlToBytes } from '../lib/base64url.ts';
 import { readDevice } from '../lib/device-store.ts';
+import { PRESS_MAX_AGE_MS, PRESS_SYNC_TAG, postPress, savePress, storedPresses, type StoredPress } from '../lib/press-store.ts';
 
 /**
- * Samlarm's service worker: the offline shell, alarm notifications from Web Push, and the delivery
- * receipt for each push (a push service's 201 is not a receipt; this is).
+ * Samlarm's service worker: the offline shell (Workbox precaching, ADR 012), alarm notifications from Web
+ * Push with the delivery receipt for each push (a push service's 201 is not a receipt; this is), and
+ * presses the app could not send before it was closed (Background Sync, ADR 013).
  */
-declare const self: ServiceWorkerGlobalScope;
+declare const self: ServiceWorkerGlobalScope & { __WB_MANIFEST: (string | PrecacheEntry)[] };
 
-const SHELL_CACHE = 'samlarm-shell-v1';
-const SHELL = ['/', '/manifest.webmanifest', '/icon.svg'];
+/** Background Sync (Chromium), which TypeScript's lib does not describe. */
+interface SyncEvent extends ExtendableEvent { readonly tag: string }
+declare global {
+  interface ServiceWorkerGlobalScopeEventMap { sync: SyncEvent }
+}
+
+/** The cache of the hand-written shell before Workbox (removed on activate). */
+const LEGACY_CACHE = 'samlarm-shell-v1';
 
 /** The push payload the server sends (issue 4's contract). */
 interface PushPayload {
@@ -31,13 +40,18 @@ type AlarmNotificationOptions = NotificationOptions & { renotify?: boolean; vibr
 
 const DRILL = { sv: 'ÖVNING', en: 'DRILL' } as const;
 
-self.addEventListener('install', (event) => {
-  event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.addAll(SHELL)).catch(() => undefined).then(() => self.skipWaiting()));
+// Every file of the shell (the build injects the list with content hashes) is cached while the worker
+// installs, so that the app opens offline after its very first visit.
+precache(self.__WB_MANIFEST);
+cleanupOutdatedCaches();
+
+self.addEventListener('install', () => {
+  void self.skipWaiting();
 });
 
 self.addEventListener('activate', (event) => {
   event.waitUntil((async () => {
-    for (const key of await caches.keys()) if (key !== SHELL_CACHE) await caches.delete(key);
+    await caches.delete(LEGACY_CACHE);
     await self.clients.claim();
   })());
 });
@@ -48,23 +62,13 @@ self.addEventListener('fetch', (event) => {
   if (request.method !== 'GET' || url.origin !== self.location.origin) return;
   if (url.pathname.startsWith('/api/') || url.pathname.startsWith('/socket.io/')) return;
   if (request.mode === 'navigate') {
-    // Network first, so a new app version is picked up at once; the cached shell when offline.
-    event.respondWith(fetch(request).then((res) => {
-      if (res.ok) void caches.open(SHELL_CACHE).then((cache) => cache.put('/', res.clone()));
-      return res;
-    }).catch(async () => (await caches.match('/')) ?? Response.error()));
+    // Network first, so that a new app version is picked up at once; the precached shell when offline
+    // (every path of the app is the same shell).
+    event.respondWith(fetch(request).catch(async () => (await matchPrecache('/index.html')) ?? Response.error()));
     return;
   }
-  if (url.pathname.startsWith('/assets/')) {
-    // Hashed file names never change content: cache first.
-    event.respondWith((async () => {
-      const cached = await caches.match(request);
-      if (cached) return cached;
-      const res = await fetch(request);
-      if (res.ok) await (await caches.open(SHELL_CACHE)).put(request, res.clone());
-      return res;
-    })());
-  }
+  // The shell's files from the precache (hashed names never change content); anything else from the network.
+  event.respondWith((async () => (await matchPrecache(url.pathname)) ?? fetch(request))());
 });
 
 function parse(data: PushMessageData | null): PushPayload | null {
@@ -151,7 +155,7 @@ self.addEventListener('push', (event) => {
       tag: payload.tag,
       data: payload,
       lang: payload.lang,
-      icon: '/icon.svg',
+      icon: '/icons/icon-192.png',
       requireInteraction: payload.kind !== 'test',
       renotify: true,
       silent,
@@ -199,4 +203,54 @@ self.addEventListener('pushsubscriptionchange', (event) => {
       body: JSON.stringify(subscription.toJSON()),
     }).catch(() => undefined);
   })());
+});
+
+/** What a notification about a press sent in the background says, in the presser's language. */
+const PRESS_TEXT = {
+  sv: { sent: 'Larmet är skickat', notSent: 'Larmet är INTE skickat', sentBody: 'Servern har sparat larmet.', open: 'Öppna Samlarm. Vid en nödsituation: ring 112.' },
+  en: { sent: 'The alarm has been sent', notSent: 'The alarm has NOT been sent', sentBody: 'The server has stored the alarm.', open: 'Open Samlarm. In an emergency: call 112.' },
+} as const;
+
+/** Tells the person what became of a press they made before the app was closed, unless the app is on screen to say it. */
+async function notifyPress(press: StoredPress): Promise<void> {
+  const windows = await self.clients.matchAll({ type: 'window' });
+  if (windows.some((w) => w.visibilityState === 'visible')) return;
+  const text = PRESS_TEXT[press.lang] ?? PRESS_TEXT.sv;
+  const label = press.label[press.lang] || press.label.sv;
+  const sent = press.state === 'sent';
+  await self.registration.showNotification(`${sent ? text.sent : text.notSent}: ${label}`, {
+    body: sent ? text.sentBody : text.open,
+    tag: `samlarm-press-${press.pressId}`,
+    lang: press.lang,
+    icon: '/icons/icon-192.png',
+    requireInteraction: !sent,
+    data: { incidentId: sent ? press.incidentId : null },
+  }).catch(() => undefined);
+}
+
+/**
+ * Sends every stored press that is still to be sent, once each (the press id makes a repeat harmless).
+ * Throws while any is left, so that the browser tries the sync again later.
+ */
+async function sendStoredPresses(): Promise<void> {
+  let left = 0;
+  for (const press of await storedPresses()) {
+    // Old presses wait for the person (PRESS_MAX_AGE_MS); answers already got wait for the app to show them.
+    if (press.state !== 'pending' || Date.now() - press.createdAt > PRESS_MAX_AGE_MS) continue;
+    const answer = await postPress(press.body, press.token, 10_000);
+    if (answer.kind === 'retry') {
+      left += 1;
+      continue;
+    }
+    const done: StoredPress = answer.kind === 'sent'
+      ? { ...press, state: 'sent', incidentId: answer.incident.id, outcome: answer.outcome, recipients: answer.incident.recipients }
+      : answer.kind === 'confirm' ? { ...press, state: 'confirm', current: answer.current } : { ...press, state: 'refused', code: answer.error.code };
+    await savePress(done);
+    await notifyPress(done);
+  }
+  if (left > 0) throw new Error(`${left} presses not sent yet`);
+}
+
+self.addEventListener('sync', (event) => {
+  if (event.tag === PRESS_SYNC_TAG) event.waitUntil(sendStoredPresses());
 });

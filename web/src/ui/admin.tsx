@@ -1,12 +1,10 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiError, api, isMissing } from '../lib/api.ts';
-import { formatTime, pick } from '../lib/i18n.ts';
+import { formatTime, pick, type TextKey } from '../lib/i18n.ts';
 import { navigate } from '../lib/router.ts';
 import { isAdminAt, isLeadAt, useAppState, useT } from '../lib/store.ts';
 import type { AlarmGroup, AlarmType, AuditEntry, DeviceHealth, Person } from '../lib/types.ts';
-import { ErrorText, Page, link } from './components.tsx';
-
-const errorText = (err: unknown): string => (err instanceof ApiError ? `${err.message} (${err.code})` : String(err));
+import { ErrorText, Page, errorMessage, link, useEscape } from './components.tsx';
 
 /** The first site the person manages (rektor), or leads; the admin pages work on it. */
 function useAdminSite() {
@@ -22,7 +20,7 @@ export function AdminPage() {
   const [name, setName] = useState('');
   const [error, setError] = useState<string | null>(null);
   const load = () => {
-    if (site) void api<{ alarmGroups: AlarmGroup[] }>('GET', `/sites/${site.id}/alarm-groups`).then((r) => setGroups(r.alarmGroups), (e: unknown) => setError(errorText(e)));
+    if (site) void api<{ alarmGroups: AlarmGroup[] }>('GET', `/sites/${site.id}/alarm-groups`).then((r) => setGroups(r.alarmGroups), (e: unknown) => setError(errorMessage(t, e)));
   };
   useEffect(load, [site?.id]);
   if (!me || !site) return <Page title={t('admin')}><p>{t('noAdminRights')}</p></Page>;
@@ -50,7 +48,7 @@ export function AdminPage() {
           void api<AlarmGroup>('POST', `/sites/${site.id}/alarm-groups`, { name: name.trim() }).then((g) => {
             setName('');
             navigate(`/admin/groups/${g.id}`);
-          }, (err: unknown) => setError(errorText(err)));
+          }, (err: unknown) => setError(errorMessage(t, err)));
         }}>
           <h2>{t('newGroup')}</h2>
           <label for="group-name">{t('groupName')}</label>
@@ -79,6 +77,8 @@ export function GroupPage({ id }: { id: string }) {
   const [status, setStatus] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
+  const closeDelete = useCallback(() => setConfirmDelete(false), []);
+  useEscape(confirmDelete, closeDelete);
 
   const show = (g: AlarmGroup) => {
     setGroup(g);
@@ -90,7 +90,7 @@ export function GroupPage({ id }: { id: string }) {
   };
   useEffect(() => {
     if (!me) return;
-    void api<AlarmGroup>('GET', `/alarm-groups/${id}`).then(show, (e: unknown) => setError(errorText(e)));
+    void api<AlarmGroup>('GET', `/alarm-groups/${id}`).then(show, (e: unknown) => setError(errorMessage(t, e)));
     void api<{ alarmTypes: AlarmType[] }>('GET', `/organisations/${me.organisation.id}/alarm-types`).then((r) => setTypes(r.alarmTypes.filter((a) => !a.archived)), () => undefined);
     if (site && canEdit) {
       void api<{ people: Person[] }>('GET', `/organisations/${me.organisation.id}/people?siteId=${site.id}`).then((r) => setPeople(r.people), () => undefined);
@@ -106,7 +106,7 @@ export function GroupPage({ id }: { id: string }) {
       show(await work());
       setStatus(t('saved'));
     } catch (err) {
-      setError(errorText(err));
+      setError(errorMessage(t, err));
     }
   };
   const candidates = people.length ? people.map((p) => ({ id: p.id, name: p.name })) : group.members;
@@ -217,7 +217,7 @@ export function GroupPage({ id }: { id: string }) {
         <div class="card danger" role="alertdialog" aria-labelledby="del-q">
           <p id="del-q">{t('confirmDelete', { name: group.name })}</p>
           <div class="row">
-            <button type="button" class="primary" onClick={() => void api('DELETE', `/alarm-groups/${id}`).then(() => navigate('/admin'), (e: unknown) => setError(errorText(e)))}>{t('delete')}</button>
+            <button type="button" class="primary" onClick={() => void api('DELETE', `/alarm-groups/${id}`).then(() => navigate('/admin'), (e: unknown) => setError(errorMessage(t, e)))}>{t('delete')}</button>
             <button type="button" class="secondary" onClick={() => setConfirmDelete(false)}>{t('cancel')}</button>
           </div>
         </div>
@@ -239,7 +239,7 @@ export function AuditPage() {
       .then((r) => {
         setEntries((prev) => (before ? [...prev, ...r.entries] : r.entries));
         setNext(r.nextBefore);
-      }, (err: unknown) => setMessage(err instanceof ApiError && err.code === 'forbidden' ? t('auditForbidden') : errorText(err)));
+      }, (err: unknown) => setMessage(err instanceof ApiError && err.code === 'forbidden' ? t('auditForbidden') : errorMessage(t, err)));
   };
   useEffect(() => load(null), [me?.organisation.id]);
   return (
@@ -256,6 +256,12 @@ export function AuditPage() {
   );
 }
 
+/** Why someone cannot receive alarms; "allowed but not registered" is its own case (a failed subscription), not "has not turned on". */
+function problemText(person: DeviceHealth['people'][number]): TextKey {
+  if (person.problem === 'push_not_enabled' && person.devices.some((d) => d.pushPermission === 'granted')) return 'problem_push_failed';
+  return `problem_${person.problem ?? 'no_device'}`;
+}
+
 export function DeviceHealthPage() {
   const t = useT();
   const { site } = useAdminSite();
@@ -263,7 +269,7 @@ export function DeviceHealthPage() {
   const [health, setHealth] = useState<DeviceHealth | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   useEffect(() => {
-    if (site) void api<DeviceHealth>('GET', `/sites/${site.id}/device-health`).then(setHealth, (err: unknown) => setMessage(isMissing(err) ? t('deviceHealthMissing') : errorText(err)));
+    if (site) void api<DeviceHealth>('GET', `/sites/${site.id}/device-health`).then(setHealth, (err: unknown) => setMessage(isMissing(err) ? t('deviceHealthMissing') : errorMessage(t, err)));
   }, [site?.id]);
   const failing = health?.people.filter((p) => !p.canReceiveAlarms) ?? [];
   return (
@@ -277,7 +283,7 @@ export function DeviceHealthPage() {
         {failing.map((p) => (
           <li key={p.personId}>
             <strong>{p.name}</strong>
-            {p.problem && <> · {t(`problem_${p.problem}`)}</>}
+            {p.problem && <> · {t(problemText(p))}</>}
             {p.devices.length === 0 ? <> · {t('noDevices')}</> : (
               <ul>
                 {p.devices.map((d) => (

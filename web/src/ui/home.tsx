@@ -1,24 +1,38 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, api } from '../lib/api.ts';
+import { api } from '../lib/api.ts';
+import { isTransient } from '../lib/errors.ts';
 import { formatTime, pick } from '../lib/i18n.ts';
-import { realtime } from '../lib/realtime.ts';
-import { currentPress, raise } from '../lib/raise.ts';
-import { OtherPresses, PressStatus } from './press.tsx';
+import { raise } from '../lib/raise.ts';
+import { realtime } from '../lib/realtime/client.ts';
 import { useAppState, useT } from '../lib/store.ts';
 import type { AlarmType } from '../lib/types.ts';
+import { EndedNote, HoldButton, Page, link, liveSites } from './components.tsx';
 import { TypeIcon } from './icons.tsx';
-import { HoldButton, Page, link } from './components.tsx';
 
+/**
+ * Drill mode was on when the person last left the raise page. It never outlives the page: a drill
+ * setting left on would turn the next real emergency into an exercise. Coming back, the page says it is off.
+ */
+let drillWasOn = false;
+
+/** The raise page: the alarm buttons first (at any screen size and text size), then what goes with a press. */
 export function HomePage() {
   const t = useT();
-  const { me, incidents, lang } = useAppState();
+  const { me, incidents, instructions, lang } = useAppState();
   const [siteId, setSiteId] = useState(me?.sites[0]?.id ?? '');
   const [types, setTypes] = useState<AlarmType[] | null>(null);
   const [typesFailed, setTypesFailed] = useState(false);
   const [drillAllowed, setDrillAllowed] = useState(false);
   const [location, setLocation] = useState('');
   const [drill, setDrill] = useState(false);
-  const press = currentPress();
+  const [drillEnded] = useState(() => drillWasOn);
+
+  useEffect(() => {
+    drillWasOn = false;
+  }, []);
+  useEffect(() => {
+    drillWasOn = drill;
+  }, [drill]);
 
   useEffect(() => {
     if (!siteId) return;
@@ -36,7 +50,7 @@ export function HomePage() {
         },
         (err: unknown) => {
           // A refusal (not this person's site) is an answer: no buttons. Anything else is asked again.
-          if (err instanceof ApiError && err.status < 500 && err.status !== 429) {
+          if (!isTransient(err)) {
             setTypes([]);
             return;
           }
@@ -53,13 +67,13 @@ export function HomePage() {
   if (!me) return null;
   const active = Object.values(incidents).filter((v) => v.incident.state === 'active')
     .sort((a, b) => b.incident.raisedAt.localeCompare(a.incident.raisedAt));
-  const ended = Object.values(incidents).filter((v) => v.incident.state !== 'active');
+  // No all clear beside a live alarm: an ended alarm of a site where another is still active is not "over".
+  const live = liveSites(instructions);
+  const ended = Object.values(incidents).filter((v) => v.incident.state !== 'active' && !live.has(v.incident.siteId));
+  const drilling = drillAllowed && drill;
 
   return (
-    <Page title={t('raiseTitle')}>
-      {press && <PressStatus press={press} />}
-      <OtherPresses />
-      <p id="raise-help" class="help">{t('raiseHelp')}</p>
+    <Page title={t('raiseTitle')} headingClass="compact">
       {me.sites.length > 1 && (
         <p class="stack">
           <label for="site">{t('site')}</label>
@@ -68,32 +82,37 @@ export function HomePage() {
           </select>
         </p>
       )}
+      {drillAllowed && (
+        <fieldset class={`mode${drilling ? ' drill' : ''}`}>
+          <legend>{t('drillModeLegend')}</legend>
+          <div class="mode-options">
+            <label><input type="radio" name="mode" checked={!drill} onChange={() => setDrill(false)} /> {t('drillModeReal')}</label>
+            <label><input type="radio" name="mode" checked={drill} onChange={() => setDrill(true)} /> {t('drillModeDrill')}</label>
+          </div>
+        </fieldset>
+      )}
+      {drilling && <p class="drill-mode" role="status"><span class="drill-tag">{t('drillBanner')}</span> {t('drillModeOn')}</p>}
+      {!drilling && drillEnded && drillAllowed && <p class="card notice" role="status">{t('drillModeOff')}</p>}
+      {types === null && typesFailed ? (
+        <div class="card danger" role="alert"><p><strong>{t('typesUnavailable')}</strong></p><p class="big"><a href="tel:112">{t('emergency112')}</a></p></div>
+      ) : types === null ? <p role="status">{t('loading')}</p> : types.length === 0 ? <p>{t('noTypes')}</p> : (
+        <div class={`holds${drilling ? ' drill' : ''}`}>
+          {types.map((type) => (
+            <HoldButton key={type.id} type={type} describedBy="raise-help" drill={drilling}
+              onConfirm={() => raise({ siteId, alarmTypeId: type.id, label: type.label, location: location.trim() || null, drill: drilling })} />
+          ))}
+        </div>
+      )}
+      <p id="raise-help" class="help">{t('raiseHelp')}</p>
       <p class="stack">
         <label for="location">{t('locationLabel')}</label>
         <input id="location" type="text" maxLength={200} placeholder={t('locationPlaceholder')} value={location}
           onInput={(e) => setLocation(e.currentTarget.value)} />
       </p>
-      {drillAllowed && (
-        <p class="check">
-          <input id="drill" type="checkbox" checked={drill} onChange={(e) => setDrill(e.currentTarget.checked)} />
-          <label for="drill">{t('drillToggle')}</label>
-        </p>
-      )}
-      {types === null && typesFailed ? (
-        <div class="card danger" role="alert"><p><strong>{t('typesUnavailable')}</strong></p><p class="big"><a href="tel:112">{t('call112')}</a></p></div>
-      ) : types === null ? <p role="status">{t('loading')}</p> : types.length === 0 ? <p>{t('noTypes')}</p> : (
-        <div class="holds">
-          {types.map((type) => (
-            <HoldButton key={type.id} type={type} describedBy="raise-help"
-              onConfirm={() => raise({ siteId, alarmTypeId: type.id, location: location.trim() || null, drill: drillAllowed && drill })} />
-          ))}
-        </div>
-      )}
-      {ended.map(({ incident, endReason }) => (
-        <div key={incident.id} class="card ok" role="status">
-          <p class="big">{incident.state === 'resolved' ? t('allClear') : t('cancelled')}: {incident.drill ? `${t('drillBanner')} ` : ''}{pick(lang, incident.type.label)}</p>
-          <p>{incident.state === 'resolved' ? t('allClearText') : t('cancelledText', { reason: endReason ?? '' })}</p>
-          <button type="button" class="secondary" onClick={() => realtime.dismiss(incident.id)}>{t('close')}</button>
+      {ended.map((view) => (
+        <div key={view.incident.id} class="card ended-card" role="status">
+          <EndedNote view={view} />
+          <button type="button" class="secondary" onClick={() => realtime.dismiss(view.incident.id)}>{t('close')}</button>
         </div>
       ))}
       <section aria-labelledby="active-title">

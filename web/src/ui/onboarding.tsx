@@ -1,26 +1,16 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, NetworkError, api, isMissing } from '../lib/api.ts';
+import { api, isMissing } from '../lib/api.ts';
 import { markSetupDone, signIn } from '../lib/auth.ts';
-import { enablePush, isIos, isStandalone, permission, pushSupported, type PushOutcome } from '../lib/push.ts';
+import { enablePush, isIos, isStandalone, permission, pushSupported, subscribe, type PushOutcome } from '../lib/push.ts';
 import { navigate } from '../lib/router.ts';
 import { useAppState, useT } from '../lib/store.ts';
 import type { MyDevice } from '../lib/types.ts';
-import { ErrorText, Page } from './components.tsx';
-import { PressStatus } from './press.tsx';
-import { currentPress } from '../lib/raise.ts';
+import { ErrorText, Page, errorMessage } from './components.tsx';
 import type { TextKey } from '../lib/i18n.ts';
-
-const LOGIN_ERRORS: Record<string, TextKey> = {
-  invalid_credentials: 'errInvalidCredentials',
-  account_locked: 'errAccountLocked',
-  rate_limited: 'errRateLimited',
-};
 
 export function LoginPage() {
   const t = useT();
   const { notice } = useAppState();
-  // A press that failed because the session ended: the person must still learn it was not sent.
-  const press = currentPress();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
@@ -32,15 +22,12 @@ export function LoginPage() {
     try {
       await signIn(email.trim(), password);
     } catch (err) {
-      if (err instanceof NetworkError) setError(t('errNetwork'));
-      else if (err instanceof ApiError) setError(LOGIN_ERRORS[err.code] ? t(LOGIN_ERRORS[err.code] as TextKey) : t('errGeneric', { message: err.message }));
-      else setError(t('errGeneric', { message: String(err) }));
+      setError(errorMessage(t, err));
       setBusy(false);
     }
   };
   return (
     <Page title={t('signInTitle')}>
-      {press && press.status !== 'sent' && <PressStatus press={press} />}
       {notice && <p class="card notice" role="alert">{t(notice)}</p>}
       <p>{t('signInIntro')}</p>
       <form class="stack" onSubmit={(e) => void submit(e)}>
@@ -61,7 +48,7 @@ const PUSH_TEXT: Record<PushOutcome, TextKey> = {
   denied: 'notificationsDenied',
   unsupported: 'notificationsUnsupported',
   server_missing: 'pushNotAvailable',
-  failed: 'notificationsDenied',
+  failed: 'notificationsSubscribeFailed',
 };
 
 export function SetupPage() {
@@ -83,8 +70,10 @@ export function SetupPage() {
       )}
       <p>{t('setupLimits')}</p>
       {!pushSupported() && !iosTab && <p class="card notice">{t('notificationsUnsupported')}</p>}
-      {pushSupported() && outcome !== 'enabled' && (
-        <button type="button" class="primary" onClick={() => void enablePush().then(setOutcome)}>{t('enableNotifications')}</button>
+      {pushSupported() && outcome !== 'enabled' && outcome !== 'denied' && (
+        <button type="button" class="primary" onClick={() => void enablePush().then(setOutcome)}>
+          {outcome === 'failed' ? t('tryAgain') : t('enableNotifications')}
+        </button>
       )}
       {outcome && <p role="status" class={outcome === 'enabled' ? 'ok' : 'card notice'}>{t(PUSH_TEXT[outcome])}</p>}
       <p>
@@ -117,14 +106,19 @@ export function DevicePage() {
         <dt>{t('deviceServerSays')}</dt><dd>{yesNo(server ? server.canReceiveAlarms : null)}</dd>
       </dl>
       {device === 'missing' && <p class="card notice">{t('pushNotAvailable')}</p>}
-      {pushSupported() && permission() !== 'granted' && (
+      {pushSupported() && permission() !== 'granted' && permission() !== 'denied' && (
         <button type="button" class="primary" onClick={() => void enablePush().then(setPushState)}>{t('enableNotifications')}</button>
       )}
+      {/* Allowed, but this device is not registered for pushes (a failed subscription): a way out. */}
+      {pushSupported() && permission() === 'granted' && server && !server.pushSubscribed && (
+        <button type="button" class="primary" onClick={() => void subscribe().then(setPushState)}>{t('tryAgain')}</button>
+      )}
+      {permission() === 'denied' && <p class="card notice">{t('notificationsDenied')}</p>}
       {pushState && <p role="status">{t(PUSH_TEXT[pushState])}</p>}
       <p>
         <button type="button" class="secondary" onClick={() => void api('POST', '/me/device/test-push').then(
           () => setTestSent(t('testPushSent')),
-          (err: unknown) => setTestSent(isMissing(err) ? t('pushNotAvailable') : t('errGeneric', { message: err instanceof Error ? err.message : '' })),
+          (err: unknown) => setTestSent(isMissing(err) ? t('pushNotAvailable') : errorMessage(t, err)),
         )}>{t('sendTestPush')}</button>
       </p>
       {testSent && <p role="status">{testSent}</p>}

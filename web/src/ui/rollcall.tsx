@@ -1,11 +1,11 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api } from '../lib/api.ts';
 import { formatTime, pick, type TextKey } from '../lib/i18n.ts';
 import { describeNote, escalationOf } from '../lib/escalation.ts';
-import { realtime } from '../lib/realtime.ts';
+import { realtime } from '../lib/realtime/client.ts';
 import { useAppState, useT } from '../lib/store.ts';
 import type { Envelope, EscalationNote, Incident, Lang, ResponseStatus, RollCallPerson, RollCallSummary } from '../lib/types.ts';
-import { ErrorText, Page, errorMessage, link } from './components.tsx';
+import { ErrorText, Page, errorMessage, link, useEscape } from './components.tsx';
 
 const STATUS: Record<ResponseStatus, { key: TextKey; icon: string }> = {
   need_help: { key: 'needsHelp', icon: '✚' },
@@ -17,16 +17,13 @@ const ORDER: Record<string, number> = { need_help: 0, none: 1, not_on_site: 2, s
 /** The crisis lead's live roll call: counts, names and answers; instructions; all clear or cancel. */
 export function RollCallPage({ id }: { id: string }) {
   const t = useT();
-  const { lang, rollcallVersion, incidents } = useAppState();
-  const [incident, setIncident] = useState<Incident | null>(null);
-  const [summary, setSummary] = useState<RollCallSummary | null>(null);
-  const [people, setPeople] = useState<RollCallPerson[]>([]);
-  const [error, setError] = useState<string | null>(null);
+  const { lang, incidents } = useAppState();
+  const [actError, setError] = useState<string | null>(null);
   const [message, setMessage] = useState('');
   const [reason, setReason] = useState('');
   const [confirming, setConfirming] = useState<'resolve' | 'cancel' | null>(null);
   const [busy, setBusy] = useState(false);
-  const version = rollcallVersion[id] ?? 0;
+  const dialogStart = useRef<HTMLButtonElement & HTMLInputElement>(null);
   const live = incidents[id]?.incident.state;
   const [earlier, setEarlier] = useState<EscalationNote[]>([]);
   const notes = incidents[id]?.escalations ?? earlier;
@@ -42,21 +39,8 @@ export function RollCallPage({ id }: { id: string }) {
     }, () => undefined);
   }, [id]);
 
-  useEffect(() => {
-    // Receipts arrive in bursts: gather them for a quarter of a second, then read the roll call once.
-    const timer = window.setTimeout(() => {
-      void Promise.all([
-        api<{ incident: Incident }>('GET', `/incidents/${id}`),
-        api<{ summary: RollCallSummary; people: RollCallPerson[] }>('GET', `/incidents/${id}/rollcall`),
-      ]).then(([i, r]) => {
-        setIncident(i.incident);
-        setSummary(r.summary);
-        setPeople(r.people);
-        setError(null);
-      }, (err: unknown) => setError(err instanceof ApiError && err.code === 'forbidden' ? t('onlyLeads') : errorMessage(t, err)));
-    }, version === 0 ? 0 : 250);
-    return () => window.clearTimeout(timer);
-  }, [id, version, live]);
+  const { incident, summary, people, error: loadError } = useRollCall(id, live);
+  const error = actError ?? loadError;
 
   const act = async (work: () => Promise<unknown>) => {
     setBusy(true);
@@ -68,6 +52,12 @@ export function RollCallPage({ id }: { id: string }) {
     }
     setBusy(false);
   };
+
+  const closeDialog = useCallback(() => setConfirming(null), []);
+  useEscape(confirming !== null, closeDialog);
+  useEffect(() => {
+    if (confirming) dialogStart.current?.focus();
+  }, [confirming]);
 
   const label = incident ? pick(lang, incident.type.label) : '';
   const ended = incident ? incident.state !== 'active' : false;
@@ -102,18 +92,23 @@ export function RollCallPage({ id }: { id: string }) {
       <p class="sr-only" role="status">{newest ? describeNote(t, newest) : ''}</p>
       <table class="people">
         <caption class="sr-only">{t('rollCall')}</caption>
-        <thead><tr><th scope="col">{t('contactPerson')}</th><th scope="col">{t('answerColumn')}</th><th scope="col">{t('delivered')}</th></tr></thead>
+        <thead><tr><th scope="col">{t('contactPerson')}</th><th scope="col">{t('answerColumn')}</th><th scope="col">{t('delivered')}</th><th scope="col">{t('phone')}</th></tr></thead>
         <tbody>
           {sorted.map((p) => {
             const s = p.status ? STATUS[p.status] : null;
             return (
               <tr key={p.personId} class={`status-${p.status ?? 'none'}`} data-person={p.name}>
                 <th scope="row">{p.name}</th>
-                <td>{s ? <><span aria-hidden="true">{s.icon} </span>{t(s.key)}</> : t('statusNone')}{p.text ? ` — ${p.text}` : ''}</td>
+                <td>
+                  {s ? <><span aria-hidden="true">{s.icon} </span>{t(s.key)}</> : t('statusNone')}
+                  {p.location && <><br /><span class="where">{t('location', { location: p.location })}</span></>}
+                  {p.text && <><br /><span class="what">{p.text}</span></>}
+                </td>
                 <td>
                   {p.deliveredAt ? t('reachedAt', { time: formatTime(lang, p.deliveredAt) }) : t('notReached')}
                   {!p.deliveredAt && <><br /><small class="push-progress">{pushProgress(t, lang, p.push)}</small></>}
                 </td>
+                <td>{p.phone ? <a class="tel" href={`tel:${p.phone}`}>{t('call', { name: p.phone })}</a> : <small>{t('noPhone')}</small>}</td>
               </tr>
             );
           })}
@@ -138,7 +133,7 @@ export function RollCallPage({ id }: { id: string }) {
             <div class="card" role="alertdialog" aria-labelledby="resolve-q">
               <p id="resolve-q">{t('confirmAllClear')}</p>
               <div class="row">
-                <button type="button" class="primary safe" disabled={busy}
+                <button ref={dialogStart} type="button" class="primary safe" disabled={busy}
                   onClick={() => void act(() => api('POST', `/incidents/${id}/resolve`, {})).then(() => setConfirming(null))}>{t('declareAllClear')}</button>
                 <button type="button" class="secondary" onClick={() => setConfirming(null)}>{t('cancel')}</button>
               </div>
@@ -149,7 +144,7 @@ export function RollCallPage({ id }: { id: string }) {
               void act(() => api('POST', `/incidents/${id}/cancel`, { reason: reason.trim() })).then(() => setConfirming(null));
             }}>
               <label for="reason">{t('cancelReason')}</label>
-              <input id="reason" type="text" required maxLength={1000} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+              <input ref={dialogStart} id="reason" type="text" required maxLength={1000} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
               <div class="row">
                 <button type="submit" class="primary" disabled={busy || !reason.trim()}>{t('confirmCancel')}</button>
                 <button type="button" class="secondary" onClick={() => setConfirming(null)}>{t('cancel')}</button>
@@ -166,6 +161,36 @@ export function RollCallPage({ id }: { id: string }) {
       <p><a href={`/alarm/${id}`} onClick={link(`/alarm/${id}`)}>{t('back')}</a></p>
     </Page>
   );
+}
+
+/**
+ * The roll call of an incident, read again whenever something it shows has changed (receipts arrive in
+ * bursts: gathered for a quarter of a second, then read once). Shared by the roll-call page and the
+ * lead's alarm screen.
+ */
+export function useRollCall(id: string, state?: string): { incident: Incident | null; summary: RollCallSummary | null; people: RollCallPerson[]; error: string | null } {
+  const t = useT();
+  const { rollcallVersion } = useAppState();
+  const [incident, setIncident] = useState<Incident | null>(null);
+  const [summary, setSummary] = useState<RollCallSummary | null>(null);
+  const [people, setPeople] = useState<RollCallPerson[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const version = rollcallVersion[id] ?? 0;
+  useEffect(() => {
+    const timer = window.setTimeout(() => {
+      void Promise.all([
+        api<{ incident: Incident }>('GET', `/incidents/${id}`),
+        api<{ summary: RollCallSummary; people: RollCallPerson[] }>('GET', `/incidents/${id}/rollcall`),
+      ]).then(([i, r]) => {
+        setIncident(i.incident);
+        setSummary(r.summary);
+        setPeople(r.people);
+        setError(null);
+      }, (err: unknown) => setError(err instanceof ApiError && err.code === 'forbidden' ? t('onlyLeads') : errorMessage(t, err)));
+    }, version === 0 ? 0 : 250);
+    return () => window.clearTimeout(timer);
+  }, [id, version, state]);
+  return { incident, summary, people, error };
 }
 
 /** Why someone is not reached yet, as far as Web Push can tell: no device, handed to the push service, or waiting. */

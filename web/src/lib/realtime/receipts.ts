@@ -1,0 +1,54 @@
+import { ackError, isTransient } from '../errors.ts';
+
+export type ReceiptKind = 'delivered' | 'acknowledged';
+export type Ack<T> = { ok: true; data: T } | { ok: false; error: { code: string; message: string } };
+
+/**
+ * Sends one receipt; resolves with the server's acknowledgement, or null when none came in time (Socket.IO
+ * drops the answer of a packet sent just before a connection died) or there is no connection to send on.
+ */
+export type SendReceipt = (receipt: { incidentId: string; kind: ReceiptKind }) => Promise<Ack<null> | null>;
+
+interface Pending { incidentId: string; kind: ReceiptKind; failed: boolean }
+
+/**
+ * Receipts not yet confirmed by the server. One whose answer never came, or that the server could not
+ * store ("not now": the database away), is sent again on reconnect and at every sync; otherwise the
+ * person would stay "not reached" and be escalated. Any other answer ends it: it will never succeed.
+ */
+export class ReceiptQueue {
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(private readonly send: SendReceipt) {}
+
+  add(incidentId: string, kind: ReceiptKind): void {
+    const key = `${incidentId}:${kind}`;
+    const receipt: Pending = { incidentId, kind, failed: false };
+    this.pending.set(key, receipt);
+    this.sendOne(key, receipt);
+  }
+
+  /** Sends again every receipt whose last attempt failed (on reconnect, at a sync). */
+  resendFailed(): void {
+    for (const [key, receipt] of this.pending) if (receipt.failed) this.sendOne(key, receipt);
+  }
+
+  /** Receipts still waiting for the server, for the device check and the tests. */
+  get size(): number {
+    return this.pending.size;
+  }
+
+  clear(): void {
+    this.pending.clear();
+  }
+
+  private sendOne(key: string, receipt: Pending): void {
+    receipt.failed = false;
+    void this.send({ incidentId: receipt.incidentId, kind: receipt.kind }).then((ack) => {
+      // Replaced meanwhile (sent again, or the queue cleared at sign-out): that attempt decides.
+      if (this.pending.get(key) !== receipt) return;
+      if (ack === null || (!ack.ok && isTransient(ackError(ack.error)))) receipt.failed = true;
+      else this.pending.delete(key);
+    });
+  }
+}
