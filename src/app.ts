@@ -26,6 +26,8 @@ import pushPlugin from './plugins/push.js';
 import deliveryPlugin from './modules/delivery/plugin.js';
 import deliveryRoutes from './modules/delivery/routes.js';
 import webAppPlugin from './plugins/web-app.js';
+import mailPlugin from './plugins/mail.js';
+import oidcRoutes from './modules/oidc/routes.js';
 import { systemClock, type Clock } from './lib/clock.js';
 
 export interface AppOptions {
@@ -77,6 +79,7 @@ export async function buildApp({ config, connectionString, clock = systemClock }
     }),
   });
 
+  await app.register(mailPlugin);
   await app.register(pushPlugin);
   await app.register(deliveryPlugin, { clock });
   await app.register(realtimePlugin, { clock });
@@ -92,6 +95,7 @@ export async function buildApp({ config, connectionString, clock = systemClock }
     await api.register(auditRoutes);
     await api.register(alarmRoutes);
     await api.register(deliveryRoutes);
+    await api.register(oidcRoutes);
   }, { prefix: API_PREFIX });
   await app.register(webAppPlugin);
 

@@ -34,6 +34,19 @@ export const ERRORS = {
   database_unavailable: { status: 503, message: 'The database is unavailable. If this is an emergency, call 112.' },
   not_ready: { status: 503, message: 'The service is not ready.' },
   try_again: { status: 503, message: 'The change met another one at the same moment and was not made. Send it again. If this is an emergency, call 112.' },
+  // Administration and sign-in with the organisation's own accounts (issue 12).
+  csv_invalid: { status: 400, message: 'The file could not be read as CSV (UTF-8, a header row, ; or , between columns).' },
+  link_invalid: { status: 400, message: 'This link does not work: it has been used, has expired or is incomplete. Ask for a new one.' },
+  password_sign_in_disabled: { status: 403, message: 'Your organisation signs in with its own accounts. Use that button instead.' },
+  account_deactivated: { status: 403, message: 'This account is deactivated. Ask your administrator.' },
+  oidc_not_configured: { status: 409, message: 'Sign-in with this organisation\'s accounts is not set up.' },
+  oidc_state_invalid: { status: 400, message: 'This sign-in was not started here, has expired or was already used. Start again.' },
+  oidc_nonce_mismatch: { status: 400, message: 'The sign-in answer does not belong to this sign-in. Start again.' },
+  oidc_failed: { status: 400, message: 'The organisation\'s sign-in service refused the sign-in (an expired or used code). Start again.' },
+  oidc_provider_unavailable: { status: 502, message: 'The organisation\'s sign-in service cannot be reached. Sign in with a password, or try again later.' },
+  oidc_no_account: { status: 403, message: 'There is no Samlarm account for you in this organisation. Ask your administrator to add you.' },
+  oidc_other_organisation: { status: 403, message: 'Your Samlarm account belongs to another organisation. Sign in through that organisation.' },
+  oidc_subject_mismatch: { status: 403, message: 'Your Samlarm account is linked to another account at the sign-in service. Ask your administrator.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
