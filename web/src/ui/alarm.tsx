@@ -11,6 +11,7 @@ import { ErrorText, errorMessage, link } from './components.tsx';
 import { describeNote } from '../lib/escalation.ts';
 import { OtherPresses, PressStatus } from './press.tsx';
 import { currentPress } from '../lib/raise.ts';
+import { SiteAlarmNotes } from './site-notes.tsx';
 
 const ANSWERS: { status: ResponseStatus; key: TextKey; icon: string }[] = [
   { status: 'safe', key: 'imSafe', icon: '✔' },
@@ -109,6 +110,7 @@ export function AlarmPage({ id }: { id: string }) {
             <TypeIcon icon={incident.type.icon} size={36} />{' '}{incident.drill && <span class="sr-only">{t('drillBanner')}: </span>}{label}
           </h1>
           <p class="instruction" id="alarm-text">{pick(lang, incident.type.instruction)}</p>
+          <SiteAlarmNotes siteId={incident.siteId} alarmTypeId={incident.type.id} />
         </>
       )}
       <p>

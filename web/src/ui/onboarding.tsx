@@ -6,11 +6,13 @@ import { navigate } from '../lib/router.ts';
 import { useAppState, useT } from '../lib/store.ts';
 import type { MyDevice } from '../lib/types.ts';
 import { ErrorText, Page } from './components.tsx';
+import { OidcButtons } from './welcome.tsx';
 import { PressStatus } from './press.tsx';
 import { currentPress } from '../lib/raise.ts';
 import type { TextKey } from '../lib/i18n.ts';
 
 const LOGIN_ERRORS: Record<string, TextKey> = {
+  password_sign_in_disabled: 'errPasswordSignInDisabled',
   invalid_credentials: 'errInvalidCredentials',
   account_locked: 'errAccountLocked',
   rate_limited: 'errRateLimited',
@@ -43,6 +45,7 @@ export function LoginPage() {
       {press && press.status !== 'sent' && <PressStatus press={press} />}
       {notice && <p class="card notice" role="alert">{t(notice)}</p>}
       <p>{t('signInIntro')}</p>
+      <OidcButtons />
       <form class="stack" onSubmit={(e) => void submit(e)}>
         <label for="email">{t('email')}</label>
         <input id="email" type="email" autocomplete="username" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
