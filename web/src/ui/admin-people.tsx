@@ -61,18 +61,17 @@ export function PeoplePage() {
       {people === null ? <p role="status">{t('loading')}</p> : people.length === 0 ? <p role="status">{t('noPeopleFound')}</p> : (
         <table class="people">
           <caption class="sr-only">{t('people')}</caption>
-          <thead><tr><th scope="col">{t('name')}</th><th scope="col">{t('phone')}</th><th scope="col">{t('sites')}</th><th scope="col">{t('roles')}</th></tr></thead>
+          <thead><tr><th scope="col">{t('name')}</th><th scope="col">{t('phone')}</th></tr></thead>
           <tbody>
             {people.map((p) => (
               <tr key={p.id} data-person={p.email} class={p.active ? '' : 'inactive'}>
                 <th scope="row">
                   <a href={`/admin/people/${p.id}`} onClick={link(`/admin/people/${p.id}`)}>{p.name}</a>
+                  {!p.active && <> · <strong>{t('inactive')}</strong></>}
                   <br /><span class="help">{p.email}</span>
-                  {!p.active && <><br /><strong>{t('inactive')}</strong></>}
+                  <br /><span class="help">{[siteNames(p.siteIds), p.roles.map((r) => roleText(t, r, sites ?? [])).join(', ')].filter(Boolean).join(' · ')}</span>
                 </th>
                 <td>{p.phone ? <a href={`tel:${p.phone.replace(/[^+0-9]/g, '')}`}>{p.phone}</a> : '—'}</td>
-                <td>{siteNames(p.siteIds) || '—'}</td>
-                <td>{p.roles.map((r) => roleText(t, r, sites ?? [])).join(', ')}</td>
               </tr>
             ))}
           </tbody>
