@@ -71,8 +71,10 @@ export async function startSignIn(db: Db, clients: OidcClients, config: Config, 
 /** openid-client's refusals in the error catalogue's words. */
 function providerRefusal(err: unknown): AppError {
   if (err instanceof AppError) return err;
-  const e = err as { code?: string; cause?: { claim?: string }; name?: string };
-  if (e.code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' && e.cause?.claim === 'nonce') return new AppError('oidc_nonce_mismatch');
+  // openid-client wraps oauth4webapi's error, whose cause names the claim that did not match.
+  const e = err as { code?: string; cause?: { claim?: string; cause?: { claim?: string } } };
+  const claim = e.cause?.claim ?? e.cause?.cause?.claim;
+  if (e.code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' && claim === 'nonce') return new AppError('oidc_nonce_mismatch');
   if (e.code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' || e.code === 'OAUTH_RESPONSE_BODY_ERROR' || e.code === 'OAUTH_AUTHORIZATION_RESPONSE_ERROR'
     || (typeof e.code === 'string' && e.code.startsWith('OAUTH_'))) {
     return new AppError('oidc_failed');
@@ -82,12 +84,21 @@ function providerRefusal(err: unknown): AppError {
 
 interface Claims { sub: string; email: string | null; name: string | null }
 
-function claimsOf(tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers): Claims {
-  const claims = tokens.claims();
-  if (!claims) throw new AppError('oidc_failed');
-  const email = typeof claims.email === 'string' && claims.email_verified !== false ? claims.email.trim().toLowerCase() : null;
-  const name = typeof claims.name === 'string' && claims.name.trim() ? claims.name.trim().slice(0, 200) : null;
-  return { sub: claims.sub, email: email && email.length <= 254 ? email : null, name };
+/**
+ * Who the provider says signed in: the ID token's subject, and the e-mail address and name from the
+ * ID token or, where it has none (providers following the spec's default for the code flow), from
+ * the userinfo endpoint for the same subject. An address the provider says is unverified is not used.
+ */
+async function claimsOf(provider: client.Configuration, tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers): Promise<Claims> {
+  const idToken = tokens.claims();
+  if (!idToken) throw new AppError('oidc_failed');
+  let source: Record<string, unknown> = idToken;
+  if (typeof idToken.email !== 'string' && tokens.access_token) {
+    source = { ...await client.fetchUserInfo(provider, tokens.access_token, idToken.sub), ...idToken };
+  }
+  const email = typeof source.email === 'string' && source.email_verified !== false ? source.email.trim().toLowerCase() : null;
+  const name = typeof source.name === 'string' && source.name.trim() ? source.name.trim().slice(0, 200) : null;
+  return { sub: idToken.sub, email: email && email.length <= 254 ? email : null, name };
 }
 
 /**
@@ -110,7 +121,7 @@ export async function handleCallback(db: Db, clients: OidcClients, config: Confi
     const tokens = await client.authorizationCodeGrant(provider, new URL(`${settings.redirectUri}?${query.toString()}`), {
       pkceCodeVerifier: login.codeVerifier, expectedState: state, expectedNonce: login.nonce, idTokenExpected: true,
     });
-    claims = claimsOf(tokens);
+    claims = await claimsOf(provider, tokens);
   } catch (err) {
     throw providerRefusal(err);
   }
