@@ -59,7 +59,7 @@ export function PeoplePage() {
       </div>
       {error && <ErrorText>{error}</ErrorText>}
       {people === null ? <p role="status">{t('loading')}</p> : people.length === 0 ? <p role="status">{t('noPeopleFound')}</p> : (
-        <table class="people">
+        <table class="staff">
           <caption class="sr-only">{t('people')}</caption>
           <thead><tr><th scope="col">{t('name')}</th><th scope="col">{t('phone')}</th></tr></thead>
           <tbody>
