@@ -33,6 +33,8 @@ import reviewRoutes from './modules/review/routes.js';
 import webAppPlugin from './plugins/web-app.js';
 import privacyPlugin from './modules/privacy/plugin.js';
 import privacyRoutes from './modules/privacy/routes.js';
+import mailPlugin from './plugins/mail.js';
+import oidcRoutes from './modules/oidc/routes.js';
 import { systemClock, type Clock } from './lib/clock.js';
 
 export interface AppOptions {
@@ -91,6 +93,7 @@ export async function buildApp({ config, connectionString, clock = systemClock }
     }),
   });
 
+  await app.register(mailPlugin);
   await app.register(pushPlugin);
   await app.register(socketIoPlugin);
   // The alarm core, then the modules that plug into its pipeline (the order of their steps and
@@ -113,6 +116,7 @@ export async function buildApp({ config, connectionString, clock = systemClock }
     await api.register(deliveryRoutes);
     await api.register(reviewRoutes);
     await api.register(privacyRoutes);
+    await api.register(oidcRoutes);
   }, { prefix: API_PREFIX });
   await app.register(webAppPlugin);
 

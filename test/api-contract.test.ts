@@ -25,6 +25,8 @@ interface Fixture {
 interface Call {
   url: string;
   body?: unknown;
+  /** For bodies that are not JSON (the CSV import). */
+  headers?: Record<string, string>;
 }
 
 interface Endpoint {
@@ -41,7 +43,12 @@ interface Endpoint {
 
 const OTHER_ORG_ADMIN = 'admin@kultur.example';
 /** Answered without a session: signing in, and the server's public VAPID key (a service worker renewing its push subscription may have none). */
-const PUBLIC_PATHS = ['/api/v1/auth/login', '/api/v1/push/config'];
+const PUBLIC_PATHS = [
+  '/api/v1/auth/login', '/api/v1/push/config',
+  // One-time links and sign-in with the organisation's own accounts: used before anyone is signed in.
+  '/api/v1/access-links/inspect', '/api/v1/access-links/redeem', '/api/v1/auth/oidc/providers',
+  '/api/v1/auth/oidc/{organisationId}/start', '/api/v1/auth/oidc/callback', '/api/v1/auth/oidc/complete',
+];
 const uuid = () => randomUUID();
 /** A valid review record (the review's PUT): every field, nothing decided yet. */
 const REVIEW_RECORD = {
@@ -479,6 +486,161 @@ const CATALOGUE: Endpoint[] = [
       { url: `/api/v1/organisations/${f.ids.org.utbildning}/retention`, body: { incidents: { keep: 'years', years: 101 } }, code: 'validation_failed' },
     ],
   },
+  // Administration (issue 12).
+  {
+    method: 'GET', path: '/api/v1/auth/sign-in-failures', as: 'anna@vasaskolan.example',
+    crossOrg: { notApplicable: "failed sign-ins with the caller's own address only" },
+    badInput: { notApplicable: 'takes no input' },
+  },
+  {
+    method: 'POST', path: '/api/v1/organisations/{organisationId}/people/import', as: 'admin@utbildning.example',
+    crossOrg: (f) => {
+      const csv = { body: 'email,name\nintrang@kultur.example,Intrång\n', headers: { 'content-type': 'text/csv' } };
+      return {
+        url: `/api/v1/organisations/${f.ids.org.utbildning}/people/import?dryRun=false`, ...csv,
+        nonexistent: { url: `/api/v1/organisations/${uuid()}/people/import?dryRun=false`, ...csv },
+      };
+    },
+    badInput: (f) => {
+      const url = `/api/v1/organisations/${f.ids.org.utbildning}/people/import?dryRun=false`;
+      const csv = { 'content-type': 'text/csv' };
+      return [
+        { url, body: 'namn\nAnna\n', headers: csv, code: 'csv_invalid' },
+        { url, body: '', headers: csv, code: 'csv_invalid' },
+        { url: `/api/v1/organisations/${f.ids.org.utbildning}/people/import?dryRun=maybe`, body: 'email,name\n', headers: csv, code: 'validation_failed' },
+        { url, body: '{"email":"x@x.example"}', code: 'validation_failed' },
+      ];
+    },
+  },
+  {
+    method: 'POST', path: '/api/v1/people/{id}/access-link', as: 'admin@utbildning.example',
+    crossOrg: (f) => ({
+      url: `/api/v1/people/${f.ids.person['anna@vasaskolan.example']}/access-link`, body: { purpose: 'reset' },
+      nonexistent: { url: `/api/v1/people/${uuid()}/access-link`, body: { purpose: 'reset' } },
+    }),
+    badInput: (f) => [
+      { url: `/api/v1/people/${f.ids.person['anna@vasaskolan.example']}/access-link`, body: { purpose: 'password' }, code: 'validation_failed' },
+      { url: `/api/v1/people/${f.ids.person['anna@vasaskolan.example']}/access-link`, body: {}, code: 'validation_failed' },
+      { url: `/api/v1/people/${f.ids.person['lisa@biblioteket.example']}/access-link`, body: { purpose: 'invite' }, code: 'not_found' },
+    ],
+  },
+  {
+    method: 'POST', path: '/api/v1/access-links/inspect', as: 'anna@vasaskolan.example',
+    crossOrg: { notApplicable: 'public; the link itself says whose it is, and an unknown or used one says nothing' },
+    badInput: () => [
+      { url: '/api/v1/access-links/inspect', body: { token: 'al_unknown-token-that-is-long-enough-to-look-real-xxx' }, code: 'link_invalid' },
+      { url: '/api/v1/access-links/inspect', body: { token: 'no spaces allowed' }, code: 'validation_failed' },
+    ],
+  },
+  {
+    method: 'POST', path: '/api/v1/access-links/redeem', as: 'anna@vasaskolan.example',
+    crossOrg: { notApplicable: 'public; acts only on the person the link was made for' },
+    badInput: () => [
+      { url: '/api/v1/access-links/redeem', body: { token: 'al_unknown-token-that-is-long-enough-to-look-real-xxx', password: 'ett-langt-losenord' }, code: 'link_invalid' },
+      { url: '/api/v1/access-links/redeem', body: { token: 'al_x', password: 'kort' }, code: 'validation_failed' },
+    ],
+  },
+  {
+    method: 'GET', path: '/api/v1/sites/{siteId}/alarm-instructions', as: 'anna@vasaskolan.example',
+    crossOrg: (f) => ({ url: `/api/v1/sites/${f.ids.site.vasaskolan}/alarm-instructions`, nonexistent: { url: `/api/v1/sites/${uuid()}/alarm-instructions` } }),
+    badInput: () => [{ url: '/api/v1/sites/skolan/alarm-instructions', code: 'validation_failed' }],
+  },
+  {
+    method: 'PUT', path: '/api/v1/sites/{siteId}/alarm-instructions/{alarmTypeId}', as: 'rektor@vasaskolan.example',
+    crossOrg: (f) => {
+      const body = { sv: 'Stulen', en: 'Stolen' };
+      return {
+        url: `/api/v1/sites/${f.ids.site.vasaskolan}/alarm-instructions/${f.ids.alarmType.brand}`, body,
+        nonexistent: { url: `/api/v1/sites/${uuid()}/alarm-instructions/${f.ids.alarmType.brand}`, body },
+      };
+    },
+    badInput: (f) => [
+      { url: `/api/v1/sites/${f.ids.site.vasaskolan}/alarm-instructions/${f.ids.alarmType.brand}`, body: { sv: 'Bara svenska' }, code: 'validation_failed' },
+      { url: `/api/v1/sites/${f.ids.site.vasaskolan}/alarm-instructions/${uuid()}`, body: { sv: 'x', en: 'x' }, code: 'invalid_reference' },
+      { url: `/api/v1/sites/${f.ids.site.vasaskolan}/alarm-instructions/${f.customTypeId}`, body: { sv: '   ', en: 'x' }, code: 'validation_failed' },
+    ],
+  },
+  {
+    method: 'DELETE', path: '/api/v1/sites/{siteId}/alarm-instructions/{alarmTypeId}', as: 'rektor@vasaskolan.example',
+    crossOrg: (f) => ({
+      url: `/api/v1/sites/${f.ids.site.vasaskolan}/alarm-instructions/${f.ids.alarmType.brand}`,
+      nonexistent: { url: `/api/v1/sites/${uuid()}/alarm-instructions/${f.ids.alarmType.brand}` },
+    }),
+    badInput: (f) => [
+      { url: `/api/v1/sites/${f.ids.site.vasaskolan}/alarm-instructions/brand`, code: 'validation_failed' },
+      { url: `/api/v1/sites/${f.ids.site.vasaskolan}/alarm-instructions/${uuid()}`, code: 'invalid_reference' },
+    ],
+  },
+  {
+    method: 'DELETE', path: '/api/v1/sites/{siteId}/devices/{sessionId}', as: 'rektor@vasaskolan.example',
+    crossOrg: (f) => ({
+      url: `/api/v1/sites/${f.ids.site.vasaskolan}/devices/${f.rektorSessionId}`,
+      nonexistent: { url: `/api/v1/sites/${uuid()}/devices/${f.rektorSessionId}` },
+    }),
+    badInput: (f) => [
+      { url: `/api/v1/sites/${f.ids.site.vasaskolan}/devices/not-a-session`, code: 'validation_failed' },
+      { url: `/api/v1/sites/${f.ids.site.vasaskolan}/devices/${uuid()}`, code: 'not_found' },
+    ],
+  },
+  {
+    method: 'POST', path: '/api/v1/sites/{siteId}/device-reminders', as: 'rektor@vasaskolan.example',
+    crossOrg: (f) => {
+      const body = { personIds: [f.ids.person['anna@vasaskolan.example']] };
+      return { url: `/api/v1/sites/${f.ids.site.vasaskolan}/device-reminders`, body, nonexistent: { url: `/api/v1/sites/${uuid()}/device-reminders`, body } };
+    },
+    badInput: (f) => [
+      { url: `/api/v1/sites/${f.ids.site.vasaskolan}/device-reminders`, body: { personIds: [] }, code: 'validation_failed' },
+      { url: `/api/v1/sites/${f.ids.site.vasaskolan}/device-reminders`, body: { personIds: [f.ids.person['lisa@biblioteket.example']] }, code: 'invalid_reference' },
+    ],
+  },
+  {
+    method: 'GET', path: '/api/v1/auth/oidc/providers', as: 'anna@vasaskolan.example',
+    crossOrg: { notApplicable: 'public: the sign-in page\'s buttons, the names of organisations with their own sign-in' },
+    badInput: { notApplicable: 'takes no input' },
+  },
+  {
+    method: 'GET', path: '/api/v1/auth/oidc/{organisationId}/start', as: 'anna@vasaskolan.example',
+    crossOrg: { notApplicable: 'public: a redirect to the organisation\'s own provider (test/e2e/oidc.test.ts)' },
+    badInput: (f) => [
+      { url: '/api/v1/auth/oidc/utbildning/start', code: 'validation_failed' },
+      { url: `/api/v1/auth/oidc/${f.ids.org.utbildning}/start?kind=tablet`, code: 'validation_failed' },
+    ],
+  },
+  {
+    method: 'GET', path: '/api/v1/auth/oidc/callback', as: 'anna@vasaskolan.example',
+    crossOrg: { notApplicable: 'public: the provider\'s answer to a sign-in this service started (test/e2e/oidc.test.ts)' },
+    badInput: () => [{ url: `/api/v1/auth/oidc/callback?state=${'x'.repeat(600)}`, code: 'validation_failed' }],
+  },
+  {
+    method: 'POST', path: '/api/v1/auth/oidc/complete', as: 'anna@vasaskolan.example',
+    crossOrg: { notApplicable: 'public: exchanges a one-time handoff for a session' },
+    badInput: () => [
+      { url: '/api/v1/auth/oidc/complete', body: {}, code: 'validation_failed' },
+      { url: '/api/v1/auth/oidc/complete', body: { handoff: 'unknown-handoff' }, code: 'oidc_state_invalid' },
+    ],
+  },
+  {
+    method: 'GET', path: '/api/v1/organisations/{organisationId}/sign-in', as: 'admin@utbildning.example',
+    crossOrg: (f) => ({ url: `/api/v1/organisations/${f.ids.org.utbildning}/sign-in`, nonexistent: { url: `/api/v1/organisations/${uuid()}/sign-in` } }),
+    badInput: () => [{ url: '/api/v1/organisations/utbildning/sign-in', code: 'validation_failed' }],
+  },
+  {
+    method: 'PUT', path: '/api/v1/organisations/{organisationId}/sign-in', as: 'admin@utbildning.example',
+    crossOrg: (f) => {
+      const body = { passwordSignIn: true, oidc: { enabled: false, issuer: null, clientId: null, createAccounts: false } };
+      return { url: `/api/v1/organisations/${f.ids.org.utbildning}/sign-in`, body, nonexistent: { url: `/api/v1/organisations/${uuid()}/sign-in`, body } };
+    },
+    badInput: (f) => {
+      const url = `/api/v1/organisations/${f.ids.org.utbildning}/sign-in`;
+      const oidc = { enabled: true, issuer: 'https://login.kommun.example', clientId: 'samlarm', clientSecret: 'hemligt', createAccounts: false };
+      return [
+        { url, body: { passwordSignIn: true, oidc: { ...oidc, issuer: 'http://login.kommun.example' } }, code: 'validation_failed' },
+        { url, body: { passwordSignIn: true, oidc: { ...oidc, clientSecret: undefined } }, code: 'validation_failed' },
+        { url, body: { passwordSignIn: false, oidc: { ...oidc, enabled: false } }, code: 'validation_failed' },
+        { url, body: { passwordSignIn: true }, code: 'validation_failed' },
+      ];
+    },
+  },
 ];
 
 function customType(key: string) {
@@ -560,8 +722,11 @@ describe('API contract over every endpoint', () => {
       const call = make(f);
       const token = await tokenOf(OTHER_ORG_ADMIN);
       const before = await t.snapshot();
-      const res = await t.request({ method: endpoint.method, url: call.url, token, body: call.body });
-      const missing = await t.request({ method: endpoint.method, url: call.nonexistent.url, token, body: call.nonexistent.body });
+      const res = await t.request({ method: endpoint.method, url: call.url, token, body: call.body, ...(call.headers ? { headers: call.headers } : {}) });
+      const missing = await t.request({
+        method: endpoint.method, url: call.nonexistent.url, token, body: call.nonexistent.body,
+        ...(call.nonexistent.headers ? { headers: call.nonexistent.headers } : {}),
+      });
       expect(await t.snapshot()).toBe(before);
       expect([403, 404]).toContain(res.status);
       expect(res.body).toEqual(missing.body);
@@ -582,7 +747,7 @@ describe('API contract over every endpoint', () => {
         const raw = typeof call.body === 'string';
         const res = await t.request({
           method: endpoint.method, url: call.url, token,
-          body: call.body, headers: raw ? { 'content-type': 'application/json' } : {},
+          body: call.body, headers: call.headers ?? (raw ? { 'content-type': 'application/json' } : {}),
         });
         expect(await t.snapshot(), `${call.url} changed nothing`).toBe(before);
         expect(res.status, JSON.stringify(res.body)).toBeGreaterThanOrEqual(400);

@@ -162,12 +162,11 @@ describe('audit log', () => {
     expect(none).toEqual({ entries: [], nextBefore: null });
   });
 
-  it('staff, rektorer and crisis leads cannot read the audit log', async () => {
+  // Rektorer read the entries about their own sites (test/administration.test.ts).
+  it('staff and crisis leads cannot read the audit log', async () => {
     const cases: [string, string][] = [
       [staff, t.ids.org.utbildning],
-      [rektor, t.ids.org.utbildning],
       [crisisLead, t.ids.org.utbildning],
-      [libraryChef, t.ids.org.kultur],
     ];
     for (const [token, organisationId] of cases) {
       const res = await t.request({ method: 'GET', url: auditUrl(organisationId), token });

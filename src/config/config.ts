@@ -118,6 +118,19 @@ export const ConfigSchema = Type.Object({
   RETENTION_AUDIT_LOG_YEARS: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
   /** Days after deactivation that a person is pseudonymised (their name stays while a kept incident needs it). */
   RETENTION_PSEUDONYMISE_AFTER_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 90 }),
+  // Administration (issue 12): links, e-mail, sign-in with the organisation's own accounts.
+  /** The address people open Samlarm at, e.g. https://samlarm.kommun.se: links in e-mails and the OpenID Connect redirect address. Unset: links are only shown to the admin, and OpenID Connect sign-in is off. */
+  PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^/?#\\s]+(/[^?#\\s]*)?$' })),
+  /** SMTP server for invitations, reset links, reminders and sign-in notices, e.g. smtps://user:pass@mail.kommun.se:465. Unset: nothing is e-mailed. */
+  SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
+  /** The sender of Samlarm's e-mails. */
+  MAIL_FROM: Type.String({ minLength: 3, default: 'Samlarm <noreply@samlarm.invalid>' }),
+  /** How long an invitation link works, in hours. */
+  INVITE_LINK_TTL_HOURS: Type.Integer({ minimum: 1, maximum: 720, default: 168 }),
+  /** How long a password reset link works, in minutes. */
+  RESET_LINK_TTL_MINUTES: Type.Integer({ minimum: 5, maximum: 10080, default: 60 }),
+  /** Extra CA certificates (PEM file) trusted for organisations' OpenID providers, besides the system's. */
+  OIDC_CA_FILE: Type.Optional(Type.String({ minLength: 1 })),
 });
 
 export type Config = Static<typeof ConfigSchema>;

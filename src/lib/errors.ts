@@ -72,6 +72,63 @@ export const ERRORS = {
     sv: 'Efterarbetet är godkänt och stängt. Öppna det igen för att ändra det.',
     en: 'The review record is signed off. Reopen it to change it.',
   },
+  // Administration and sign-in with the organisation's own accounts (issue 12).
+  csv_invalid: {
+    status: 400,
+    sv: 'Filen gick inte att läsa som CSV (UTF-8, en rubrikrad, ; eller , mellan kolumnerna).',
+    en: 'The file could not be read as CSV (UTF-8, a header row, ; or , between columns).',
+  },
+  link_invalid: {
+    status: 400,
+    sv: 'Länken fungerar inte: den är använd, har gått ut eller är ofullständig. Be om en ny.',
+    en: 'This link does not work: it has been used, has expired or is incomplete. Ask for a new one.',
+  },
+  password_sign_in_disabled: {
+    status: 403,
+    sv: 'Din organisation loggar in med sina egna konton. Använd den knappen i stället.',
+    en: 'Your organisation signs in with its own accounts. Use that button instead.',
+  },
+  account_deactivated: { status: 403, sv: 'Kontot är inaktiverat. Kontakta din administratör.', en: 'This account is deactivated. Ask your administrator.' },
+  oidc_not_configured: {
+    status: 409,
+    sv: 'Inloggning med organisationens konton är inte inställd.',
+    en: 'Sign-in with this organisation\'s accounts is not set up.',
+  },
+  oidc_state_invalid: {
+    status: 400,
+    sv: 'Inloggningen startades inte här, har gått ut eller är redan använd. Börja om.',
+    en: 'This sign-in was not started here, has expired or was already used. Start again.',
+  },
+  oidc_nonce_mismatch: {
+    status: 400,
+    sv: 'Svaret från inloggningstjänsten hör inte till den här inloggningen. Börja om.',
+    en: 'The sign-in answer does not belong to this sign-in. Start again.',
+  },
+  oidc_failed: {
+    status: 400,
+    sv: 'Organisationens inloggningstjänst nekade inloggningen (en kod som gått ut eller redan använts). Börja om.',
+    en: 'The organisation\'s sign-in service refused the sign-in (an expired or used code). Start again.',
+  },
+  oidc_provider_unavailable: {
+    status: 502,
+    sv: 'Organisationens inloggningstjänst går inte att nå. Logga in med lösenord eller försök igen senare.',
+    en: 'The organisation\'s sign-in service cannot be reached. Sign in with a password, or try again later.',
+  },
+  oidc_no_account: {
+    status: 403,
+    sv: 'Det finns inget Samlarm-konto för dig i den här organisationen. Be din administratör lägga till dig.',
+    en: 'There is no Samlarm account for you in this organisation. Ask your administrator to add you.',
+  },
+  oidc_other_organisation: {
+    status: 403,
+    sv: 'Ditt Samlarm-konto hör till en annan organisation. Logga in via den organisationen.',
+    en: 'Your Samlarm account belongs to another organisation. Sign in through that organisation.',
+  },
+  oidc_subject_mismatch: {
+    status: 403,
+    sv: 'Ditt Samlarm-konto är kopplat till ett annat konto hos inloggningstjänsten. Kontakta din administratör.',
+    en: 'Your Samlarm account is linked to another account at the sign-in service. Ask your administrator.',
+  },
 } as const satisfies Record<string, { status: number; sv: string; en: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -48,14 +48,15 @@ export class Cluster {
     readonly env: Record<string, string>,
   ) {}
 
-  static async start(nodeCount: number): Promise<Cluster> {
+  /** `env` adds to every node's environment (e.g. a local push service and its CA). */
+  static async start(nodeCount: number, env: Record<string, string> = {}): Promise<Cluster> {
     const database = await createTestDatabase();
     const redis = await startTestRedis();
     const db = new pg.Pool({ connectionString: database.url, max: 2 });
     // The forced DROP DATABASE at the end may hit an idle connection after end() resolved.
     db.on('error', () => undefined);
     const cluster = new Cluster(database, redis, db, {
-      DATABASE_URL: database.url, REDIS_URL: redis.url, MIGRATE_ON_START: 'true', SEED_DEMO: 'false', LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
+      DATABASE_URL: database.url, REDIS_URL: redis.url, MIGRATE_ON_START: 'true', SEED_DEMO: 'false', LOGIN_RATE_LIMIT_PER_MINUTE: '1000', ...env,
     });
     cluster.nodes.push(...(await Promise.all(Array.from({ length: nodeCount }, () => cluster.launch()))));
     const first = cluster.nodes[0] as AppNode;

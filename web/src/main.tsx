@@ -11,6 +11,12 @@ import { pick } from './lib/i18n.ts';
 import { realtime } from './lib/realtime/client.ts';
 import { isAdminAt, setState, useAppState, useT } from './lib/store.ts';
 import { AdminPage, AuditPage, DeviceHealthPage, GroupPage } from './ui/admin.tsx';
+import { ImportPage, PeoplePage, PersonPage } from './ui/admin-people.tsx';
+import { AlarmTypesPage, SignInSettingsPage, SitePage, SitesPage } from './ui/admin-sites.tsx';
+import { AccountPage } from './ui/account.tsx';
+import { SiteSwitcher } from './ui/site-switcher.tsx';
+import { OidcFinishPage, WelcomePage } from './ui/welcome.tsx';
+import { isOrgAdmin } from './lib/admin.ts';
 import { AlarmPage } from './ui/alarm.tsx';
 import { InstructionBanner, endedLine, link, liveSites } from './ui/components.tsx';
 import { PressDock } from './ui/press.tsx';
@@ -26,7 +32,8 @@ function Header() {
   const { me, connection, lang } = useAppState();
   const path = usePath();
   const menu = useRef<HTMLDetailsElement>(null);
-  const admin = me?.sites.some((s) => isAdminAt(me, s.id)) ?? false;
+  // Organisation admins work at no site of their own, but administer them all.
+  const admin = (me?.sites.some((s) => isAdminAt(me, s.id)) ?? false) || isOrgAdmin(me);
   // The menu closes once a page is chosen.
   useEffect(() => {
     if (menu.current) menu.current.open = false;
@@ -46,7 +53,9 @@ function Header() {
         <nav aria-label={t('menu')}>
           {me && <a href="/device" onClick={link('/device')}>{t('deviceCheck')}</a>}
           {me && <a href="/me/data" onClick={link('/me/data')}>{t('myData')}</a>}
+          {me && <a href="/account" onClick={link('/account')}>{t('account')}</a>}
           {admin && <a href="/admin" onClick={link('/admin')}>{t('admin')}</a>}
+          {admin && <SiteSwitcher />}
           {readsReviews(me) && <a href="/statistics" onClick={link('/statistics')}>{t('statisticsTitle')}</a>}
           <button type="button" class="link" lang={lang === 'sv' ? 'en' : 'sv'} onClick={() => setState({ lang: lang === 'sv' ? 'en' : 'sv' })}>
             {t('switchTo')}
@@ -138,6 +147,9 @@ function Routes() {
   const path = usePath();
   const t = useT();
   const { me } = useAppState();
+  // One-time links and the end of the organisation's sign-in work signed out (and sign in someone new).
+  if (path === '/welcome') return <WelcomePage />;
+  if (path === '/login/oidc') return <OidcFinishPage />;
   if (!me) return <LoginPage />;
   let m: Record<string, string> | null;
   if (path === '/' || path === '/login') return <HomePage />;
@@ -152,6 +164,14 @@ function Routes() {
   if (path === '/admin/audit') return <AuditPage />;
   if (path === '/admin/devices') return <DeviceHealthPage />;
   if ((m = match('/admin/groups/:id', path))) return <GroupPage id={m.id ?? ''} />;
+  if (path === '/admin/people') return <PeoplePage />;
+  if ((m = match('/admin/people/:id', path))) return <PersonPage key={m.id} id={m.id ?? ''} />;
+  if (path === '/admin/import') return <ImportPage />;
+  if (path === '/admin/sites') return <SitesPage />;
+  if ((m = match('/admin/sites/:id', path))) return <SitePage key={m.id} id={m.id ?? ''} />;
+  if (path === '/admin/alarm-types') return <AlarmTypesPage />;
+  if (path === '/admin/sign-in') return <SignInSettingsPage />;
+  if (path === '/account') return <AccountPage />;
   return <main id="main"><h1>{t('notFound')}</h1></main>;
 }
 
@@ -189,7 +209,7 @@ function App() {
     return () => window.clearTimeout(timer);
   }, []);
   useEffect(() => {
-    if (ready && !storedToken() && location.pathname !== '/login') navigate('/login', { replace: true });
+    if (ready && !storedToken() && !['/login', '/welcome', '/login/oidc'].includes(location.pathname)) navigate('/login', { replace: true });
   }, [ready]);
   return (
     <>

@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TObject } from 'typebox';
-import { IdParams, Nullable, OrganisationParams, SiteParams, StringEnum, Timestamp, Uuid, commonErrors } from '../../lib/schemas.js';
+import { IdParams, NoContent, Nullable, OrganisationParams, SiteParams, StringEnum, Timestamp, Uuid, commonErrors } from '../../lib/schemas.js';
 import {
   CAP_CATEGORIES, CAP_RESPONSE_TYPES, CAP_SEVERITIES, CAP_URGENCIES, DEFAULT_DELIVERY_POLICY, SOUND_PROFILES,
   createAlarmType, listAlarmTypes, raisableAlarmTypes, updateAlarmType, visibleAlarmType, type AlarmType,
 } from './alarm-types.js';
+import { setSiteInstruction, siteInstructions, type SiteAlarmInstruction } from './site-instructions.js';
 
 const Text = (max: number) => Type.String({ minLength: 1, maxLength: max, pattern: '\\S' });
 const Bilingual = (max: number) => Type.Object({ sv: Text(max), en: Text(max) }, { additionalProperties: false });
@@ -37,6 +38,12 @@ const AlarmTypeView = Type.Object({
   colour: Type.String(), icon: Type.String(), sound: Sound, precedence: Type.Integer(), cap: Cap, delivery: Delivery,
   archived: Type.Boolean(), createdAt: Timestamp, updatedAt: Timestamp,
 });
+
+const SiteInstructionView = Type.Object({
+  alarmTypeId: Uuid, instruction: Type.Object({ sv: Type.String(), en: Type.String() }), updatedAt: Timestamp,
+});
+const SiteTypeParams = Type.Object({ siteId: Uuid, alarmTypeId: Uuid });
+const presentInstruction = (i: SiteAlarmInstruction) => ({ ...i, updatedAt: new Date(i.updatedAt).toISOString() });
 
 const present = (t: AlarmType) => ({ ...t, createdAt: new Date(t.createdAt).toISOString(), updatedAt: new Date(t.updatedAt).toISOString() });
 
@@ -97,6 +104,38 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: AlarmTypeView, ...commonErrors, 409: commonErrors[400] },
     },
   }, async (request) => present(await updateAlarmType(app.db, request.principal, request.params.id, request.body, request.id)));
+
+  app.get('/sites/:siteId/alarm-instructions', {
+    schema: {
+      tags: ['alarm types'], summary: 'The site\'s own instruction per alarm type (shown with the alarm, after the type\'s own)',
+      params: SiteParams,
+      response: { 200: Type.Object({ instructions: Type.Array(SiteInstructionView) }), ...commonErrors },
+    },
+  }, async (request) => ({
+    instructions: (await siteInstructions(app.db, request.principal, request.params.siteId)).map(presentInstruction),
+  }));
+
+  app.put('/sites/:siteId/alarm-instructions/:alarmTypeId', {
+    schema: {
+      tags: ['alarm types'], summary: 'Set the site\'s own instruction for an alarm type (its rektor, organisation admins)',
+      params: SiteTypeParams, body: Bilingual(1000),
+      response: { 200: SiteInstructionView, ...commonErrors },
+    },
+  }, async (request) => {
+    const saved = await setSiteInstruction(app.db, request.principal, request.params.siteId, request.params.alarmTypeId, request.body, request.id);
+    if (!saved) throw new Error('instruction not saved');
+    return presentInstruction(saved);
+  });
+
+  app.delete('/sites/:siteId/alarm-instructions/:alarmTypeId', {
+    schema: {
+      tags: ['alarm types'], summary: 'Remove the site\'s own instruction for an alarm type', params: SiteTypeParams,
+      response: { 204: NoContent, ...commonErrors },
+    },
+  }, async (request, reply) => {
+    await setSiteInstruction(app.db, request.principal, request.params.siteId, request.params.alarmTypeId, null, request.id);
+    return reply.status(204).send(null);
+  });
 };
 
 export default routes;

@@ -68,7 +68,19 @@ export const canUpdateOrganisation = (p: Principal, organisationId: string): boo
 
 export const canManageAlarmTypes = (p: Principal, organisationId: string): boolean => isOrgAdmin(p, organisationId);
 
-export const canReadAuditLog = (p: Principal, organisationId: string): boolean => isOrgAdmin(p, organisationId);
+/**
+ * Whose configuration history the caller may read: everything for organisation admins (and
+ * organisation-wide rektorer), the entries about their own sites for rektorer, nothing for others.
+ */
+export function auditSiteScope(p: Principal, organisationId: string): 'all' | string[] {
+  if (isOrgAdmin(p, organisationId)) return 'all';
+  return managedSiteIds(p, organisationId);
+}
+
+export const canReadAuditLog = (p: Principal, organisationId: string): boolean => {
+  const scope = auditSiteScope(p, organisationId);
+  return scope === 'all' || scope.length > 0;
+};
 
 /** Sites whose people the caller manages as rektor: 'all' for organisation admins. */
 export function managedSiteIds(p: Principal, organisationId: string): 'all' | string[] {
@@ -77,6 +89,12 @@ export function managedSiteIds(p: Principal, organisationId: string): 'all' | st
   if (p.roles.some((r) => r.role === 'site_admin' && r.siteId === null)) return 'all';
   return p.roles.filter((r) => r.role === 'site_admin' && r.siteId !== null).map((r) => r.siteId as string);
 }
+
+/** Managing a site's configuration, its people's devices included: its rektor or an organisation admin. */
+export const canManageDevicesAt = (p: Principal, site: SiteRef): boolean => isSiteAdmin(p, site);
+
+/** How the organisation's people sign in (passwords, its OpenID provider): organisation admins. */
+export const canManageSignIn = (p: Principal, organisationId: string): boolean => isOrgAdmin(p, organisationId);
 
 export const canListPeople = (p: Principal, organisationId: string): boolean => {
   const sites = managedSiteIds(p, organisationId);

@@ -1,12 +1,30 @@
 /** SQL for sign-in and sessions. */
 export const AUTH_SQL = {
+  // Failures of one address from one client address: one client's guesses slow only that client.
   recentFailures: `
     SELECT count(*)::int AS failures, max(failed_at) AS last_failure
       FROM login_failures
-     WHERE email = $1 AND failed_at > now() - make_interval(mins => $2)`,
+     WHERE email = $1 AND ip IS NOT DISTINCT FROM $2 AND failed_at > now() - make_interval(mins => $3)`,
   recordFailure: 'INSERT INTO login_failures (email, ip) VALUES ($1, $2)',
-  clearFailures: 'DELETE FROM login_failures WHERE email = $1',
-  personByEmail: 'SELECT id, password_hash FROM people WHERE email = $1 AND active',
+  // Only the pair that signed in: the owner signing in must not lift a lock on someone else's client.
+  clearFailures: 'DELETE FROM login_failures WHERE email = $1 AND ip IS NOT DISTINCT FROM $2',
+  // The same address may be in use in several organisations; the password decides whose account it is.
+  peopleByEmail: `
+    SELECT p.id, p.password_hash, p.language, p.name,
+           coalesce(si.password_sign_in, true) OR EXISTS (
+             SELECT 1 FROM role_assignments r WHERE r.person_id = p.id AND r.role IN ('org_admin', 'system_admin')
+           ) AS password_allowed
+      FROM people p LEFT JOIN organisation_sign_in si ON si.organisation_id = p.organisation_id
+     WHERE p.email = $1 AND p.active
+     ORDER BY p.created_at, p.id
+     LIMIT 5`,
+  failuresOfPerson: `
+    SELECT f.ip, count(*)::int AS failures, max(f.failed_at) AS last_failure
+      FROM login_failures f JOIN people p ON p.email = f.email
+     WHERE p.id = $1 AND f.failed_at > now() - interval '30 days'
+     GROUP BY f.ip
+     ORDER BY max(f.failed_at) DESC
+     LIMIT 20`,
   createSession: `
     INSERT INTO sessions (person_id, token_hash, kind, label, user_agent, ip, expires_at)
     VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(days => $7))
@@ -22,16 +40,17 @@ export const AUTH_SQL = {
     UPDATE sessions SET last_seen_at = now(), expires_at = now() + make_interval(days => $2)
      WHERE id = $1 AND revoked_at IS NULL`,
   listSessions: `
-    SELECT id, kind, label, user_agent, created_at, last_seen_at, expires_at
-      FROM live_sessions
-     WHERE person_id = $1
-     ORDER BY last_seen_at DESC`,
+    SELECT s.id, s.kind, s.label, s.user_agent, s.created_at, s.last_seen_at, s.expires_at, s.platform,
+           s.push_permission, ps.id IS NOT NULL AS push_subscribed
+      FROM live_sessions s LEFT JOIN push_subscriptions ps ON ps.session_id = s.id
+     WHERE s.person_id = $1
+     ORDER BY s.last_seen_at DESC`,
   revokeSession: `
     UPDATE sessions SET revoked_at = now()
      WHERE id = $1 AND person_id = $2 AND revoked_at IS NULL
     RETURNING id`,
   revokeAllSessions: 'UPDATE sessions SET revoked_at = now() WHERE person_id = $1 AND revoked_at IS NULL',
   revokeOtherSessions: 'UPDATE sessions SET revoked_at = now() WHERE person_id = $1 AND id <> $2 AND revoked_at IS NULL',
-  passwordHash: 'SELECT password_hash FROM people WHERE id = $1',
+  passwordOf: 'SELECT password_hash FROM people WHERE id = $1',
   setPassword: 'UPDATE people SET password_hash = $2, updated_at = now() WHERE id = $1',
 } as const;

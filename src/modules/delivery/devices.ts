@@ -3,7 +3,11 @@ import type { Db, Queryable } from '../../db/pool.js';
 import { inTransaction } from '../../db/pool.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
-import { canViewDeviceHealth, type Principal } from '../auth/policies.js';
+import { canManageDevicesAt, canManagePerson, canViewDeviceHealth, type Principal } from '../auth/policies.js';
+import { revokeSession } from '../auth/sessions.js';
+import { recordAudit } from '../audit/audit.js';
+import { loadPerson } from '../people/people.js';
+import type { Mailer } from '../../plugins/mail.js';
 import { visibleSite } from '../sites/sites.js';
 import { OUTBOX_SQL } from './outbox.js';
 import { buildPayload } from './payload.js';
@@ -65,6 +69,40 @@ const DEVICE_SQL = {
      WHERE x.site_id = $1
      GROUP BY p.id, p.name
      ORDER BY p.name`,
+} as const;
+
+/** Device health that acts: removing a stale device, reminding people whose devices cannot receive alarms. */
+export const DEVICE_ACTION_SQL = {
+  // An open session of someone who works at the site.
+  sessionAtSite: `
+    SELECT s.id, s.person_id AS "personId", s.label, s.platform, s.last_seen_at AS "lastSeenAt"
+      FROM live_sessions s JOIN person_sites x ON x.person_id = s.person_id AND x.site_id = $2
+     WHERE s.id = $1`,
+  // The people asked for who work at the site, with how to reach them.
+  peopleAtSite: `
+    SELECT p.id, p.name, p.email, p.phone, p.language,
+           (SELECT count(*)::int FROM push_subscriptions ps JOIN live_sessions s ON s.id = ps.session_id
+             WHERE ps.person_id = p.id) AS subscriptions
+      FROM people p JOIN person_sites x ON x.person_id = p.id AND x.site_id = $2
+     WHERE p.id = ANY($1::uuid[]) AND p.active`,
+  // A reminder travels as a test push (no incident, no receipt): it also shows the device works.
+  enqueueReminderPushes: `
+    INSERT INTO deliveries (person_id, subscription_id, channel, kind, origin, payload, topic, ttl_seconds, due_at, expires_at)
+    SELECT ps.person_id, ps.id, 'push', 'test', ps.origin, $2::jsonb, NULL, $3::int, $4, $4::timestamptz + make_interval(secs => $3::int)
+      FROM push_subscriptions ps JOIN live_sessions s ON s.id = ps.session_id
+     WHERE ps.person_id = $1`,
+  enqueueReminderSms: `
+    INSERT INTO deliveries (person_id, channel, kind, origin, address, payload, ttl_seconds, due_at, expires_at)
+    VALUES ($1, 'sms', 'test', $2, $3, $4::jsonb, $5::int, $6, $6::timestamptz + make_interval(secs => $5::int))`,
+  recordReminder: `
+    INSERT INTO device_reminders (organisation_id, site_id, person_id, reminded_by, channel)
+    VALUES ($1, $2, $3, $4, $5) RETURNING at`,
+  // The latest reminder of each person at the site: who sent it, how and when.
+  lastReminders: `
+    SELECT DISTINCT ON (r.person_id) r.person_id AS "personId", r.at, r.channel, p.name AS "by"
+      FROM device_reminders r LEFT JOIN people p ON p.id = r.reminded_by
+     WHERE r.site_id = $1
+     ORDER BY r.person_id, r.at DESC`,
 } as const;
 
 export interface SubscriptionInput {
@@ -147,11 +185,15 @@ export async function queueTestPush(db: Queryable, clock: Clock, principal: Prin
 
 export type DeviceProblem = 'no_device' | 'push_denied' | 'push_not_enabled';
 
+export type ReminderChannel = 'push' | 'email' | 'sms' | 'none';
+export interface LastReminder { at: Date; channel: ReminderChannel; by: string | null }
+
 export interface PersonDeviceHealth {
   personId: string;
   name: string;
   canReceiveAlarms: boolean;
   problem: DeviceProblem | null;
+  lastReminder: LastReminder | null;
   devices: { sessionId: string; kind: string; label: string | null; platform: string | null; pushPermission: PushPermission | null; pushSubscribed: boolean; lastSeenAt: string }[];
 }
 
@@ -159,13 +201,117 @@ export interface PersonDeviceHealth {
 export async function siteDeviceHealth(db: Queryable, principal: Principal, siteId: string): Promise<PersonDeviceHealth[]> {
   const site = await visibleSite(db, principal, siteId);
   if (!canViewDeviceHealth(principal, site)) throw new AppError('forbidden');
-  const rows = (await db.query<Omit<PersonDeviceHealth, 'canReceiveAlarms' | 'problem'>>(DEVICE_SQL.siteHealth, [site.id])).rows;
+  const rows = (await db.query<Omit<PersonDeviceHealth, 'canReceiveAlarms' | 'problem' | 'lastReminder'>>(DEVICE_SQL.siteHealth, [site.id])).rows;
+  const reminders = new Map((await db.query<LastReminder & { personId: string }>(DEVICE_ACTION_SQL.lastReminders, [site.id])).rows
+    .map(({ personId, ...r }) => [personId, r]));
   const people = rows.map((person) => {
     const canReceiveAlarms = person.devices.some((d) => d.pushSubscribed && d.pushPermission !== 'denied');
     const problem: DeviceProblem | null = canReceiveAlarms ? null
       : person.devices.length === 0 ? 'no_device'
         : person.devices.some((d) => d.pushPermission === 'denied') ? 'push_denied' : 'push_not_enabled';
-    return { ...person, canReceiveAlarms, problem };
+    return { ...person, canReceiveAlarms, problem, lastReminder: reminders.get(person.personId) ?? null };
   });
   return [...people.filter((p) => !p.canReceiveAlarms), ...people.filter((p) => p.canReceiveAlarms)];
+}
+
+/**
+ * A rektor removes a stale device (an old phone) of someone at their site whom they manage: its
+ * session ends, and with it its push subscription. The caller closes its sockets.
+ */
+export async function removeDevice(db: Db, principal: Principal, siteId: string, sessionId: string, requestId: string): Promise<{ personId: string }> {
+  return inTransaction(db, async (tx) => {
+    const site = await visibleSite(tx, principal, siteId);
+    if (!canManageDevicesAt(principal, site)) throw new AppError('forbidden');
+    const session = (await tx.query<{ id: string; personId: string; label: string | null; platform: string | null; lastSeenAt: Date }>(
+      DEVICE_ACTION_SQL.sessionAtSite, [sessionId, site.id],
+    )).rows[0];
+    if (!session) throw new AppError('not_found');
+    const person = await loadPerson(tx, session.personId);
+    if (!canManagePerson(principal, person)) throw new AppError('forbidden');
+    await revokeSession(tx, person.id, session.id);
+    await recordAudit(tx, {
+      organisationId: site.organisationId, actorPersonId: principal.personId, action: 'device.removed',
+      entityType: 'person', entityId: person.id, before: null,
+      after: { personName: person.name, siteId: site.id, sessionId: session.id, label: session.label, platform: session.platform, lastSeenAt: session.lastSeenAt },
+      requestId,
+    });
+    return { personId: person.id };
+  });
+}
+
+const REMINDER_TTL_SECONDS = 24 * 60 * 60;
+
+const REMINDER_TEXT = {
+  sv: {
+    title: 'Samlarm: gör telefonen redo för larm',
+    body: (by: string, site: string) => `${by} ber dig kontrollera att Samlarm kan ta emot larm för ${site}. Öppna appen och välj Enhetskontroll.`,
+    mailSubject: 'Samlarm: gör telefonen redo för larm',
+    mail: (name: string, by: string, site: string, url: string) => `Hej ${name}!\n\n${by} ber dig göra din telefon redo för larm från ${site}. Larm når dig bara på en enhet där du är inloggad i Samlarm och har tillåtit notiser.\n\nÖppna ${url} i telefonen, logga in, tillåt notiser och välj Enhetskontroll. På iPhone: lägg först till Samlarm på hemskärmen.\n`,
+  },
+  en: {
+    title: 'Samlarm: get your phone ready for alarms',
+    body: (by: string, site: string) => `${by} asks you to check that Samlarm can receive alarms for ${site}. Open the app and choose Device check.`,
+    mailSubject: 'Samlarm: get your phone ready for alarms',
+    mail: (name: string, by: string, site: string, url: string) => `Hello ${name},\n\n${by} asks you to get your phone ready for alarms from ${site}. Alarms reach you only on a device where you are signed in to Samlarm and have allowed notifications.\n\nOpen ${url} on your phone, sign in, allow notifications and choose Device check. On iPhone, add Samlarm to the Home Screen first.\n`,
+  },
+} as const;
+
+export interface ReminderDeps {
+  clock: Clock;
+  mail: Mailer;
+  /** The SMS gateway's origin, when one is configured. */
+  smsOrigin: string | null;
+  publicUrl: string | null;
+}
+
+/**
+ * Reminds people at the site to make a device ready for alarms: a push to the devices they have
+ * with a subscription; to those with none, an e-mail (SMTP) or else an SMS (the gateway), if
+ * configured. Each reminder is recorded: who, how, when and by whom.
+ */
+export async function remindPeople(
+  db: Db, deps: ReminderDeps, principal: Principal, siteId: string, personIds: string[], requestId: string,
+): Promise<{ personId: string; channel: ReminderChannel }[]> {
+  const ids = [...new Set(personIds.map((id) => id.toLowerCase()))];
+  const mails: { to: string; subject: string; text: string }[] = [];
+  const result = await inTransaction(db, async (tx) => {
+    const site = await visibleSite(tx, principal, siteId);
+    if (!canManageDevicesAt(principal, site)) throw new AppError('forbidden');
+    const people = (await tx.query<{ id: string; name: string; email: string; phone: string | null; language: 'sv' | 'en'; subscriptions: number }>(
+      DEVICE_ACTION_SQL.peopleAtSite, [ids, site.id],
+    )).rows;
+    if (people.length !== ids.length) throw new AppError('invalid_reference', { sv: 'Någon i listan arbetar inte på platsen eller är inaktiverad.', en: 'Someone on the list does not work at this site, or is deactivated.' });
+    const by = (await loadPerson(tx, principal.personId)).name;
+    const now = deps.clock.now();
+    const out: { personId: string; channel: ReminderChannel }[] = [];
+    for (const person of people) {
+      const text = REMINDER_TEXT[person.language];
+      let channel: ReminderChannel = 'none';
+      if (person.subscriptions > 0) {
+        const payload = {
+          v: 1, kind: 'test', incidentId: null, drill: false, title: text.title, body: text.body(by, site.name),
+          tag: 'samlarm-reminder', lang: person.language, alarmType: null, site: { id: site.id, name: site.name }, at: now.toISOString(),
+        };
+        await tx.query(DEVICE_ACTION_SQL.enqueueReminderPushes, [person.id, JSON.stringify(payload), REMINDER_TTL_SECONDS, now]);
+        channel = 'push';
+      } else if (deps.mail.enabled && deps.publicUrl) {
+        mails.push({ to: person.email, subject: text.mailSubject, text: text.mail(person.name, by, site.name, deps.publicUrl) });
+        channel = 'email';
+      } else if (deps.smsOrigin && person.phone) {
+        const message = `${text.title}. ${text.body(by, site.name)}`;
+        await tx.query(DEVICE_ACTION_SQL.enqueueReminderSms, [person.id, deps.smsOrigin, person.phone, JSON.stringify({ message }), REMINDER_TTL_SECONDS, now]);
+        channel = 'sms';
+      }
+      await tx.query(DEVICE_ACTION_SQL.recordReminder, [site.organisationId, site.id, person.id, principal.personId, channel]);
+      await recordAudit(tx, {
+        organisationId: site.organisationId, actorPersonId: principal.personId, action: 'device.reminded',
+        entityType: 'person', entityId: person.id, before: null, after: { personName: person.name, siteId: site.id, channel }, requestId,
+      });
+      out.push({ personId: person.id, channel });
+    }
+    return out;
+  });
+  // After the commit: an e-mail is sent once the reminder is on record (a failed send is logged by the mailer).
+  for (const mail of mails) await deps.mail.send(mail);
+  return result;
 }

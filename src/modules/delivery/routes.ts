@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ErrorResponse, NoContent, Nullable, SiteParams, StringEnum, Timestamp, Uuid, commonErrors } from '../../lib/schemas.js';
 import {
-  queueTestPush, registerSubscription, removeSubscription, reportDeviceStatus, siteDeviceHealth, thisDevice, type DeviceView,
+  queueTestPush, registerSubscription, remindPeople, removeDevice, removeSubscription, reportDeviceStatus, siteDeviceHealth, thisDevice,
+  type DeviceView, type LastReminder,
 } from './devices.js';
 
 const PushPermission = StringEnum(['granted', 'denied', 'default', 'unsupported'] as const, {
@@ -22,6 +23,11 @@ const Device = Type.Object({
   lastPushAt: Nullable(Timestamp),
   canReceiveAlarms: Type.Boolean({ description: 'Push is allowed and subscribed: alarms reach this device with the app closed' }),
 });
+
+const ReminderChannel = StringEnum(['push', 'email', 'sms', 'none'] as const, {
+  description: 'push: to the devices with a subscription; email or sms: for those with none, through the configured transport; none: no way to reach them',
+});
+const presentReminder = (r: LastReminder | null) => (r ? { ...r, at: new Date(r.at).toISOString() } : null);
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 const presentDevice = (d: DeviceView) => ({
@@ -110,6 +116,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
             name: Type.String(),
             canReceiveAlarms: Type.Boolean(),
             problem: Nullable(StringEnum(['no_device', 'push_denied', 'push_not_enabled'] as const)),
+            lastReminder: Nullable(Type.Object({ at: Timestamp, channel: ReminderChannel, by: Nullable(Type.String()) })),
             devices: Type.Array(Type.Object({
               sessionId: Uuid, kind: Type.String(), label: Nullable(Type.String()), platform: Nullable(Type.String()),
               pushPermission: Nullable(PushPermission), pushSubscribed: Type.Boolean(), lastSeenAt: Timestamp,
@@ -119,7 +126,43 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         ...commonErrors,
       },
     },
-  }, async (request) => ({ people: await siteDeviceHealth(app.db, request.principal, request.params.siteId) }));
+  }, async (request) => ({
+    people: (await siteDeviceHealth(app.db, request.principal, request.params.siteId))
+      .map((p) => ({ ...p, lastReminder: presentReminder(p.lastReminder) })),
+  }));
+
+  app.delete('/sites/:siteId/devices/:sessionId', {
+    schema: {
+      tags: ['devices'],
+      summary: 'Remove a stale device of someone at the site (rektorer, organisation admins): its session and push subscription end at once',
+      params: Type.Object({ siteId: Uuid, sessionId: Uuid }),
+      response: { 204: NoContent, ...commonErrors },
+    },
+  }, async (request, reply) => {
+    await removeDevice(app.db, request.principal, request.params.siteId, request.params.sessionId, request.id);
+    app.realtime.endSessions({ sessionId: request.params.sessionId });
+    return reply.status(204).send(null);
+  });
+
+  app.post('/sites/:siteId/device-reminders', {
+    config: { rateLimit: { max: 20, timeWindow: '1 minute' } },
+    schema: {
+      tags: ['devices'],
+      summary: 'Remind people at the site to get a device ready for alarms (push, else e-mail or SMS where configured); each reminder is recorded',
+      params: SiteParams,
+      body: Type.Object({ personIds: Type.Array(Uuid, { minItems: 1, maxItems: 500, uniqueItems: true }) }, { additionalProperties: false }),
+      response: {
+        200: Type.Object({ reminded: Type.Array(Type.Object({ personId: Uuid, channel: ReminderChannel })) }),
+        ...commonErrors, 429: ErrorResponse,
+      },
+    },
+  }, async (request) => {
+    const reminded = await remindPeople(app.db, {
+      clock: app.clock, mail: app.mail, smsOrigin: app.push.sms?.origin ?? null, publicUrl: app.config.PUBLIC_URL ?? null,
+    }, request.principal, request.params.siteId, request.body.personIds, request.id);
+    app.delivery.worker.poke();
+    return { reminded };
+  });
 };
 
 export default routes;

@@ -1,9 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { IdParams, Nullable, OrganisationParams, StringEnum, Timestamp, Uuid, commonErrors } from '../../lib/schemas.js';
+import { ErrorResponse, IdParams, Nullable, OrganisationParams, StringEnum, Timestamp, Uuid, commonErrors } from '../../lib/schemas.js';
+import type { AppError } from '../../lib/errors.js';
 import { ROLE_NAMES } from '../auth/policies.js';
 import { PASSWORD_MIN_LENGTH } from '../auth/passwords.js';
+import { SignedIn, presentSignedIn } from '../auth/routes.js';
 import { visibleOrganisation } from '../organisations/organisations.js';
+import { createAccessLink, inspectAccessLink, redeemAccessLink } from './access-links.js';
+import { decodeCsvBody } from './csv.js';
+import { IMPORT_CHANGES, IMPORT_PROBLEMS, importStaff } from './import.js';
+import { linkMail } from './link-mail.js';
 import {
   createPerson, listPeople, loadPerson, readablePerson, sitesOf, updateMyProfile, updatePerson, type Person,
 } from './people.js';
@@ -36,7 +42,37 @@ const MeView = Type.Object({
 
 const present = (p: Person) => ({ ...p, createdAt: p.createdAt.toISOString(), updatedAt: p.updatedAt.toISOString() });
 
+const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain', 'application/vnd.ms-excel'];
+/** A staff list of a large school administration, and room to spare; the JSON routes keep 256 KiB. */
+const CSV_BODY_LIMIT = 4 * 1024 * 1024;
+const LinkToken = Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' });
+
+const ImportResult = Type.Object({
+  dryRun: Type.Boolean(),
+  columns: Type.Array(Type.String()),
+  ignoredColumns: Type.Array(Type.String({ description: 'Header cells the import does not understand; their values are not read' })),
+  summary: Type.Object({ created: Type.Integer(), updated: Type.Integer(), unchanged: Type.Integer(), refused: Type.Integer() }),
+  rows: Type.Array(Type.Object({
+    line: Type.Integer({ description: 'Line in the file (the header is line 1)' }),
+    email: Nullable(Type.String()),
+    name: Nullable(Type.String()),
+    outcome: StringEnum(['created', 'updated', 'unchanged', 'refused'] as const),
+    personId: Nullable(Uuid),
+    problems: Type.Array(StringEnum(IMPORT_PROBLEMS)),
+    changes: Type.Array(StringEnum(IMPORT_CHANGES)),
+  })),
+});
+
 const routes: FastifyPluginAsyncTypebox = async (app) => {
+  // Only this plugin's routes take CSV; decoded here so that the import route sees text or a 400.
+  app.addContentTypeParser(CSV_TYPES, { parseAs: 'buffer', bodyLimit: CSV_BODY_LIMIT }, (_request, body, done) => {
+    try {
+      done(null, decodeCsvBody(body as Buffer));
+    } catch (err) {
+      done(err as AppError, undefined);
+    }
+  });
+
   app.get('/me', {
     schema: { tags: ['people'], summary: 'The signed-in person, their organisation, sites and roles', response: { 200: MeView, ...commonErrors } },
   }, async (request) => {
@@ -62,12 +98,95 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['people'], summary: 'People the caller manages: all for organisation admins, those at their sites for rektorer',
       params: OrganisationParams,
-      querystring: Type.Object({ siteId: Type.Optional(Uuid) }, { additionalProperties: false }),
+      querystring: Type.Object({
+        siteId: Type.Optional(Uuid),
+        q: Type.Optional(Type.String({ maxLength: 100, pattern: '^[^\\u0000]*$', description: 'Find in name, e-mail address and phone number' })),
+      }, { additionalProperties: false }),
       response: { 200: Type.Object({ people: Type.Array(PersonView) }), ...commonErrors },
     },
   }, async (request) => ({
-    people: (await listPeople(app.db, request.principal, request.params.organisationId, request.query.siteId ?? null)).map(present),
+    people: (await listPeople(app.db, request.principal, request.params.organisationId, request.query)).map(present),
   }));
+
+  app.post('/organisations/:organisationId/people/import', {
+    bodyLimit: CSV_BODY_LIMIT,
+    schema: {
+      tags: ['people'],
+      summary: 'Import staff from a CSV file (UTF-8, ; or , between columns, a header row); dryRun=true shows what would happen and writes nothing',
+      description: 'Columns (any order, Swedish or English headers): e-post/email, namn/name (or förnamn + efternamn), telefon/phone, '
+        + 'enhet/site (site names, several separated by |), roll/role (personal/staff, krisledning/crisis_lead, rektor/site_admin; several separated by |), '
+        + 'språk/language (sv, en). Matched by e-mail address within the organisation; sites and roles are only ever added. One transaction, audited.',
+      params: OrganisationParams,
+      querystring: Type.Object({ dryRun: Type.Boolean() }, { additionalProperties: false }),
+      consumes: ['text/csv'],
+      body: Type.String({ description: 'The CSV file itself (Content-Type: text/csv)' }),
+      response: { 200: ImportResult, ...commonErrors, 413: ErrorResponse, 415: ErrorResponse },
+    },
+  }, async (request) => importStaff(
+    app.db, request.principal, request.params.organisationId, request.body, request.query.dryRun, request.id,
+  ));
+
+  app.post('/people/:id/access-link', {
+    schema: {
+      tags: ['people'],
+      summary: 'Make a one-time invitation or password reset link for someone the caller manages; e-mailed too where SMTP is configured',
+      params: IdParams,
+      body: Type.Object({ purpose: StringEnum(['invite', 'reset'] as const) }, { additionalProperties: false }),
+      response: {
+        201: Type.Object({
+          url: Type.String({ description: 'Absolute with PUBLIC_URL; otherwise a path on this server' }),
+          expiresAt: Timestamp,
+          emailed: Type.Boolean(),
+        }),
+        ...commonErrors,
+      },
+    },
+  }, async (request, reply) => {
+    const link = await createAccessLink(app.db, app.config, request.principal, request.params.id, request.body.purpose, request.id);
+    const url = `${app.config.PUBLIC_URL?.replace(/\/$/, '') ?? ''}/welcome#token=${link.token}`;
+    // An e-mail needs an absolute link: never built from the request's Host header, which a client chooses.
+    let emailed = false;
+    if (app.mail.enabled && app.config.PUBLIC_URL) {
+      const sender = await loadPerson(app.db, request.principal.personId);
+      emailed = await app.mail.send(linkMail(link, url, sender.name));
+    }
+    return reply.status(201).send({ url, expiresAt: link.expiresAt.toISOString(), emailed });
+  });
+
+  app.post('/access-links/inspect', {
+    config: { public: true, rateLimit: { max: app.config.LOGIN_RATE_LIMIT_PER_MINUTE, timeWindow: '1 minute' } },
+    schema: {
+      tags: ['people'], summary: 'Who a one-time link is for (the link page asks before a password is chosen)', security: [],
+      body: Type.Object({ token: LinkToken }, { additionalProperties: false }),
+      response: {
+        200: Type.Object({
+          purpose: StringEnum(['invite', 'reset'] as const), name: Type.String(), email: Type.String(), language: Language,
+          organisationName: Type.String(), passwordSignIn: Type.Boolean(),
+        }),
+        400: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse,
+      },
+    },
+  }, async (request) => inspectAccessLink(app.db, request.body.token));
+
+  app.post('/access-links/redeem', {
+    config: { public: true, rateLimit: { max: app.config.LOGIN_RATE_LIMIT_PER_MINUTE, timeWindow: '1 minute' } },
+    schema: {
+      tags: ['people'], summary: 'Use a one-time link: choose a password and sign this device in (other sessions end)', security: [],
+      body: Type.Object({
+        token: LinkToken, password: Password,
+        kind: Type.Optional(StringEnum(['browser', 'device'] as const)),
+        label: Type.Optional(Type.String({ maxLength: 100, pattern: '^[^\\u0000]*$' })),
+      }, { additionalProperties: false }),
+      response: { 200: SignedIn, 400: ErrorResponse, 403: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse },
+    },
+  }, async (request) => {
+    const { token, password, kind, label } = request.body;
+    const session = await redeemAccessLink(app.db, app.config, token, password, {
+      kind: kind ?? 'device', label, userAgent: request.headers['user-agent'], ip: request.ip,
+    }, request.id);
+    app.realtime.endSessions({ personId: session.personId, exceptSessionId: session.sessionId });
+    return presentSignedIn(session);
+  });
 
   app.post('/organisations/:organisationId/people', {
     schema: {

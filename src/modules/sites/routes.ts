@@ -5,13 +5,23 @@ import { SITE_KINDS, createSite, listSites, updateSite, visibleSite, type Site }
 
 const Kind = StringEnum(SITE_KINDS);
 const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
-const Address = Nullable(Type.String({ maxLength: 300 }));
+const Address = Nullable(Type.String({ maxLength: 300, pattern: '^[^\\u0000]*$' }));
+const Notes = (maxLength: number, description: string) => Nullable(Type.String({ maxLength, pattern: '^[^\\u0000]*$', description }));
+const BuildingNotes = Notes(2000, 'What staff need to know about the building: entrances, stairs, where the alarm panel is');
+const FloorNotes = Notes(2000, 'Floors and rooms, e.g. "Plan 2: sal 201–214, personalrum"');
+const AssemblyPoint = Notes(500, 'Återsamlingsplats: where everyone gathers after an evacuation');
+
 const Municipality = Nullable(Type.String({ minLength: 1, maxLength: 100, pattern: '\\S', description: 'Kommun (for reports to Arbetsmiljöverket)' }));
 
 const SiteView = Type.Object({
   id: Uuid, organisationId: Uuid, name: Type.String(), kind: Kind, address: Nullable(Type.String()), municipality: Nullable(Type.String()),
+  buildingNotes: Nullable(Type.String()), floorNotes: Nullable(Type.String()), assemblyPoint: Nullable(Type.String()),
   createdAt: Timestamp, updatedAt: Timestamp,
 });
+const SiteDetails = {
+  address: Type.Optional(Address), municipality: Type.Optional(Municipality), buildingNotes: Type.Optional(BuildingNotes), floorNotes: Type.Optional(FloorNotes),
+  assemblyPoint: Type.Optional(AssemblyPoint),
+};
 
 const present = (s: Site) => ({ ...s, createdAt: s.createdAt.toISOString(), updatedAt: s.updatedAt.toISOString() });
 
@@ -26,7 +36,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/organisations/:organisationId/sites', {
     schema: {
       tags: ['sites'], summary: 'Add a site (organisation admins)', params: OrganisationParams,
-      body: Type.Object({ name: Name, kind: Kind, address: Type.Optional(Address) }, { additionalProperties: false }),
+      body: Type.Object({ name: Name, kind: Kind, ...SiteDetails }, { additionalProperties: false }),
       response: { 201: SiteView, ...commonErrors },
     },
   }, async (request, reply) => {
@@ -41,7 +51,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch('/sites/:siteId', {
     schema: {
       tags: ['sites'], summary: 'Change a site (its rektor or organisation admins)', params: SiteParams,
-      body: Type.Object({ name: Type.Optional(Name), kind: Type.Optional(Kind), address: Type.Optional(Address), municipality: Type.Optional(Municipality) },
+      body: Type.Object({ name: Type.Optional(Name), kind: Type.Optional(Kind), ...SiteDetails },
         { additionalProperties: false, minProperties: 1 }),
       response: { 200: SiteView, ...commonErrors },
     },

@@ -16,22 +16,32 @@ export interface Site {
   address: string | null;
   /** The kommun the site is in: the workplace in a report to Arbetsmiljöverket. */
   municipality: string | null;
+  buildingNotes: string | null;
+  floorNotes: string | null;
+  assemblyPoint: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
-const COLUMNS = 'id, organisation_id AS "organisationId", name, kind, address, municipality, created_at AS "createdAt", updated_at AS "updatedAt"';
+const COLUMNS = `id, organisation_id AS "organisationId", name, kind, address, municipality, building_notes AS "buildingNotes",
+  floor_notes AS "floorNotes", assembly_point AS "assemblyPoint", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 const SITE_SQL = {
   byOrganisation: `SELECT ${COLUMNS} FROM sites WHERE organisation_id = $1 ORDER BY name`,
   byId: `SELECT ${COLUMNS} FROM sites WHERE id = $1`,
   byIdForUpdate: `SELECT ${COLUMNS} FROM sites WHERE id = $1 FOR UPDATE`,
   countInOrganisation: 'SELECT count(*)::int AS n FROM sites WHERE organisation_id = $1 AND id = ANY($2::uuid[])',
-  insert: `INSERT INTO sites (organisation_id, name, kind, address) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
+  insert: `INSERT INTO sites (organisation_id, name, kind, address, building_notes, floor_notes, assembly_point, municipality)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+  // Each nullable text: $n is whether it was given, $n+1 its value (null clears it).
   update: `
     UPDATE sites SET name = coalesce($2, name), kind = coalesce($3, kind),
            address = CASE WHEN $4::boolean THEN $5 ELSE address END,
-           municipality = CASE WHEN $6::boolean THEN $7 ELSE municipality END, updated_at = now()
+           municipality = CASE WHEN $6::boolean THEN $7 ELSE municipality END,
+           building_notes = CASE WHEN $8::boolean THEN $9 ELSE building_notes END,
+           floor_notes = CASE WHEN $10::boolean THEN $11 ELSE floor_notes END,
+           assembly_point = CASE WHEN $12::boolean THEN $13 ELSE assembly_point END,
+           updated_at = now()
      WHERE id = $1 RETURNING ${COLUMNS}`,
 } as const;
 
@@ -59,13 +69,22 @@ export interface SiteInput {
   kind: SiteKind;
   address?: string | null;
   municipality?: string | null;
+  buildingNotes?: string | null;
+  floorNotes?: string | null;
+  assemblyPoint?: string | null;
 }
+
+/** A nullable text's two update parameters: whether it was given, and its value. */
+const given = (value: string | null | undefined): [boolean, string | null] => [value !== undefined, value ?? null];
 
 export async function createSite(db: Db, principal: Principal, organisationId: string, input: SiteInput, requestId: string): Promise<Site> {
   return inTransaction(db, async (tx) => {
     await visibleOrganisation(tx, principal, organisationId);
     if (!canCreateSite(principal, organisationId)) throw new AppError('forbidden');
-    const site = (await tx.query<Site>(SITE_SQL.insert, [organisationId, input.name, input.kind, input.address ?? null])).rows[0] as Site;
+    const site = (await tx.query<Site>(SITE_SQL.insert, [
+      organisationId, input.name, input.kind, input.address ?? null, input.buildingNotes ?? null, input.floorNotes ?? null, input.assemblyPoint ?? null,
+      input.municipality ?? null,
+    ])).rows[0] as Site;
     await recordAudit(tx, {
       organisationId, actorPersonId: principal.personId, action: 'site.created',
       entityType: 'site', entityId: site.id, before: null, after: site, requestId,
@@ -81,8 +100,8 @@ export async function updateSite(
     const before = await visibleSite(tx, principal, id, true);
     if (!canManageSite(principal, before)) throw new AppError('forbidden');
     const after = (await tx.query<Site>(SITE_SQL.update, [
-      id, input.name ?? null, input.kind ?? null, input.address !== undefined, input.address ?? null,
-      input.municipality !== undefined, input.municipality ?? null,
+      id, input.name ?? null, input.kind ?? null, ...given(input.address), ...given(input.municipality), ...given(input.buildingNotes),
+      ...given(input.floorNotes), ...given(input.assemblyPoint),
     ])).rows[0] as Site;
     await recordAudit(tx, {
       organisationId: before.organisationId, actorPersonId: principal.personId, action: 'site.updated',

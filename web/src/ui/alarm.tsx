@@ -11,6 +11,7 @@ import { textOn } from './colour.ts';
 import { ErrorText, endedLine, errorMessage, link } from './components.tsx';
 import { TypeIcon } from './icons.tsx';
 import { useRollCall } from './rollcall.tsx';
+import { SiteAlarmNotes } from './site-notes.tsx';
 
 const ANSWERS: { status: ResponseStatus; key: TextKey; icon: string }[] = [
   { status: 'safe', key: 'imSafe', icon: '✔' },
@@ -178,6 +179,7 @@ function ActiveAlarm({ incident, view, lead, heading }: { incident: Incident; vi
         </section>
       )}
       <p class="instruction" id="alarm-text">{pick(lang, incident.type.instruction)}</p>
+      <SiteAlarmNotes siteId={incident.siteId} alarmTypeId={incident.type.id} />
       {lead && <LeadPanel incidentId={id} />}
       <div class="answers" role="group" aria-label={t('answerGroup')}>
         {ANSWERS.map((a) => (

@@ -229,6 +229,14 @@ const CODE_TEXT: Partial<Record<string, TextKey>> = {
   account_locked: 'errAccountLocked',
   rate_limited: 'errRateLimited',
   invalid_credentials: 'errInvalidCredentials',
+  password_sign_in_disabled: 'errPasswordSignInDisabled',
+  email_taken: 'errEmailTaken',
+  conflict: 'errConflict',
+  invalid_reference: 'errInvalidReference',
+  role_not_grantable: 'errRoleNotGrantable',
+  link_invalid: 'errLinkInvalid',
+  csv_invalid: 'errCsvInvalid',
+  account_deactivated: 'errAccountDeactivated',
 };
 
 /** What to tell a person when a request failed, in their language. */

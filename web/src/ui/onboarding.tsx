@@ -6,6 +6,7 @@ import { navigate } from '../lib/router.ts';
 import { useAppState, useT } from '../lib/store.ts';
 import type { MyDevice } from '../lib/types.ts';
 import { ErrorText, Page, errorMessage } from './components.tsx';
+import { OidcButtons } from './welcome.tsx';
 import type { TextKey } from '../lib/i18n.ts';
 
 export function LoginPage() {
@@ -30,6 +31,7 @@ export function LoginPage() {
     <Page title={t('signInTitle')}>
       {notice && <p class="card notice" role="alert">{t(notice)}</p>}
       <p>{t('signInIntro')}</p>
+      <OidcButtons />
       <form class="stack" onSubmit={(e) => void submit(e)}>
         <label for="email">{t('email')}</label>
         <input id="email" type="email" autocomplete="username" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} />

@@ -190,8 +190,8 @@ export function ReviewPage({ id }: { id: string }) {
         ))}
       </ol>
 
-      <h2>{t('peopleTitle')}</h2>
-      <div style={{ overflowX: 'auto' }} tabIndex={0} role="region" aria-label={t('peopleTitle')}>
+      <h2>{t('reviewPeopleTitle')}</h2>
+      <div style={{ overflowX: 'auto' }} tabIndex={0} role="region" aria-label={t('reviewPeopleTitle')}>
         <table>
           <thead><tr>
             <th scope="col">{t('contactPerson')}</th><th scope="col">{t('delivered')}</th><th scope="col">{t('reviewSeen')}</th>
@@ -241,7 +241,7 @@ export function ReviewPage({ id }: { id: string }) {
         </>
       )}
 
-      <h2>{t('accountTitle')}</h2>
+      <h2>{t('reviewAccountTitle')}</h2>
       <label class="check"><input type="checkbox" checked={attempts} onChange={(e) => setAttempts(e.currentTarget.checked)} /> {t('showAttempts', { n: attemptCount })}</label>
       {[...minutes.entries()].map(([m, entries]) => (
         <section key={m} aria-labelledby={`minute-${m}`}>
