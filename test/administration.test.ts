@@ -65,8 +65,11 @@ const signIn = (email: string, password: string, ip?: string): Promise<Response>
       .then((r) => ({ status: r.statusCode, body: JSON.parse(r.body), headers: r.headers }))
     : api(undefined, 'POST', '/auth/login', { email, password });
 
+/** /metrics answers only with the token (issue 14). */
+const METRICS_TOKEN = 'metrics-token-for-the-test';
+
 async function passwordHashes(): Promise<number> {
-  const res = await t.app.inject({ method: 'GET', url: '/metrics' });
+  const res = await t.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
   const match = /^samlarm_password_hashes_total (\d+)/m.exec(res.body);
   if (!match) throw new Error('samlarm_password_hashes_total missing from /metrics');
   return Number(match[1]);
@@ -77,7 +80,7 @@ beforeAll(async () => {
   pushService = await FakePushService.start();
   t = await startApp({
     PUBLIC_URL, SMTP_URL: smtp.url, LOGIN_MAX_FAILURES: String(MAX_FAILURES),
-    PUSH_ALLOWED_HOSTS: '127.0.0.1', PUSH_CA_FILE: PUSH_SERVICE_CA, PUSH_POLL_MS: '50', DELIVERY_WORKER: 'true',
+    PUSH_ALLOWED_HOSTS: '127.0.0.1', PUSH_CA_FILE: PUSH_SERVICE_CA, PUSH_POLL_MS: '50', DELIVERY_WORKER: 'true', METRICS_TOKEN,
   });
   admin = await t.login('admin@utbildning.example');
   rektor = await t.login('rektor@vasaskolan.example');

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startApp, type TestApp } from '../helpers/app.js';
-import { a11yViolations, holdToRaise, launchChromium, phone, screenshot, signIn, type AxeViolation } from './browser.js';
+import { a11yViolations, holdToRaise, launchChromium, openMenu, phone, screenshot, signIn, switchLanguage, type AxeViolation } from './browser.js';
 
 /**
  * The rektor's and the organisation admin's pages in Chromium: a rektor adds a staff member, makes
@@ -28,17 +28,14 @@ describe('web app: running a school', () => {
   /** axe on the page as it is, in Swedish and then in English; a screenshot of each. */
   async function check(page: Page, name: string, ready: () => Promise<unknown>): Promise<void> {
     for (const lang of ['sv', 'en'] as const) {
-      const current = await page.evaluate(() => document.documentElement.lang);
-      if (current !== lang) await page.locator('header.top button[lang]').click();
-      await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+      await switchLanguage(page, lang);
       await ready();
       await screenshot(page, `admin-${name}-${lang}`);
       const violations = await a11yViolations(page);
       if (violations.length) found[`${name} (${lang})`] = violations;
       checked.push(`${name}-${lang}`);
     }
-    await page.locator('header.top button[lang]').click();
-    await page.waitForFunction(() => document.documentElement.lang === 'sv');
+    await switchLanguage(page, 'sv');
   }
 
   beforeAll(async () => {
@@ -63,6 +60,7 @@ describe('web app: running a school', () => {
   it('a rektor adds staff, gives a role and a group, the new person signs in with the invitation link and receives the next alarm with the school\'s own words', async () => {
     const rektor = await open();
     await signIn(rektor, base, 'rektor@vasaskolan.example');
+    await openMenu(rektor);
     await rektor.getByRole('link', { name: 'Administration', exact: true }).click();
     await rektor.getByRole('heading', { name: 'Administration: Vasaskolan' }).waitFor();
     await check(rektor, 'hub', () => rektor.getByRole('link', { name: /All personal|Krisgrupp/ }).first().waitFor());
@@ -91,6 +89,7 @@ describe('web app: running a school', () => {
     await check(rektor, 'person-link', () => rektor.locator('#p-link').waitFor());
 
     // Into the group All personal, found by searching.
+    await openMenu(rektor);
     await rektor.getByRole('link', { name: 'Administration', exact: true }).click();
     await rektor.getByRole('link', { name: 'All personal' }).click();
     await rektor.locator('#m-search').fill('Nina');
@@ -161,9 +160,11 @@ describe('web app: running a school', () => {
   it('the organisation admin has pages of their own: sites, people, alarm types and sign-in', async () => {
     const admin = await open();
     await signIn(admin, base, 'admin@utbildning.example');
+    await openMenu(admin);
     await admin.getByRole('link', { name: 'Administration', exact: true }).click();
     await admin.getByRole('heading', { name: 'Administration: Utbildningsförvaltningen' }).waitFor();
     // Two sites: the switcher in the header chooses which one's groups the hub shows.
+    await openMenu(admin);
     await admin.locator('#site-switcher').selectOption({ label: 'Solrosens förskola' });
     await admin.getByRole('heading', { name: 'Larmgrupper: Solrosens förskola' }).waitFor();
     await check(admin, 'org-hub', () => admin.getByRole('link', { name: 'All personal' }).waitFor());

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { startApp, type TestApp } from '../helpers/app.js';
-import { launchChromium, phone, a11yViolations, signIn } from './browser.js';
+import { a11yViolations, launchChromium, openMenu, phone, signIn, switchLanguage } from './browser.js';
 
 /** "My data" in Debian's Chromium: the person's own data, readable in Swedish and English, and the whole export as a file. */
 describe('web app: my data', () => {
@@ -26,6 +26,7 @@ describe('web app: my data', () => {
     const { context, page } = await phone(browser, base);
     try {
       await signIn(page, base, 'anna@vasaskolan.example');
+      await openMenu(page);
       await page.getByRole('link', { name: 'Mina uppgifter' }).click();
       await page.getByRole('heading', { name: 'Det här vet Samlarm om dig' }).waitFor();
       await page.getByText('anna@vasaskolan.example').waitFor();
@@ -39,7 +40,7 @@ describe('web app: my data', () => {
       const data = JSON.parse(readFileSync(file, 'utf8'));
       expect(data).toMatchObject({ format: 'samlarm.personal-data.v1', person: { id: t.ids.person['anna@vasaskolan.example'], name: 'Anna Andersson' } });
 
-      await page.getByRole('button', { name: 'English' }).click();
+      await switchLanguage(page, 'en');
       await page.getByRole('heading', { name: 'What Samlarm holds about you' }).waitFor();
       // Reading the page is an export of her data, and is audited as one.
       const audited = await t.db.query("SELECT 1 FROM audit_log WHERE action = 'person.personal_data_exported' AND entity_id = $1", [t.ids.person['anna@vasaskolan.example']]);

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startApp, type TestApp } from '../helpers/app.js';
-import { launchChromium, screenshot, a11yViolations, signIn } from './browser.js';
+import { a11yViolations, launchChromium, openMenu, screenshot, signIn, switchLanguage } from './browser.js';
 
 /**
  * The review and statistics pages in Debian's Chromium: a drill with answers, an instruction and all
@@ -55,6 +55,7 @@ describe('web app: the review and statistics pages', () => {
   });
 
   it('the review shows the drill, its figures, charts and account, saves the record, and passes axe in Swedish and English', SLOW, async () => {
+    await openMenu(page);
     await page.getByRole('link', { name: 'Efterarbete och statistik' }).click();
     await page.getByRole('link', { name: /ÖVNING Brand, Vasaskolan/ }).click();
     await page.getByRole('heading', { level: 1, name: 'Efterarbete: ÖVNING Brand' }).waitFor();
@@ -68,7 +69,7 @@ describe('web app: the review and statistics pages', () => {
     await page.getByRole('button', { name: 'Spara', exact: true }).click();
     await page.getByText('Version 1, öppen').waitFor();
 
-    await page.getByRole('button', { name: 'English' }).click();
+    await switchLanguage(page, 'en');
     await page.getByRole('heading', { level: 1, name: 'Review: DRILL Fire' }).waitFor();
     await page.getByRole('checkbox', { name: /Show delivery attempts/ }).check();
     await page.getByText('Revision 1, open').waitFor();
@@ -77,13 +78,14 @@ describe('web app: the review and statistics pages', () => {
   });
 
   it('statistics list the drill with its score and pass axe in English and Swedish', SLOW, async () => {
+    await openMenu(page);
     await page.getByRole('link', { name: 'Reviews and statistics' }).first().click();
     await page.getByRole('heading', { level: 1, name: 'Reviews and statistics' }).waitFor();
     await page.getByRole('heading', { name: 'Drills' }).waitFor();
     await page.getByRole('row', { name: /Vasaskolan, Fire/ }).filter({ hasText: 'first' }).waitFor();
     expect(await a11yViolations(page)).toEqual([]);
     await screenshot(page, 'statistics-en');
-    await page.getByRole('button', { name: 'Svenska' }).click();
+    await switchLanguage(page, 'sv');
     await page.getByRole('heading', { level: 1, name: 'Efterarbete och statistik' }).waitFor();
     await page.getByRole('heading', { name: 'Övningar', exact: true }).waitFor();
     expect(await a11yViolations(page)).toEqual([]);
