@@ -5,7 +5,7 @@ import type { RoleName } from '../modules/auth/policies.js';
 
 /**
  * The demo world: a school and a preschool in Utbildningsförvaltningen, a library of
- * Kulturförvaltningen in the same building as the school (for linking), and an operator.
+ * Kulturförvaltningen in the same building as the school, linked to it (DEMO_LINKS), and an operator.
  * Every account has the same password, printed at start-up and listed in README.md.
  */
 export const DEMO_PASSWORD = 'samlarm-demo';
@@ -106,6 +106,35 @@ export const DEMO: DemoOrganisation[] = [
   },
 ];
 
+interface DemoLink {
+  /** Organisations by name: the one that proposed the link and the one that accepted it. */
+  proposer: string;
+  partner: string;
+  proposedBy: string;
+  acceptedBy: string;
+  /** Site keys: a site of the proposer and one of the partner. */
+  pairs: [string, string][];
+  /** Alarm types raised at the proposer's sites that reach the partner's, and the partner's groups (site key, name) that get them. */
+  toPartner: { types: string[]; groups: [string, string][] };
+  toProposer: { types: string[]; groups: [string, string][] };
+}
+
+/**
+ * The shared building Vasagatan 12 (docs/linking.md): fire, evacuation and lockdown at Vasaskolan reach the
+ * library's staff; fire and threat at the library reach Vasaskolan's crisis team.
+ */
+export const DEMO_LINKS: DemoLink[] = [
+  {
+    proposer: 'Utbildningsförvaltningen',
+    partner: 'Kulturförvaltningen',
+    proposedBy: 'admin@utbildning.example',
+    acceptedBy: 'admin@kultur.example',
+    pairs: [['vasaskolan', 'biblioteket']],
+    toPartner: { types: ['brand', 'utrymning', 'inrymning'], groups: [['biblioteket', 'Bibliotekets personal']] },
+    toProposer: { types: ['brand', 'hot'], groups: [['vasaskolan', 'Krisgrupp']] },
+  },
+];
+
 const SEED_SQL = {
   // Nodes starting together on an empty database seed once: the second waits, then finds the first's data.
   lock: 'SELECT pg_advisory_xact_lock(4711114)',
@@ -122,9 +151,25 @@ const SEED_SQL = {
               SELECT $1, id, $3, $4 FROM alarm_types WHERE organisation_id IS NULL AND key = $2`,
   contact: `INSERT INTO alarm_group_escalation_contacts (group_id, position, person_id, name, phone)
             VALUES ($1, $2, $3, $4, $5)`,
+  link: `INSERT INTO links (proposer_organisation_id, partner_organisation_id, status, review_at, proposed_by, proposed_at,
+                            decided_by, decided_at, status_changed_by, status_changed_at)
+         VALUES ($1, $2, 'active', (now() + interval '1 year')::date, $3, now(), $4, now(), $4, now()) RETURNING id`,
+  linkPair: 'INSERT INTO link_site_pairs (link_id, proposer_site_id, partner_site_id) VALUES ($1, $2, $3)',
+  linkType: `INSERT INTO link_alarm_types (link_id, direction, alarm_type_id)
+             SELECT $1, $2, id FROM alarm_types WHERE organisation_id IS NULL AND key = $3`,
+  linkGroup: 'INSERT INTO link_receiving_groups (link_id, direction, group_id, site_id) VALUES ($1, $2, $3, $4)',
 } as const;
 
-async function seedOrganisation(tx: Tx, org: DemoOrganisation, passwordHash: string): Promise<void> {
+/** What seeding an organisation made, by the keys the demo data uses. */
+interface Seeded {
+  id: string;
+  sites: Map<string, string>;
+  people: Map<string, string>;
+  /** By "site key/group name". */
+  groups: Map<string, string>;
+}
+
+async function seedOrganisation(tx: Tx, org: DemoOrganisation, passwordHash: string): Promise<Seeded> {
   const { id: orgId } = (await tx.query<{ id: string }>(SEED_SQL.organisation, [org.name, org.kind])).rows[0] as { id: string };
   const sites = new Map<string, string>();
   for (const s of org.sites) {
@@ -138,8 +183,10 @@ async function seedOrganisation(tx: Tx, org: DemoOrganisation, passwordHash: str
     for (const s of p.sites) await tx.query(SEED_SQL.personSite, [id, sites.get(s)]);
     for (const r of p.roles) await tx.query(SEED_SQL.role, [id, r.role, r.site ? sites.get(r.site) : null]);
   }
+  const groups = new Map<string, string>();
   for (const g of org.groups) {
     const { id } = (await tx.query<{ id: string }>(SEED_SQL.group, [sites.get(g.site), orgId, g.name])).rows[0] as { id: string };
+    groups.set(`${g.site}/${g.name}`, id);
     for (const m of g.members) await tx.query(SEED_SQL.member, [id, people.get(m)]);
     for (const key of new Set([...g.receives, ...g.mayRaise])) {
       await tx.query(SEED_SQL.groupType, [id, key, g.receives.includes(key), g.mayRaise.includes(key)]);
@@ -149,6 +196,21 @@ async function seedOrganisation(tx: Tx, org: DemoOrganisation, passwordHash: str
       else await tx.query(SEED_SQL.contact, [id, position, null, c.name, c.phone]);
     }
   }
+  return { id: orgId, sites, people, groups };
+}
+
+/** An active link, as if proposed by one admin and accepted by the other. */
+async function seedLink(tx: Tx, link: DemoLink, seeded: Map<string, Seeded>): Promise<void> {
+  const proposer = seeded.get(link.proposer) as Seeded;
+  const partner = seeded.get(link.partner) as Seeded;
+  const { id } = (await tx.query<{ id: string }>(SEED_SQL.link, [
+    proposer.id, partner.id, proposer.people.get(link.proposedBy), partner.people.get(link.acceptedBy),
+  ])).rows[0] as { id: string };
+  for (const [own, theirs] of link.pairs) await tx.query(SEED_SQL.linkPair, [id, proposer.sites.get(own), partner.sites.get(theirs)]);
+  for (const [direction, receiver, rule] of [['to_partner', partner, link.toPartner], ['to_proposer', proposer, link.toProposer]] as const) {
+    for (const key of rule.types) await tx.query(SEED_SQL.linkType, [id, direction, key]);
+    for (const [site, name] of rule.groups) await tx.query(SEED_SQL.linkGroup, [id, direction, receiver.groups.get(`${site}/${name}`), receiver.sites.get(site)]);
+  }
 }
 
 /** Seeds the demo world into an empty database; returns false (and does nothing) if any organisation exists. */
@@ -157,7 +219,9 @@ export async function seedDemo(db: Db): Promise<boolean> {
   return inTransaction(db, async (tx) => {
     await tx.query(SEED_SQL.lock);
     if ((await tx.query(SEED_SQL.anyOrganisation)).rowCount) return false;
-    for (const org of DEMO) await seedOrganisation(tx, org, passwordHash);
+    const seeded = new Map<string, Seeded>();
+    for (const org of DEMO) seeded.set(org.name, await seedOrganisation(tx, org, passwordHash));
+    for (const link of DEMO_LINKS) await seedLink(tx, link, seeded);
     return true;
   });
 }
