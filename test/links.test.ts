@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startApp, type Response, type TestApp } from './helpers/app.js';
 import { TestDevice } from './helpers/device.js';
 import type { Who } from './helpers/demo.js';
+import { seedDemoLinks } from '../src/seed/demo.js';
 
 /**
  * Links between organisations (docs/linking.md) on one node, with the demo link of Vasagatan 12:
@@ -71,6 +72,7 @@ describe('links between organisations', () => {
 
   beforeAll(async () => {
     t = await startApp();
+    await seedDemoLinks(t.db);
     url = await t.listen();
     for (const who of PEOPLE) token[who] = await t.loginAs(who);
     demoLink = (await t.db.query<{ id: string }>('SELECT id FROM links')).rows[0]?.id as string;

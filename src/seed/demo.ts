@@ -1,4 +1,4 @@
-import type { Db, Tx } from '../db/pool.js';
+import type { Db, Queryable, Tx } from '../db/pool.js';
 import { inTransaction } from '../db/pool.js';
 import { hashPassword } from '../modules/auth/passwords.js';
 import type { RoleName } from '../modules/auth/policies.js';
@@ -151,25 +151,30 @@ const SEED_SQL = {
               SELECT $1, id, $3, $4 FROM alarm_types WHERE organisation_id IS NULL AND key = $2`,
   contact: `INSERT INTO alarm_group_escalation_contacts (group_id, position, person_id, name, phone)
             VALUES ($1, $2, $3, $4, $5)`,
-  link: `INSERT INTO links (proposer_organisation_id, partner_organisation_id, status, review_at, proposed_by, proposed_at,
-                            decided_by, decided_at, status_changed_by, status_changed_at)
-         VALUES ($1, $2, 'active', (now() + interval '1 year')::date, $3, now(), $4, now(), $4, now()) RETURNING id`,
-  linkPair: 'INSERT INTO link_site_pairs (link_id, proposer_site_id, partner_site_id) VALUES ($1, $2, $3)',
+  // The demo links by names: organisations, their admins, sites and groups as the demo world names them.
+  link: `
+    INSERT INTO links (proposer_organisation_id, partner_organisation_id, status, review_at, proposed_by, proposed_at,
+                       decided_by, decided_at, status_changed_by, status_changed_at)
+    SELECT po.id, xo.id, 'active', (now() + interval '1 year')::date, pb.id, now(), ab.id, now(), ab.id, now()
+      FROM organisations po, organisations xo, people pb, people ab
+     WHERE po.name = $1 AND xo.name = $2 AND pb.email = $3 AND ab.email = $4
+    RETURNING id`,
+  linkPair: `
+    INSERT INTO link_site_pairs (link_id, proposer_site_id, partner_site_id)
+    SELECT l.id, ps.id, xs.id FROM links l
+      JOIN sites ps ON ps.organisation_id = l.proposer_organisation_id AND ps.name = $2
+      JOIN sites xs ON xs.organisation_id = l.partner_organisation_id AND xs.name = $3
+     WHERE l.id = $1`,
   linkType: `INSERT INTO link_alarm_types (link_id, direction, alarm_type_id)
              SELECT $1, $2, id FROM alarm_types WHERE organisation_id IS NULL AND key = $3`,
-  linkGroup: 'INSERT INTO link_receiving_groups (link_id, direction, group_id, site_id) VALUES ($1, $2, $3, $4)',
+  linkGroup: `
+    INSERT INTO link_receiving_groups (link_id, direction, group_id, site_id)
+    SELECT $1, $2, g.id, g.site_id FROM alarm_groups g JOIN sites s ON s.id = g.site_id
+     WHERE g.organisation_id = $3 AND s.name = $4 AND g.name = $5`,
+  organisationId: 'SELECT id FROM organisations WHERE name = $1',
 } as const;
 
-/** What seeding an organisation made, by the keys the demo data uses. */
-interface Seeded {
-  id: string;
-  sites: Map<string, string>;
-  people: Map<string, string>;
-  /** By "site key/group name". */
-  groups: Map<string, string>;
-}
-
-async function seedOrganisation(tx: Tx, org: DemoOrganisation, passwordHash: string): Promise<Seeded> {
+async function seedOrganisation(tx: Tx, org: DemoOrganisation, passwordHash: string): Promise<void> {
   const { id: orgId } = (await tx.query<{ id: string }>(SEED_SQL.organisation, [org.name, org.kind])).rows[0] as { id: string };
   const sites = new Map<string, string>();
   for (const s of org.sites) {
@@ -183,10 +188,8 @@ async function seedOrganisation(tx: Tx, org: DemoOrganisation, passwordHash: str
     for (const s of p.sites) await tx.query(SEED_SQL.personSite, [id, sites.get(s)]);
     for (const r of p.roles) await tx.query(SEED_SQL.role, [id, r.role, r.site ? sites.get(r.site) : null]);
   }
-  const groups = new Map<string, string>();
   for (const g of org.groups) {
     const { id } = (await tx.query<{ id: string }>(SEED_SQL.group, [sites.get(g.site), orgId, g.name])).rows[0] as { id: string };
-    groups.set(`${g.site}/${g.name}`, id);
     for (const m of g.members) await tx.query(SEED_SQL.member, [id, people.get(m)]);
     for (const key of new Set([...g.receives, ...g.mayRaise])) {
       await tx.query(SEED_SQL.groupType, [id, key, g.receives.includes(key), g.mayRaise.includes(key)]);
@@ -196,32 +199,47 @@ async function seedOrganisation(tx: Tx, org: DemoOrganisation, passwordHash: str
       else await tx.query(SEED_SQL.contact, [id, position, null, c.name, c.phone]);
     }
   }
-  return { id: orgId, sites, people, groups };
+}
+
+/** A demo site's name by its key. */
+function siteName(organisation: string, key: string): string {
+  const site = DEMO.find((o) => o.name === organisation)?.sites.find((s) => s.key === key);
+  if (!site) throw new Error(`no demo site ${key} in ${organisation}`);
+  return site.name;
 }
 
 /** An active link, as if proposed by one admin and accepted by the other. */
-async function seedLink(tx: Tx, link: DemoLink, seeded: Map<string, Seeded>): Promise<void> {
-  const proposer = seeded.get(link.proposer) as Seeded;
-  const partner = seeded.get(link.partner) as Seeded;
-  const { id } = (await tx.query<{ id: string }>(SEED_SQL.link, [
-    proposer.id, partner.id, proposer.people.get(link.proposedBy), partner.people.get(link.acceptedBy),
-  ])).rows[0] as { id: string };
-  for (const [own, theirs] of link.pairs) await tx.query(SEED_SQL.linkPair, [id, proposer.sites.get(own), partner.sites.get(theirs)]);
-  for (const [direction, receiver, rule] of [['to_partner', partner, link.toPartner], ['to_proposer', proposer, link.toProposer]] as const) {
+async function seedLink(tx: Queryable, link: DemoLink): Promise<void> {
+  const { id } = (await tx.query<{ id: string }>(SEED_SQL.link, [link.proposer, link.partner, link.proposedBy, link.acceptedBy])).rows[0] as { id: string };
+  for (const [own, theirs] of link.pairs) {
+    await tx.query(SEED_SQL.linkPair, [id, siteName(link.proposer, own), siteName(link.partner, theirs)]);
+  }
+  for (const [direction, receiver, rule] of [['to_partner', link.partner, link.toPartner], ['to_proposer', link.proposer, link.toProposer]] as const) {
+    const receiverId = ((await tx.query<{ id: string }>(SEED_SQL.organisationId, [receiver])).rows[0] as { id: string }).id;
     for (const key of rule.types) await tx.query(SEED_SQL.linkType, [id, direction, key]);
-    for (const [site, name] of rule.groups) await tx.query(SEED_SQL.linkGroup, [id, direction, receiver.groups.get(`${site}/${name}`), receiver.sites.get(site)]);
+    for (const [site, name] of rule.groups) await tx.query(SEED_SQL.linkGroup, [id, direction, receiverId, siteName(receiver, site), name]);
   }
 }
 
-/** Seeds the demo world into an empty database; returns false (and does nothing) if any organisation exists. */
-export async function seedDemo(db: Db): Promise<boolean> {
+/**
+ * The demo links (DEMO_LINKS), into a database that has the demo world. seedDemo() adds them; the test
+ * suite's template leaves them out (most test files are about one organisation) and link tests add them.
+ */
+export async function seedDemoLinks(db: Queryable): Promise<void> {
+  for (const link of DEMO_LINKS) await seedLink(db, link);
+}
+
+/**
+ * Seeds the demo world into an empty database; returns false (and does nothing) if any organisation
+ * exists. `links: false` leaves out the demo links (the test suite's template, the benchmarks' unlinked cases).
+ */
+export async function seedDemo(db: Db, options: { links?: boolean } = {}): Promise<boolean> {
   const passwordHash = await hashPassword(DEMO_PASSWORD);
   return inTransaction(db, async (tx) => {
     await tx.query(SEED_SQL.lock);
     if ((await tx.query(SEED_SQL.anyOrganisation)).rowCount) return false;
-    const seeded = new Map<string, Seeded>();
-    for (const org of DEMO) seeded.set(org.name, await seedOrganisation(tx, org, passwordHash));
-    for (const link of DEMO_LINKS) await seedLink(tx, link, seeded);
+    for (const org of DEMO) await seedOrganisation(tx, org, passwordHash);
+    if (options.links !== false) await seedDemoLinks(tx);
     return true;
   });
 }
