@@ -13,6 +13,7 @@ import { AdminPage, AuditPage, DeviceHealthPage, GroupPage } from './ui/admin.ts
 import { AlarmPage } from './ui/alarm.tsx';
 import { InstructionBanner, link } from './ui/components.tsx';
 import { HomePage } from './ui/home.tsx';
+import { LinksPage, ProposeLinkPage, mayViewLinks } from './ui/links.tsx';
 import { DevicePage, LoginPage, SetupPage } from './ui/onboarding.tsx';
 import { RollCallPage } from './ui/rollcall.tsx';
 import './styles.css';
@@ -33,6 +34,7 @@ function Header() {
       <nav aria-label="Samlarm">
         {me && <a href="/device" onClick={link('/device')}>{t('deviceCheck')}</a>}
         {admin && <a href="/admin" onClick={link('/admin')}>{t('admin')}</a>}
+        {mayViewLinks(me) && <a href="/admin/links" onClick={link('/admin/links')}>{t('links')}</a>}
         <button type="button" class="link" lang={lang === 'sv' ? 'en' : 'sv'} onClick={() => setState({ lang: lang === 'sv' ? 'en' : 'sv' })}>
           {t('switchTo')}
         </button>
@@ -91,6 +93,8 @@ function Routes() {
   if (path === '/admin') return <AdminPage />;
   if (path === '/admin/audit') return <AuditPage />;
   if (path === '/admin/devices') return <DeviceHealthPage />;
+  if (path === '/admin/links') return <LinksPage />;
+  if (path === '/admin/links/new') return <ProposeLinkPage />;
   if ((m = match('/admin/groups/:id', path))) return <GroupPage id={m.id ?? ''} />;
   return <main id="main"><h1>{t('notFound')}</h1></main>;
 }

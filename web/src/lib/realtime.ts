@@ -398,7 +398,7 @@ class RealtimeClient {
       case 'reraised': {
         if (!incident) return;
         // The presser's own alarm: shown, but no alarm sound in their hand.
-        const own = e.type === 'raised' && incident.raisedBy.id === this.personId;
+        const own = e.type === 'raised' && incident.raisedBy?.id === this.personId;
         // A re-alert rings again, unless the person has already seen it (a resync applies events again).
         const seenRealert = this.realertSeen.get(incident.id);
         const freshRealert = e.type === 'reraised' && (seenRealert === undefined || newer(e.id, seenRealert));

@@ -11,6 +11,7 @@ import { ErrorText, errorMessage, link } from './components.tsx';
 import { describeNote } from '../lib/escalation.ts';
 import { OtherPresses, PressStatus } from './press.tsx';
 import { currentPress } from '../lib/raise.ts';
+import { HeldLinkAlarms, LinkedFromBanner } from './links-alarm.tsx';
 
 const ANSWERS: { status: ResponseStatus; key: TextKey; icon: string }[] = [
   { status: 'safe', key: 'imSafe', icon: '✔' },
@@ -89,6 +90,8 @@ export function AlarmPage({ id }: { id: string }) {
       {press && press.status !== 'sent' && <PressStatus press={press} />}
       <OtherPresses />
       {incident.drill && <p class="drill-banner"><strong>{t('drillBanner')}</strong> · {t('drillNote')}</p>}
+      <LinkedFromBanner incident={incident} />
+      {lead && !ended && <HeldLinkAlarms siteId={incident.siteId} />}
       {/* Another alarm's instruction rules the site: on top, also once this alarm has ended. */}
       {instruction && instruction.incidentId !== incident.id && (
         <section class="current" aria-label={t('currentInstruction')} style={{ background: instruction.colour, color: textOn(instruction.colour) }}>
@@ -112,7 +115,7 @@ export function AlarmPage({ id }: { id: string }) {
         </>
       )}
       <p>
-        {incident.siteName} · {t('raisedBy', { name: incident.raisedBy.name })} · {t('at', { time: formatTime(lang, incident.raisedAt) })}
+        {incident.siteName}{incident.raisedBy && <> · {t('raisedBy', { name: incident.raisedBy.name })}</>} · {t('at', { time: formatTime(lang, incident.raisedAt) })}
         {incident.location && <><br />{t('location', { location: incident.location })}</>}
       </p>
       {!ended && (

@@ -8,6 +8,7 @@ import { useAppState, useT } from '../lib/store.ts';
 import type { AlarmType } from '../lib/types.ts';
 import { TypeIcon } from './icons.tsx';
 import { HoldButton, Page, link } from './components.tsx';
+import { LinkReach } from './links-alarm.tsx';
 
 export function HomePage() {
   const t = useT();
@@ -89,6 +90,7 @@ export function HomePage() {
           ))}
         </div>
       )}
+      {types && <LinkReach siteId={siteId} types={types} />}
       {ended.map(({ incident, endReason }) => (
         <div key={incident.id} class="card ok" role="status">
           <p class="big">{incident.state === 'resolved' ? t('allClear') : t('cancelled')}: {incident.drill ? `${t('drillBanner')} ` : ''}{pick(lang, incident.type.label)}</p>
