@@ -117,7 +117,8 @@ describe('links across two nodes', () => {
     await service.waitFor((r) => r.some((x) => x.subscriptionId === sub.id && x.payload?.incidentId === linked && x.payload.kind === 'alarm'), 20_000);
     const push = service.for(sub.id).find((x) => x.payload?.incidentId === linked)?.payload;
     expect(push).toMatchObject({ kind: 'alarm', drill: false, title: 'Brand – Vasastadens bibliotek', site: { id: library, name: 'Vasastadens bibliotek' } });
-    expect(String(push?.body)).toContain('Vasaskolan, Sal 204');
+    expect(String(push?.body)).toMatch(/^Larm från Vasaskolan, Utbildningsförvaltningen\n/);
+    expect(String(push?.body)).toContain('Plats: Vasaskolan, Sal 204');
     await endAll();
 
     const drill = await callNode<IncidentAnswer>(nodeA.url, 'POST', '/api/v1/alarms', {

@@ -50,7 +50,7 @@ const INCIDENT_SQL = {
   byId: `${INCIDENT_SELECT} WHERE i.id = $1`,
   brief: `
     SELECT i.id, i.organisation_id AS "organisationId", i.site_id AS "siteId", s.name AS "siteName", i.drill,
-           i.type_snapshot AS type, i.location, i.state, i.raised_at AS "raisedAt"
+           i.type_snapshot AS type, i.location, i.state, i.raised_at AS "raisedAt", i.linked_from AS "linkedFrom"
       FROM incidents i JOIN sites s ON s.id = i.site_id WHERE i.id = $1`,
   // Incidents the person was targeted by, or leads at a site of (organisation-wide leads: every site).
   // $3: 'active' or NULL for all; $4/$5: page by raised_at.
@@ -93,6 +93,8 @@ export interface IncidentBrief {
   location: string | null;
   state: IncidentState;
   raisedAt: Date;
+  /** A linked incident's origin (its pushes say where it came from); null otherwise. */
+  linkedFrom: LinkedFrom | null;
 }
 
 export async function incidentBrief(db: Queryable, id: string): Promise<IncidentBrief | undefined> {

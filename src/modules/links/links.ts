@@ -27,7 +27,7 @@ export const DIRECTIONS = ['to_partner', 'to_proposer'] as const;
 export type Direction = (typeof DIRECTIONS)[number];
 export type Side = 'proposer' | 'partner';
 
-export interface LinkRow {
+interface LinkRow {
   id: string;
   proposerOrganisationId: string;
   proposerName: string;
@@ -335,6 +335,9 @@ export async function proposeLink(
     const incomingBuiltIn = await allAlarmTypesUsable(tx, organisationId, input.incomingAlarmTypeIds)
       && await allAlarmTypesUsable(tx, partner, input.incomingAlarmTypeIds);
     if (!incomingBuiltIn) throw invalid('Larm som kommer in kan bara vara de inbyggda larmtyperna.', 'Alarms coming in can only be of the built-in types.');
+    if (!input.incomingAlarmTypeIds.length && input.incomingReceivingGroups.length) {
+      throw invalidInput('Inga larm kommer till er med det här förslaget: välj inga mottagande grupper.', 'No alarms come to you with this proposal: choose no receiving groups.');
+    }
     const incomingGroups = input.incomingAlarmTypeIds.length ? await checkReceivingGroups(tx, organisationId, own, input.incomingReceivingGroups) : [];
     if (input.replacesLinkId) await checkReplaceable(tx, principal, input.replacesLinkId, partner);
     const now = deps.clock.now();
