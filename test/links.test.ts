@@ -209,6 +209,20 @@ describe('links between organisations', () => {
       expect(new Set(recipients.map((r) => r.person_id))).toEqual(new Set([t.personId('rektor'), t.personId('kris')]));
     });
 
+    it("a press at the library that joined the linked fire keeps it going after Vasaskolan's all clear, until the library's lead ends it", async () => {
+      const lisa = await device('lisa');
+      const source = await raise('anna', 'vasaskolan', 'brand');
+      const linkedId = await linkedIncidentOf(source);
+      const press = await api('lisa', 'POST', '/alarms', { pressId: randomUUID(), siteId: site('biblioteket'), alarmTypeId: type('brand') });
+      expect(press.body).toMatchObject({ outcome: 'joined', incident: { id: linkedId } });
+
+      expect((await api('kris', 'POST', `/incidents/${source}/resolve`, {})).status).toBe(200);
+      expect((await t.db.query('SELECT state::text FROM incidents WHERE id = $1', [linkedId])).rows[0]?.state).toBe('active');
+      await lisa.waitFor((d) => d.of('message', linkedId).some((e) => String(e.data.body).startsWith('Faran över enligt Vasaskolan. Larmet fortsätter här')), 15_000, 'why it goes on');
+      // Theirs now: ended without a reason, as any alarm of theirs.
+      expect((await api('bo', 'POST', `/incidents/${linkedId}/resolve`, {})).status).toBe(200);
+    });
+
     it('the presser\'s name crosses only when the link shares it', async () => {
       await t.db.query('UPDATE links SET share_presser_name = true WHERE id = $1', [demoLink]);
       try {

@@ -86,14 +86,22 @@ export async function followInstruction(
   return [await postMessage(tx, incident, { kind: 'instruction', body: instruction.body, authorId: instruction.authorId, actorPersonId: null, at: instruction.at })];
 }
 
-/** Ends a linked incident because its source ended ("Faran över enligt Vasaskolan"); nothing if it had ended. */
+/**
+ * Ends a linked incident because its source ended ("Faran över enligt Vasaskolan"); nothing if it had ended.
+ * One that someone at the receiving site has pressed too (their press joined it) is theirs as well: only their
+ * own leads end it, and its people are told that the source has ended and why it goes on.
+ */
 export async function endLinkedIncident(
-  tx: Queryable, linkedIncidentId: string, end: { outcome: 'resolved' | 'cancelled'; reason: string; at: Date },
+  tx: Queryable, linkedIncidentId: string, end: { outcome: 'resolved' | 'cancelled'; reason: string; at: Date; by: string },
 ): Promise<NewEvent[]> {
   const incident = await loadIncident(tx, linkedIncidentId);
   if (incident.state !== 'active') return [];
   await lockSite(tx, incident.siteId);
-  return closeIncident(tx, incident, { ...end, endedBy: null });
+  if (incident.pressers.length > 0) {
+    const body = `${end.reason}. Larmet fortsätter här eftersom någon här också har larmat: er krisledning ger faran över.`;
+    return [await postMessage(tx, incident, { kind: 'instruction', body, authorId: end.by, actorPersonId: null, at: end.at })];
+  }
+  return closeIncident(tx, incident, { outcome: end.outcome, reason: end.reason, at: end.at, endedBy: null });
 }
 
 /** The source incident of a linked incident, or null (a link test, or not linked). */

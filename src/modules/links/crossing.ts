@@ -69,8 +69,9 @@ const CROSSING_SQL = {
     SELECT c.id AS "crossingId", c.source_incident_id AS "sourceIncidentId", c.linked_incident_id AS "linkedIncidentId", c.state, c.test,
            c.drill, c.source_organisation_id AS "sourceOrganisationId", c.source_site_id AS "sourceSiteId", ss.name AS "sourceSiteName",
            c.receiving_organisation_id AS "receivingOrganisationId", ro.name AS "receivingOrganisationName", rs.name AS "receivingSiteName",
-           ${PARTIES}
+           si.state = 'active' AS "sourceActive", ${PARTIES}
       FROM link_crossings c
+      LEFT JOIN alarm_incidents si ON si.id = c.source_incident_id
       JOIN sites ss ON ss.id = c.source_site_id
       JOIN sites rs ON rs.id = c.receiving_site_id
       JOIN organisations ro ON ro.id = c.receiving_organisation_id
@@ -113,6 +114,8 @@ interface UnderWay extends LinkParties {
   receivingOrganisationId: string;
   receivingOrganisationName: string;
   receivingSiteName: string;
+  /** The source is still active (a linked incident ended now ends before it). */
+  sourceActive: boolean | null;
 }
 
 /** One crossing as it happened: what the link carried, from where, to where, and what became of it. */
@@ -245,7 +248,9 @@ async function follow(tx: Queryable, change: PendingChange, events: NewEvent[]):
       }
       if (event.type !== 'resolved' && event.type !== 'cancelled') continue;
       if (c.state === 'alerted' && c.linkedIncidentId) {
-        change.events.push(...await endLinkedIncident(tx, c.linkedIncidentId, { outcome: event.type, reason: END_REASON[event.type](c.sourceSiteName), at: event.at }));
+        change.events.push(...await endLinkedIncident(tx, c.linkedIncidentId, {
+          outcome: event.type, reason: END_REASON[event.type](c.sourceSiteName), at: event.at, by: event.actorPersonId as string,
+        }));
       }
       if (c.state === 'held') await tx.query(CROSSING_SQL.lapse, [c.crossingId, event.at]);
     }
@@ -256,10 +261,11 @@ async function follow(tx: Queryable, change: PendingChange, events: NewEvent[]):
 
 /**
  * The receiving leads ended their linked incident before the source's all clear: allowed, with a
- * reason, which stays on their side; the source's leads see the state change in their counts.
+ * reason, which stays on their side; the source's leads see the state change in their counts. (After the
+ * source's end, one kept going by a press of their own is simply theirs to end.)
  */
 async function endedEarly(tx: Queryable, change: PendingChange, crossing: UnderWay, event: NewEvent): Promise<void> {
-  if (crossing.test || !crossing.sourceIncidentId) return;
+  if (crossing.test || !crossing.sourceIncidentId || !crossing.sourceActive) return;
   const reason = typeof event.data.reason === 'string' ? event.data.reason.trim() : '';
   if (!reason) throw new AppError('linked_end_needs_reason');
   await tx.query(CROSSING_SQL.endedEarly, [crossing.crossingId, event.at, event.actorPersonId]);

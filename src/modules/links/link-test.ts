@@ -59,7 +59,7 @@ export async function sendLinkTest(
     const now = clock.now();
     const change: PendingChange = { events: [] };
     for (const { id } of (await tx.query<{ id: string }>(LINK_TEST_SQL.running, [link.id, direction])).rows) {
-      change.events.push(...await endLinkedIncident(tx, id, { outcome: 'resolved', reason: 'Testet är avslutat', at: now }));
+      change.events.push(...await endLinkedIncident(tx, id, { outcome: 'resolved', reason: 'Testet är avslutat', at: now, by: principal.personId }));
     }
     const groups = (await tx.query<{ groupId: string; siteId: string }>(LINK_TEST_SQL.groups, [link.id, direction])).rows;
     const { from, to } = ends(link, direction);
