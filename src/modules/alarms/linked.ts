@@ -5,7 +5,7 @@ import { closeIncident, postMessage } from './during.js';
 import type { NewEvent } from './events.js';
 import { loadIncident } from './incidents.js';
 import { contradicts, lockSite, siteInstruction, type SiteInstruction } from './instruction.js';
-import { openIncident, type OpenedIncident } from './raise.js';
+import { activeIncidentOf, openIncident, type OpenedIncident } from './raise.js';
 
 /**
  * Linked incidents (docs/linking.md): an alarm of another organisation that crossed a link becomes an
@@ -40,7 +40,6 @@ export type LinkedOutcome =
   | { kind: 'not_crossed'; reason: NotCrossedReason };
 
 const LINKED_SQL = {
-  activeOfType: "SELECT id FROM incidents WHERE site_id = $1 AND alarm_type_id = $2 AND drill = $3 AND state = 'active'",
   precedence: "SELECT (type_snapshot->>'precedence')::int AS precedence FROM incidents WHERE id = $1",
   source: "SELECT linked_from->>'incidentId' AS source FROM incidents WHERE id = $1",
 } as const;
@@ -61,7 +60,7 @@ export async function openLinkedIncident(tx: Queryable, alarm: LinkedAlarm): Pro
   const before = await siteInstruction(tx, site.id);
   if (alarm.from.test && before) return { kind: 'not_crossed', reason: 'site_busy' };
   if (drill && before && !before.drill) return { kind: 'not_crossed', reason: 'real_alarm_active' };
-  if ((await tx.query(LINKED_SQL.activeOfType, [site.id, type.id, drill])).rowCount) return { kind: 'not_crossed', reason: 'already_active' };
+  if (await activeIncidentOf(tx, site.id, type.id, drill)) return { kind: 'not_crossed', reason: 'already_active' };
   const contradiction = contradicts(before, type, drill);
   if (before && contradiction && !alarm.confirmedBy && !(await overrides(tx, before, type))) return { kind: 'held', on: before };
   const opened = await openIncident(tx, {

@@ -87,7 +87,7 @@ async function decide(tx: Tx, deps: AlarmDeps, principal: Principal, input: Rais
   // A drill while a real alarm is active could be mistaken for, or drown out, the real one.
   if (drill && before && !before.drill) throw new AppError('real_alarm_active', undefined, { current: before });
   const contradiction = contradicts(before, type, drill);
-  const active = (await tx.query<{ id: string; last_pressed_at: Date }>(RAISE_SQL.activeIncident, [site.id, type.id, drill])).rows[0];
+  const active = await activeIncidentOf(tx, site.id, type.id, drill);
   if (active) return join(tx, deps, principal, input, active, now, contradiction);
 
   if (contradiction && !input.confirmContradiction) {
@@ -101,6 +101,11 @@ async function decide(tx: Tx, deps: AlarmDeps, principal: Principal, input: Rais
     outcome: 'raised', incident: opened.incident, instruction: opened.instruction,
     change: { events: opened.events, newIncidents: [{ incidentId: opened.incident.id, recipients: opened.recipients }] },
   };
+}
+
+/** The active incident of a type at a site, if any: the one a press joins (one per site, type and drill flag). */
+export async function activeIncidentOf(tx: Queryable, siteId: string, alarmTypeId: string, drill: boolean): Promise<{ id: string; last_pressed_at: Date } | undefined> {
+  return (await tx.query<{ id: string; last_pressed_at: Date }>(RAISE_SQL.activeIncident, [siteId, alarmTypeId, drill])).rows[0];
 }
 
 /** A new incident at a site, as a press or a link opens it. */
