@@ -3,7 +3,9 @@
  * bare Socket.IO broadcast to the same number of clients measured in the same run.
  *
  * Environment: BENCH_DEVICES (5000), BENCH_NODES (2), BENCH_ALARMS (5 alarms to every device),
- * BENCH_SCHOOL_ALARMS (20 alarms to a 300-person school while every device stays connected).
+ * BENCH_SCHOOL_ALARMS (20 alarms to a 300-person school while every device stays connected),
+ * BENCH_LINKED_SIZE (100 people of another organisation linked to the school), BENCH_LINKED_ALARMS (20 school
+ * alarms that also reach them over the link: docs/linking.md).
  * The last line of output is one JSON object.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -26,6 +28,8 @@ const NODES = Number(process.env.BENCH_NODES ?? 2);
 const ALARMS = Number(process.env.BENCH_ALARMS ?? 5);
 const SCHOOL_ALARMS = Number(process.env.BENCH_SCHOOL_ALARMS ?? 20);
 const SCHOOL_SIZE = Math.min(300, DEVICES);
+const LINKED_SIZE = Number(process.env.BENCH_LINKED_SIZE ?? 100);
+const LINKED_ALARMS = Number(process.env.BENCH_LINKED_ALARMS ?? 20);
 const log = pino({ level: 'warn' });
 
 interface Fixture {
@@ -34,6 +38,19 @@ interface Fixture {
   lockdown: string;
   tokens: string[];
   leadToken: string;
+  /** Another organisation's site in the school's building, its group of LINKED_SIZE people and their tokens. */
+  linked: { organisation: string; organisationOfSchool: string; site: string; group: string; tokens: string[] };
+}
+
+/** Sessions written directly: thousands of argon2 sign-ins would measure the password hash, not the fan-out. */
+async function sessionsFor(db: pg.Pool, people: string[]): Promise<string[]> {
+  const tokens = people.map(() => `sl_${randomBytes(32).toString('base64url')}`);
+  await db.query(
+    `INSERT INTO sessions (person_id, token_hash, kind, expires_at)
+     SELECT unnest($1::uuid[]), unnest($2::bytea[]), 'device', now() + interval '1 day'`,
+    [people, tokens.map((t) => createHash('sha256').update(t).digest())],
+  );
+  return tokens;
 }
 
 /** A bench organisation: one site whose group holds every device's person, one of a typical school size. */
@@ -55,15 +72,35 @@ async function createFixture(db: pg.Pool): Promise<Fixture> {
     await db.query('INSERT INTO alarm_group_members (group_id, person_id) SELECT $1, unnest($2::uuid[])', [group, members]);
     await db.query('INSERT INTO alarm_group_types (group_id, alarm_type_id, receives, may_raise) VALUES ($1, $2, true, true)', [group, lockdown]);
   }
-  // Sessions are written directly: five thousand argon2 sign-ins would measure the password hash, not the fan-out.
-  const tokens = people.map(() => `sl_${randomBytes(32).toString('base64url')}`);
-  const leadToken = `sl_${randomBytes(32).toString('base64url')}`;
-  await db.query(
-    `INSERT INTO sessions (person_id, token_hash, kind, expires_at)
-     SELECT unnest($1::uuid[]), unnest($2::bytea[]), 'device', now() + interval '1 day'`,
-    [[...people, lead], [...tokens, leadToken].map((t) => createHash('sha256').update(t).digest())],
-  );
-  return { siteAll, siteSchool, lockdown, tokens, leadToken };
+  const [leadToken, ...tokens] = await sessionsFor(db, [lead, ...people]);
+
+  // The linked organisation: a library in the small school's building, its staff in one group.
+  const linkedOrg = (await db.query<{ id: string }>("INSERT INTO organisations (name, kind) VALUES ('Bench Kultur', 'forvaltning') RETURNING id")).rows[0]?.id as string;
+  const linkedSite = (await db.query<{ id: string }>("INSERT INTO sites (organisation_id, name, kind) VALUES ($1, 'Biblioteket', 'library') RETURNING id", [linkedOrg])).rows[0]?.id as string;
+  const linkedPeople = (await db.query<{ id: string }>(
+    `INSERT INTO people (organisation_id, name, email)
+     SELECT $1, 'Bibliotekarie ' || g, 'bench-kultur' || g || '@bench.example' FROM generate_series(1, $2) g RETURNING id`, [linkedOrg, LINKED_SIZE],
+  )).rows.map((r) => r.id);
+  const linkedGroup = (await db.query<{ id: string }>("INSERT INTO alarm_groups (site_id, organisation_id, name) VALUES ($1, $2, 'Personalen') RETURNING id", [linkedSite, linkedOrg])).rows[0]?.id as string;
+  await db.query('INSERT INTO alarm_group_members (group_id, person_id) SELECT $1, unnest($2::uuid[])', [linkedGroup, linkedPeople]);
+  const linkedTokens = await sessionsFor(db, linkedPeople);
+  return {
+    siteAll, siteSchool, lockdown, tokens, leadToken: leadToken as string,
+    linked: { organisation: linkedOrg, organisationOfSchool: org as string, site: linkedSite, group: linkedGroup, tokens: linkedTokens },
+  };
+}
+
+/** An active link from the school to the library: lockdowns at the school reach the library's staff (docs/linking.md). */
+async function linkSchoolToLibrary(db: pg.Pool, fixture: Fixture): Promise<void> {
+  const { linked } = fixture;
+  const proposer = (await db.query<{ id: string }>('SELECT id FROM people WHERE email = $1', ['lead@bench.example'])).rows[0]?.id;
+  const link = (await db.query<{ id: string }>(
+    `INSERT INTO links (proposer_organisation_id, partner_organisation_id, status, review_at, proposed_by, proposed_at)
+     VALUES ($1, $2, 'active', current_date + 365, $3, now()) RETURNING id`, [linked.organisationOfSchool, linked.organisation, proposer],
+  )).rows[0]?.id;
+  await db.query('INSERT INTO link_site_pairs (link_id, proposer_site_id, partner_site_id) VALUES ($1, $2, $3)', [link, fixture.siteSchool, linked.site]);
+  await db.query("INSERT INTO link_alarm_types (link_id, direction, alarm_type_id) VALUES ($1, 'to_partner', $2)", [link, fixture.lockdown]);
+  await db.query("INSERT INTO link_receiving_groups (link_id, direction, group_id, site_id) VALUES ($1, 'to_partner', $2, $3)", [link, linked.group, linked.site]);
 }
 
 interface Client {
@@ -96,6 +133,8 @@ async function connectClients(urls: string[], count: number, auth: (i: number) =
 
 interface Measured {
   latencies: number[];
+  /** Per round: the incident's id and when the raise was sent, to read any subset of the clients' latencies. */
+  rounds: { key: string; started: number }[];
   /** Per round: until the HTTP answer (the alarm committed and handed to this node's devices). */
   answered: number[];
   /** Per round: until the first device had it. */
@@ -108,6 +147,7 @@ async function measure(clients: Client[], rounds: number, pauseMs: number, trigg
   const latencies: number[] = [];
   const answered: number[] = [];
   const first: number[] = [];
+  const keys: Measured['rounds'] = [];
   let lost = 0;
   for (let round = 0; round < rounds; round++) {
     // Quiet between rounds: the previous alarm's receipts and all clear are not measured with this one.
@@ -115,6 +155,7 @@ async function measure(clients: Client[], rounds: number, pauseMs: number, trigg
     const started = performance.now();
     const key = await trigger(round);
     answered.push(performance.now() - started);
+    keys.push({ key, started });
     await waitFor(() => clients.every((c) => c.received.has(key)), timeoutMs).catch(() => undefined);
     progress(`round ${round + 1}/${rounds}: ${clients.filter((c) => c.received.has(key)).length}/${clients.length} received`);
     const before = latencies.length;
@@ -125,7 +166,21 @@ async function measure(clients: Client[], rounds: number, pauseMs: number, trigg
     }
     first.push(Math.min(...latencies.slice(before)));
   }
-  return { latencies, answered, first, lost };
+  return { latencies, rounds: keys, answered, first, lost };
+}
+
+/** The latencies of some of the measured clients, and how many of their copies never came. */
+function subset(clients: Client[], measured: Measured): { latencies: number[]; lost: number } {
+  const latencies: number[] = [];
+  let lost = 0;
+  for (const { key, started } of measured.rounds) {
+    for (const c of clients) {
+      const at = c.received.get(key);
+      if (at === undefined) lost += 1;
+      else latencies.push(at - started);
+    }
+  }
+  return { latencies, lost };
 }
 
 async function main(): Promise<void> {
@@ -146,10 +201,16 @@ async function main(): Promise<void> {
     const urls = nodes.map((n) => n.url);
     progress(`${NODES} nodes up; connecting ${DEVICES} devices`);
 
-    const devices = await connectClients(urls, DEVICES, (i) => ({ token: fixture.tokens[i], deviceId: `bench-device-${i}`, cursor: null }), 'event',
-      (e) => (e.type === 'raised' ? String((e.data as { incident: { id: string } }).incident.id) : null));
+    // Keyed by the alarm as raised: a linked incident by its source, so one raise is one key on both sides of a link.
+    const raisedKey = (e: Record<string, unknown>) => {
+      if (e.type !== 'raised') return null;
+      const incident = (e.data as { incident: { id: string; linkedFrom: { incidentId: string | null } | null } }).incident;
+      return String(incident.linkedFrom?.incidentId ?? incident.id);
+    };
+    const devices = await connectClients(urls, DEVICES, (i) => ({ token: fixture.tokens[i], deviceId: `bench-device-${i}`, cursor: null }), 'event', raisedKey);
+    const linkedDevices = await connectClients(urls, LINKED_SIZE, (i) => ({ token: fixture.linked.tokens[i], deviceId: `bench-linked-${i}`, cursor: null }), 'event', raisedKey);
     // Like the app: every device confirms receipt, so the measured path carries the receipt load too.
-    for (const d of devices) {
+    for (const d of [...devices, ...linkedDevices]) {
       d.socket.on('event', (e: { type: string; incidentId: string }) => {
         if (e.type === 'raised') d.socket.emit('receipt', { incidentId: e.incidentId, kind: 'delivered' });
       });
@@ -173,8 +234,16 @@ async function main(): Promise<void> {
     const all = await measure(devices, ALARMS, 3000, raiseAndResolve(fixture.siteAll));
     await new Promise((r) => setTimeout(r, 3000));
     const school = await measure(devices.slice(0, SCHOOL_SIZE), SCHOOL_ALARMS, 2300, raiseAndResolve(fixture.siteSchool));
+    // The same school alarm once the school is linked to the library: the linked incident is raised in the
+    // alarm's own transaction, so the school's devices and the library's are measured from the same raise.
     await Promise.all(resolving);
-    for (const d of devices) d.socket.disconnect();
+    await linkSchoolToLibrary(pool, fixture);
+    const schoolDevices = devices.slice(0, SCHOOL_SIZE);
+    const both = await measure([...schoolDevices, ...linkedDevices], LINKED_ALARMS, 2300, raiseAndResolve(fixture.siteSchool));
+    const linkedSchool = subset(schoolDevices, both);
+    const linkedOrganisation = subset(linkedDevices, both);
+    await Promise.all(resolving);
+    for (const d of [...devices, ...linkedDevices]) d.socket.disconnect();
     await Promise.all(nodes.map((n) => n.stop()));
     await pool.end();
 
@@ -214,6 +283,14 @@ async function main(): Promise<void> {
       school_p50_ms: round(percentile(school.latencies, 50)),
       school_p99_ms: round(percentile(school.latencies, 99)),
       school_lost: school.lost,
+      linked_recipients: LINKED_SIZE,
+      linked_alarms: LINKED_ALARMS,
+      linked_school_p50_ms: round(percentile(linkedSchool.latencies, 50)),
+      linked_school_p99_ms: round(percentile(linkedSchool.latencies, 99)),
+      linked_p50_ms: round(percentile(linkedOrganisation.latencies, 50)),
+      linked_p99_ms: round(percentile(linkedOrganisation.latencies, 99)),
+      linked_raise_answered_p50_ms: round(percentile(both.answered, 50)),
+      linked_lost: linkedSchool.lost + linkedOrganisation.lost,
       rss_mb_bench_process: Math.round(process.memoryUsage().rss / 1e6),
     };
     console.log(JSON.stringify(figures));

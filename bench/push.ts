@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     const pool = new pg.Pool({ connectionString: postgres.connectionString, max: 4 });
     pool.on('error', () => undefined);
     await migrate(pool, log);
-    await seedDemo(pool);
+    await seedDemo(pool, { links: false });
     const fixture = await createFixture(pool, service);
     const nodes = await Promise.all(Array.from({ length: NODES }, () => startNode({
       DATABASE_URL: postgres.connectionString, SEED_DEMO: 'false', DATABASE_POOL_MAX: '20',

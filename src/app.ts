@@ -27,6 +27,8 @@ import socketIoPlugin from './plugins/socket-io.js';
 import pushPlugin from './plugins/push.js';
 import alarmsPlugin from './modules/alarms/plugin.js';
 import deliveryPlugin from './modules/delivery/plugin.js';
+import linksPlugin from './modules/links/plugin.js';
+import linkRoutes from './modules/links/routes.js';
 import realtimePlugin from './modules/realtime/plugin.js';
 import deliveryRoutes from './modules/delivery/routes.js';
 import reviewRoutes from './modules/review/routes.js';
@@ -99,6 +101,7 @@ export async function buildApp({ config, connectionString, clock = systemClock }
   // The alarm core, then the modules that plug into its pipeline (the order of their steps and
   // processors is declared in modules/alarms/pipeline.ts, not here).
   await app.register(alarmsPlugin);
+  await app.register(linksPlugin);
   await app.register(deliveryPlugin);
   await app.register(realtimePlugin);
   await app.register(privacyPlugin);
@@ -117,6 +120,7 @@ export async function buildApp({ config, connectionString, clock = systemClock }
     await api.register(reviewRoutes);
     await api.register(privacyRoutes);
     await api.register(oidcRoutes);
+    await api.register(linkRoutes);
   }, { prefix: API_PREFIX });
   await app.register(webAppPlugin);
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDemoLinks } from '../src/seed/demo.js';
 import { startApp, type DemoIds, type TestApp } from './helpers/app.js';
 
 /**
@@ -20,6 +21,10 @@ interface Fixture {
   rektorSessionId: string;
   /** An active lockdown at Vasaskolan, raised by Anna. */
   incidentId: string;
+  /** A link Utbildningsförvaltningen proposed to a third organisation: Kulturförvaltningen's admin must not see it. */
+  thirdLinkId: string;
+  /** A fire at the library held at Vasaskolan (it arrived during the lockdown): Vasaskolan's leads decide on it. */
+  heldCrossingId: string;
 }
 
 interface Call {
@@ -401,6 +406,64 @@ const CATALOGUE: Endpoint[] = [
     crossOrg: (f) => ({ url: `/api/v1/sites/${f.ids.site.vasaskolan}/instruction`, nonexistent: { url: `/api/v1/sites/${uuid()}/instruction` } }),
     badInput: () => [{ url: '/api/v1/sites/skolan/instruction', code: 'validation_failed' }],
   },
+  // Links between organisations (docs/linking.md). The other organisation here is the demo link's partner:
+  // it may see the demo link, never a link of Utbildningsförvaltningen's with a third organisation.
+  {
+    method: 'GET', path: '/api/v1/organisations/{organisationId}/links', as: 'admin@utbildning.example',
+    crossOrg: (f) => ({ url: `/api/v1/organisations/${f.ids.org.utbildning}/links`, nonexistent: { url: `/api/v1/organisations/${uuid()}/links` } }),
+    badInput: () => [{ url: '/api/v1/organisations/utbildning/links', code: 'validation_failed' }],
+  },
+  {
+    method: 'POST', path: '/api/v1/organisations/{organisationId}/links', as: 'admin@utbildning.example',
+    crossOrg: (f) => {
+      const body = linkProposal(f, f.ids.site.vasaskolan);
+      return { url: `/api/v1/organisations/${f.ids.org.utbildning}/links`, body, nonexistent: { url: `/api/v1/organisations/${uuid()}/links`, body } };
+    },
+    badInput: (f) => [
+      { url: `/api/v1/organisations/${f.ids.org.utbildning}/links`, body: { ...linkProposal(f, f.ids.site.vasaskolan), pairs: [] }, code: 'validation_failed' },
+      { url: `/api/v1/organisations/${f.ids.org.utbildning}/links`, body: linkProposal(f, f.ids.site.biblioteket), code: 'invalid_reference' },
+      { url: `/api/v1/organisations/${f.ids.org.utbildning}/links`, body: { ...linkProposal(f, f.ids.site.vasaskolan), outgoingAlarmTypeIds: [] }, code: 'validation_failed' },
+    ],
+  },
+  {
+    method: 'GET', path: '/api/v1/link-partners', as: 'admin@utbildning.example',
+    crossOrg: { notApplicable: "names and sites of the other organisations one could link to, for the caller's own admins (asserted in links.test.ts)" },
+    badInput: { notApplicable: 'takes no input' },
+  },
+  ...linkEndpoint('GET', '', undefined, () => [{ url: '/api/v1/links/demo', code: 'validation_failed' }]),
+  ...linkEndpoint('POST', '/accept', { receivingGroups: [] }, (f) => [
+    { url: `/api/v1/links/${f.thirdLinkId}/accept`, body: { receivingGroups: 'all' }, code: 'validation_failed' },
+    { url: `/api/v1/links/${f.thirdLinkId}/accept`, body: { receivingGroups: [] }, code: 'forbidden' },
+  ]),
+  ...['/decline', '/suspend', '/resume', '/revoke'].flatMap((suffix) => linkEndpoint('POST', suffix, {}, (f) => [
+    { url: `/api/v1/links/${f.thirdLinkId}${suffix}`, body: { reason: 5 }, code: 'validation_failed' },
+  ])),
+  ...linkEndpoint('POST', '/test', {}, (f) => [
+    { url: `/api/v1/links/${f.thirdLinkId}/test`, body: { alarmTypeId: 'brand' }, code: 'validation_failed' },
+    { url: `/api/v1/links/${f.thirdLinkId}/test`, body: {}, code: 'link_status_conflict' },
+  ]),
+  {
+    method: 'GET', path: '/api/v1/sites/{siteId}/link-reach', as: 'anna@vasaskolan.example',
+    crossOrg: (f) => ({ url: `/api/v1/sites/${f.ids.site.vasaskolan}/link-reach`, nonexistent: { url: `/api/v1/sites/${uuid()}/link-reach` } }),
+    badInput: () => [{ url: '/api/v1/sites/skolan/link-reach', code: 'validation_failed' }],
+  },
+  {
+    method: 'GET', path: '/api/v1/sites/{siteId}/held-link-alarms', as: 'kris@utbildning.example',
+    crossOrg: (f) => ({ url: `/api/v1/sites/${f.ids.site.vasaskolan}/held-link-alarms`, nonexistent: { url: `/api/v1/sites/${uuid()}/held-link-alarms` } }),
+    badInput: () => [{ url: '/api/v1/sites/skolan/held-link-alarms', code: 'validation_failed' }],
+  },
+  {
+    method: 'POST', path: '/api/v1/link-crossings/{id}/confirm', as: 'kris@utbildning.example',
+    crossOrg: (f) => ({ url: `/api/v1/link-crossings/${f.heldCrossingId}/confirm`, nonexistent: { url: `/api/v1/link-crossings/${uuid()}/confirm` } }),
+    badInput: () => [{ url: '/api/v1/link-crossings/held/confirm', code: 'validation_failed' }],
+  },
+  {
+    method: 'POST', path: '/api/v1/link-crossings/{id}/dismiss', as: 'kris@utbildning.example',
+    crossOrg: (f) => ({
+      url: `/api/v1/link-crossings/${f.heldCrossingId}/dismiss`, body: {}, nonexistent: { url: `/api/v1/link-crossings/${uuid()}/dismiss`, body: {} },
+    }),
+    badInput: (f) => [{ url: `/api/v1/link-crossings/${f.heldCrossingId}/dismiss`, body: { reason: ['x'] }, code: 'validation_failed' }],
+  },
   {
     method: 'GET', path: '/api/v1/organisations/{organisationId}/audit-log', as: 'admin@utbildning.example',
     crossOrg: (f) => ({ url: `/api/v1/organisations/${f.ids.org.utbildning}/audit-log`, nonexistent: { url: `/api/v1/organisations/${uuid()}/audit-log` } }),
@@ -666,6 +729,22 @@ function incidentEndpoint(
   }];
 }
 
+/** A proposal from Utbildningsförvaltningen (at one of its sites, or another to forge) to Kulturförvaltningen. */
+function linkProposal(f: Fixture, ownSiteId: string) {
+  return {
+    partnerOrganisationId: f.ids.org.kultur, pairs: [{ siteId: ownSiteId, partnerSiteId: f.ids.site.biblioteket }],
+    outgoingAlarmTypeIds: [f.ids.alarmType.hot], incomingAlarmTypeIds: [],
+  };
+}
+
+function linkEndpoint(method: Method, suffix: string, body: unknown, badInput: Endpoint['badInput']): Endpoint[] {
+  return [{
+    method, path: `/api/v1/links/{id}${suffix}`, as: 'admin@utbildning.example',
+    crossOrg: (f) => ({ url: `/api/v1/links/${f.thirdLinkId}${suffix}`, body, nonexistent: { url: `/api/v1/links/${uuid()}${suffix}`, body } }),
+    badInput,
+  }];
+}
+
 function groupEndpoint(
   method: Method, path: string, suffix: string, body: unknown, badInput: Endpoint['badInput'],
 ): Endpoint[] {
@@ -693,6 +772,7 @@ describe('API contract over every endpoint', () => {
 
   beforeAll(async () => {
     t = await startApp();
+    await seedDemoLinks(t.db);
     const admin = await tokenOf('admin@utbildning.example');
     const created = await t.request({
       method: 'POST', url: `/api/v1/organisations/${t.ids.org.utbildning}/alarm-types`, token: admin, body: customType('medicinskt'),
@@ -708,7 +788,31 @@ describe('API contract over every endpoint', () => {
       body: { pressId: uuid(), siteId: t.ids.site.vasaskolan, alarmTypeId: t.ids.alarmType.inrymning },
     });
     expect(lockdown.status).toBe(201);
-    f = { ids: t.ids, customTypeId: created.body.id, rektorSessionId: rektorSession.id, incidentId: lockdown.body.incident.id };
+    // A third organisation with a site, to which Utbildningsförvaltningen proposes a link.
+    const system = await tokenOf('system@samlarm.example');
+    const thirdOrg = await t.request({ method: 'POST', url: '/api/v1/organisations', token: system, body: { name: 'Vasahem AB', kind: 'bolag' } });
+    const thirdSite = await t.request({
+      method: 'POST', url: `/api/v1/organisations/${thirdOrg.body.id}/sites`, token: system, body: { name: 'Vasahems kontor', kind: 'office' },
+    });
+    const thirdLink = await t.request({
+      method: 'POST', url: `/api/v1/organisations/${t.ids.org.utbildning}/links`, token: admin, body: {
+        partnerOrganisationId: thirdOrg.body.id, pairs: [{ siteId: t.ids.site.vasaskolan, partnerSiteId: thirdSite.body.id }],
+        outgoingAlarmTypeIds: [t.ids.alarmType.brand], incomingAlarmTypeIds: [],
+      },
+    });
+    expect(thirdLink.status, JSON.stringify(thirdLink.body)).toBe(201);
+    // A fire at the library during Vasaskolan's lockdown crosses the demo link and is held at Vasaskolan.
+    const fire = await t.request({
+      method: 'POST', url: '/api/v1/alarms', token: await tokenOf('lisa@biblioteket.example'),
+      body: { pressId: uuid(), siteId: t.ids.site.biblioteket, alarmTypeId: t.ids.alarmType.brand, confirmContradiction: true },
+    });
+    expect(fire.status, JSON.stringify(fire.body)).toBe(201);
+    const held = (await t.db.query<{ id: string }>("SELECT id FROM link_crossings WHERE source_incident_id = $1 AND state = 'held'", [fire.body.incident.id])).rows[0];
+    if (!held) throw new Error('the fire at the library was not held at Vasaskolan');
+    f = {
+      ids: t.ids, customTypeId: created.body.id, rektorSessionId: rektorSession.id, incidentId: lockdown.body.incident.id,
+      thirdLinkId: thirdLink.body.id, heldCrossingId: held.id,
+    };
     for (const e of [OTHER_ORG_ADMIN, ...new Set(CATALOGUE.map((c) => c.as))]) await tokenOf(e);
   });
   afterAll(() => t.close());

@@ -6,6 +6,7 @@ import { loadConfig } from '../src/config/config.js';
 import type { RetentionCounts } from '../src/modules/privacy/retention-job.js';
 import { before } from '../src/modules/privacy/periods.js';
 import { databaseUrl, startApp, type TestApp } from './helpers/app.js';
+import { seedDemoLinks } from '../src/seed/demo.js';
 
 /**
  * Retention on an injected clock (docs/PRIVACY.md): every class of data past its period is deleted
@@ -81,12 +82,17 @@ describe('retention, driven by an injected clock', () => {
       token[who] = await t.login(EMAIL[who]);
       person[who] = t.ids.person[EMAIL[who]] as string;
     }
+    // Vasagatan 12's link: the library's threat also reaches Vasaskolan's crisis team (a crossing, a linked incident).
+    await seedDemoLinks(t.db);
     oldVasa = await incident('anna', 'kris', t.ids.site.vasaskolan, t.ids.alarmType.hot,
       { location: 'Sal 204', message: 'En man med kniv i korridoren', answer: 'cecilia', text: 'Jag har 20 elever med mig' });
     newVasa = await incident('anna', 'kris', t.ids.site.vasaskolan, t.ids.alarmType.brand,
       { location: 'Slöjdsalen', message: 'Rök från ventilationen', answer: 'kris', text: 'Vi är ute' });
     oldLibrary = await incident('lisa', 'bo', t.ids.site.biblioteket, t.ids.alarmType.hot,
       { location: 'Läsesalen', message: 'Hotfull besökare', answer: 'lisa', text: 'Jag har låst in mig' });
+    // The library's incident has a review record of its own.
+    const draft = await api('bo', 'GET', `/incidents/${oldLibrary}/review/record`);
+    await api('bo', 'PUT', `/incidents/${oldLibrary}/review/record`, { baseRevision: 0, status: 'open', record: draft.draft });
     await age(oldVasa, 396 * DAY);
     await age(oldLibrary, 3 * 365 * DAY);
     await api('klara', 'PUT', `/organisations/${t.ids.org.kultur}/retention`, { incidents: { keep: 'years', years: 2 } });
@@ -195,6 +201,11 @@ describe('retention, driven by an injected clock', () => {
       expect((await rows(`SELECT 1 FROM ${table} WHERE incident_id = $1`, [oldLibrary])).length, table).toBe(0);
     }
     expect(await rows('SELECT 1 FROM incidents WHERE id = $1', [oldLibrary])).toEqual([]);
+    // So are its review record and the link's record of its crossing; the linked incident at Vasaskolan, kept by
+    // Utbildningsförvaltningen, remains with where it came from.
+    expect(await rows('SELECT 1 FROM incident_review_revisions WHERE incident_id = $1', [oldLibrary])).toEqual([]);
+    expect(await rows('SELECT 1 FROM link_crossings WHERE source_incident_id = $1', [oldLibrary])).toEqual([]);
+    expect(await rows("SELECT 1 FROM incidents WHERE linked_from->>'incidentId' = $1", [oldLibrary])).toHaveLength(1);
 
     // Audit log.
     const auditIds = (await rows<{ id: string }>('SELECT id::text FROM audit_log')).map((r) => r.id);

@@ -45,11 +45,29 @@ export const TypeSnapshotView = Type.Object({
 
 const PersonName = Type.Object({ id: Uuid, name: Type.String() });
 
+/**
+ * Where a linked incident came from (docs/linking.md): another organisation's alarm that crossed a
+ * link, or a link test. Null on every other incident. Shown wherever the incident is, so a linked
+ * alarm is unmistakable ("Larm från Vasaskolan, Utbildningsförvaltningen").
+ */
+export const LinkedFrom = Type.Object({
+  linkId: Uuid,
+  incidentId: Nullable(Type.String({ format: 'uuid', description: 'The source incident (null for a link test); the receiving side cannot read it' })),
+  organisationId: Uuid,
+  organisationName: Type.String(),
+  siteName: Type.String(),
+  pressedBy: Nullable(Type.String({ description: 'The presser\'s name, only when the link shares it' })),
+  test: Type.Boolean({ description: 'A link test: a drill sent over the link, with no alarm behind it' }),
+});
+export type LinkedFrom = Static<typeof LinkedFrom>;
+
 export const IncidentView = Type.Object({
   id: Uuid, organisationId: Uuid, siteId: Uuid, siteName: Type.String(), type: TypeSnapshotView, drill: Type.Boolean(),
   state: IncidentState, location: Nullable(Type.String()), message: Nullable(Type.String()),
-  raisedBy: PersonName, raisedAt: Timestamp, lastPressedAt: Timestamp, endedAt: Nullable(Timestamp), endedBy: Nullable(PersonName),
-  endReason: Nullable(Type.String()),
+  /** Null for a linked incident: a link raised it (linkedFrom says where from). */
+  raisedBy: Nullable(PersonName),
+  raisedAt: Timestamp, lastPressedAt: Timestamp, endedAt: Nullable(Timestamp), endedBy: Nullable(PersonName),
+  endReason: Nullable(Type.String()), linkedFrom: Nullable(LinkedFrom),
   pressers: Type.Array(Type.Object({ personId: Uuid, name: Type.String(), pressedAt: Timestamp })),
   recipients: Type.Integer(),
 });
@@ -58,9 +76,9 @@ export type IncidentView = Static<typeof IncidentView>;
 /** The incident as live events carry it: enough to show the alarm without another request. */
 export const IncidentSummary = Type.Object({
   id: Uuid, organisationId: Uuid, siteId: Uuid, siteName: Type.String(), type: TypeSnapshotView, drill: Type.Boolean(),
-  state: IncidentState, location: Nullable(Type.String()), message: Nullable(Type.String()), raisedBy: PersonName,
+  state: IncidentState, location: Nullable(Type.String()), message: Nullable(Type.String()), raisedBy: Nullable(PersonName),
   raisedAt: Timestamp, endedAt: Nullable(Timestamp), endedBy: Nullable(PersonName),
-  pressers: Type.Integer(), recipients: Type.Integer(),
+  pressers: Type.Integer(), recipients: Type.Integer(), linkedFrom: Nullable(LinkedFrom),
 });
 export type IncidentSummary = Static<typeof IncidentSummary>;
 
@@ -78,6 +96,9 @@ export const EVENT_TYPES = [
   'delivered', 'acknowledged', 'responded', 'message', 'reply', 'resolved', 'cancelled',
   // Escalation (leads see these) and each push or SMS attempt with its outcome (review only).
   'repushed', 'escalated', 'delivery_attempt',
+  // Links (docs/linking.md): on a source incident, what became of it at a linked organisation (leads);
+  // on a receiving site's incident, a linked alarm that contradicts it waits for its leads' decision.
+  'linked', 'link_held',
 ] as const;
 export const EventType = StringEnum(EVENT_TYPES);
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -152,8 +173,24 @@ export const PushProgressView = Type.Object({
 });
 export type PushProgressView = Static<typeof PushProgressView>;
 
+export const LINKED_STATES = ['active', 'ended', 'ended_early', 'held', 'dismissed', 'lapsed', 'not_crossed'] as const;
+
+/** What the source's leads see of one linked site: counts only, never names (docs/linking.md). */
+export const LinkedCounts = Type.Object({
+  crossingId: Uuid,
+  organisationId: Uuid,
+  organisationName: Type.String(),
+  siteName: Type.String(),
+  state: StringEnum(LINKED_STATES, {
+    description: 'active / ended: the linked incident; ended_early: its leads ended it before the source; held: waits for its leads (it contradicted their instruction); dismissed: they declined it; lapsed: the source ended first; not_crossed: the site could not take it',
+  }),
+  counts: Nullable(RollCallSummary),
+});
+export type LinkedCounts = Static<typeof LinkedCounts>;
+
 export const RollCallView = Type.Object({
   summary: RollCallSummary,
+  linked: Type.Array(LinkedCounts, { description: 'Per linked site the alarm crossed to, counts only' }),
   people: Type.Array(Type.Object({
     personId: Uuid, name: Type.String(), phone: Nullable(Type.String({ description: 'For the lead to call' })), lead: Type.Boolean(), deliveredAt: Nullable(Timestamp), acknowledgedAt: Nullable(Timestamp),
     status: Nullable(ResponseStatus), text: Nullable(Type.String()), location: Nullable(Type.String()), respondedAt: Nullable(Timestamp),

@@ -129,6 +129,22 @@ export const ERRORS = {
     sv: 'Ditt Samlarm-konto är kopplat till ett annat konto hos inloggningstjänsten. Kontakta din administratör.',
     en: 'Your Samlarm account is linked to another account at the sign-in service. Ask your administrator.',
   },
+  // Links between organisations (docs/linking.md).
+  link_status_conflict: {
+    status: 409,
+    sv: 'Samverkansavtalet har inte den status som krävs för detta.',
+    en: 'The link does not have the status this needs.',
+  },
+  linked_alarm_not_held: {
+    status: 409,
+    sv: 'Larmet från den andra organisationen väntar inte längre på ert beslut.',
+    en: 'The alarm from the other organisation is no longer waiting for your decision.',
+  },
+  linked_end_needs_reason: {
+    status: 400,
+    sv: 'Skriv varför ni avslutar larmet innan organisationen som larmade har gett faran över.',
+    en: 'Say why you end this alarm before the organisation that raised it has given the all clear.',
+  },
 } as const satisfies Record<string, { status: number; sv: string; en: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

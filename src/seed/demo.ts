@@ -1,11 +1,11 @@
-import type { Db, Tx } from '../db/pool.js';
+import type { Db, Queryable, Tx } from '../db/pool.js';
 import { inTransaction } from '../db/pool.js';
 import { hashPassword } from '../modules/auth/passwords.js';
 import type { RoleName } from '../modules/auth/policies.js';
 
 /**
  * The demo world: a school and a preschool in Utbildningsförvaltningen, a library of
- * Kulturförvaltningen in the same building as the school (for linking), and an operator.
+ * Kulturförvaltningen in the same building as the school, linked to it (DEMO_LINKS), and an operator.
  * Every account has the same password, printed at start-up and listed in README.md.
  */
 export const DEMO_PASSWORD = 'samlarm-demo';
@@ -106,6 +106,35 @@ export const DEMO: DemoOrganisation[] = [
   },
 ];
 
+interface DemoLink {
+  /** Organisations by name: the one that proposed the link and the one that accepted it. */
+  proposer: string;
+  partner: string;
+  proposedBy: string;
+  acceptedBy: string;
+  /** Site keys: a site of the proposer and one of the partner. */
+  pairs: [string, string][];
+  /** Alarm types raised at the proposer's sites that reach the partner's, and the partner's groups (site key, name) that get them. */
+  toPartner: { types: string[]; groups: [string, string][] };
+  toProposer: { types: string[]; groups: [string, string][] };
+}
+
+/**
+ * The shared building Vasagatan 12 (docs/linking.md): fire, evacuation and lockdown at Vasaskolan reach the
+ * library's staff; fire and threat at the library reach Vasaskolan's crisis team.
+ */
+export const DEMO_LINKS: DemoLink[] = [
+  {
+    proposer: 'Utbildningsförvaltningen',
+    partner: 'Kulturförvaltningen',
+    proposedBy: 'admin@utbildning.example',
+    acceptedBy: 'admin@kultur.example',
+    pairs: [['vasaskolan', 'biblioteket']],
+    toPartner: { types: ['brand', 'utrymning', 'inrymning'], groups: [['biblioteket', 'Bibliotekets personal']] },
+    toProposer: { types: ['brand', 'hot'], groups: [['vasaskolan', 'Krisgrupp']] },
+  },
+];
+
 const SEED_SQL = {
   // Nodes starting together on an empty database seed once: the second waits, then finds the first's data.
   lock: 'SELECT pg_advisory_xact_lock(4711114)',
@@ -122,6 +151,27 @@ const SEED_SQL = {
               SELECT $1, id, $3, $4 FROM alarm_types WHERE organisation_id IS NULL AND key = $2`,
   contact: `INSERT INTO alarm_group_escalation_contacts (group_id, position, person_id, name, phone)
             VALUES ($1, $2, $3, $4, $5)`,
+  // The demo links by names: organisations, their admins, sites and groups as the demo world names them.
+  link: `
+    INSERT INTO links (proposer_organisation_id, partner_organisation_id, status, review_at, proposed_by, proposed_at,
+                       decided_by, decided_at, status_changed_by, status_changed_at)
+    SELECT po.id, xo.id, 'active', (now() + interval '1 year')::date, pb.id, now(), ab.id, now(), ab.id, now()
+      FROM organisations po, organisations xo, people pb, people ab
+     WHERE po.name = $1 AND xo.name = $2 AND pb.email = $3 AND ab.email = $4
+    RETURNING id`,
+  linkPair: `
+    INSERT INTO link_site_pairs (link_id, proposer_site_id, partner_site_id)
+    SELECT l.id, ps.id, xs.id FROM links l
+      JOIN sites ps ON ps.organisation_id = l.proposer_organisation_id AND ps.name = $2
+      JOIN sites xs ON xs.organisation_id = l.partner_organisation_id AND xs.name = $3
+     WHERE l.id = $1`,
+  linkType: `INSERT INTO link_alarm_types (link_id, direction, alarm_type_id)
+             SELECT $1, $2, id FROM alarm_types WHERE organisation_id IS NULL AND key = $3`,
+  linkGroup: `
+    INSERT INTO link_receiving_groups (link_id, direction, group_id, site_id)
+    SELECT $1, $2, g.id, g.site_id FROM alarm_groups g JOIN sites s ON s.id = g.site_id
+     WHERE g.organisation_id = $3 AND s.name = $4 AND g.name = $5`,
+  organisationId: 'SELECT id FROM organisations WHERE name = $1',
 } as const;
 
 async function seedOrganisation(tx: Tx, org: DemoOrganisation, passwordHash: string): Promise<void> {
@@ -151,13 +201,45 @@ async function seedOrganisation(tx: Tx, org: DemoOrganisation, passwordHash: str
   }
 }
 
-/** Seeds the demo world into an empty database; returns false (and does nothing) if any organisation exists. */
-export async function seedDemo(db: Db): Promise<boolean> {
+/** A demo site's name by its key. */
+function siteName(organisation: string, key: string): string {
+  const site = DEMO.find((o) => o.name === organisation)?.sites.find((s) => s.key === key);
+  if (!site) throw new Error(`no demo site ${key} in ${organisation}`);
+  return site.name;
+}
+
+/** An active link, as if proposed by one admin and accepted by the other. */
+async function seedLink(tx: Queryable, link: DemoLink): Promise<void> {
+  const { id } = (await tx.query<{ id: string }>(SEED_SQL.link, [link.proposer, link.partner, link.proposedBy, link.acceptedBy])).rows[0] as { id: string };
+  for (const [own, theirs] of link.pairs) {
+    await tx.query(SEED_SQL.linkPair, [id, siteName(link.proposer, own), siteName(link.partner, theirs)]);
+  }
+  for (const [direction, receiver, rule] of [['to_partner', link.partner, link.toPartner], ['to_proposer', link.proposer, link.toProposer]] as const) {
+    const receiverId = ((await tx.query<{ id: string }>(SEED_SQL.organisationId, [receiver])).rows[0] as { id: string }).id;
+    for (const key of rule.types) await tx.query(SEED_SQL.linkType, [id, direction, key]);
+    for (const [site, name] of rule.groups) await tx.query(SEED_SQL.linkGroup, [id, direction, receiverId, siteName(receiver, site), name]);
+  }
+}
+
+/**
+ * The demo links (DEMO_LINKS), into a database that has the demo world. seedDemo() adds them; the test
+ * suite's template leaves them out (most test files are about one organisation) and link tests add them.
+ */
+export async function seedDemoLinks(db: Queryable): Promise<void> {
+  for (const link of DEMO_LINKS) await seedLink(db, link);
+}
+
+/**
+ * Seeds the demo world into an empty database; returns false (and does nothing) if any organisation
+ * exists. `links: false` leaves out the demo links (the test suite's template, the benchmarks' unlinked cases).
+ */
+export async function seedDemo(db: Db, options: { links?: boolean } = {}): Promise<boolean> {
   const passwordHash = await hashPassword(DEMO_PASSWORD);
   return inTransaction(db, async (tx) => {
     await tx.query(SEED_SQL.lock);
     if ((await tx.query(SEED_SQL.anyOrganisation)).rowCount) return false;
     for (const org of DEMO) await seedOrganisation(tx, org, passwordHash);
+    if (options.links !== false) await seedDemoLinks(tx);
     return true;
   });
 }

@@ -37,7 +37,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await admin.query(`CREATE DATABASE ${template}`);
   const pool = new pg.Pool({ connectionString: withDatabase(adminUrl, template), max: 2 });
   await migrate(pool, pino({ level: 'warn' }));
-  await seedDemo(pool);
+  // Without the demo link: most test files are about one organisation; link tests add it (seedDemoLinks).
+  await seedDemo(pool, { links: false });
   await pool.end();
 
   const redis = process.env.REDIS_URL ? undefined : await startTestRedis();

@@ -22,6 +22,7 @@ import { InstructionBanner, endedLine, link, liveSites } from './ui/components.t
 import { PressDock } from './ui/press.tsx';
 import { HomePage } from './ui/home.tsx';
 import { MyDataPage } from './ui/my-data.tsx';
+import { LinksPage, ProposeLinkPage, mayViewLinks } from './ui/links.tsx';
 import { DevicePage, LoginPage, SetupPage } from './ui/onboarding.tsx';
 import { RollCallPage } from './ui/rollcall.tsx';
 import { ReviewPage, StatisticsPage, readsReviews } from './ui/review-link.tsx';
@@ -56,6 +57,7 @@ function Header() {
           {me && <a href="/account" onClick={link('/account')}>{t('account')}</a>}
           {admin && <a href="/admin" onClick={link('/admin')}>{t('admin')}</a>}
           {admin && <SiteSwitcher />}
+          {mayViewLinks(me) && <a href="/admin/links" onClick={link('/admin/links')}>{t('links')}</a>}
           {readsReviews(me) && <a href="/statistics" onClick={link('/statistics')}>{t('statisticsTitle')}</a>}
           <button type="button" class="link" lang={lang === 'sv' ? 'en' : 'sv'} onClick={() => setState({ lang: lang === 'sv' ? 'en' : 'sv' })}>
             {t('switchTo')}
@@ -163,6 +165,8 @@ function Routes() {
   if (path === '/admin') return <AdminPage />;
   if (path === '/admin/audit') return <AuditPage />;
   if (path === '/admin/devices') return <DeviceHealthPage />;
+  if (path === '/admin/links') return <LinksPage />;
+  if (path === '/admin/links/new') return <ProposeLinkPage />;
   if ((m = match('/admin/groups/:id', path))) return <GroupPage id={m.id ?? ''} />;
   if (path === '/admin/people') return <PeoplePage />;
   if ((m = match('/admin/people/:id', path))) return <PersonPage key={m.id} id={m.id ?? ''} />;

@@ -324,3 +324,25 @@ export async function escalationContactsOf(db: Queryable, groupIds: string[]): P
   if (groupIds.length === 0) return [];
   return (await db.query<ContactToAlert>(CONTACTS_TO_ALERT_SQL, [groupIds])).rows;
 }
+
+export interface GroupBrief {
+  id: string;
+  siteId: string;
+  organisationId: string;
+  name: string;
+  memberIds: string[];
+}
+
+const GROUP_BRIEF_SQL = `
+  SELECT g.id, g.site_id AS "siteId", g.organisation_id AS "organisationId", g.name,
+         coalesce(array_agg(m.person_id) FILTER (WHERE m.person_id IS NOT NULL), '{}') AS "memberIds"
+    FROM alarm_groups g LEFT JOIN alarm_group_members m ON m.group_id = g.id
+   WHERE g.id = ANY($1::uuid[])
+   GROUP BY g.id
+   ORDER BY g.name`;
+
+/** Groups by id with their site, organisation and members: what a link checks and shows of its receiving groups. */
+export async function groupBriefs(db: Queryable, groupIds: string[]): Promise<GroupBrief[]> {
+  if (groupIds.length === 0) return [];
+  return (await db.query<GroupBrief>(GROUP_BRIEF_SQL, [groupIds])).rows;
+}

@@ -226,3 +226,21 @@ export async function updateAlarmType(
     return after;
   });
 }
+
+export interface AlarmTypeBrief {
+  id: string;
+  key: string;
+  label: { sv: string; en: string };
+  colour: string;
+  icon: string;
+}
+
+const ALARM_TYPE_BRIEF_SQL = `
+  SELECT id, key, json_build_object('sv', label_sv, 'en', label_en) AS label, colour, icon
+    FROM alarm_types WHERE id = ANY($1::uuid[]) ORDER BY precedence DESC, key`;
+
+/** Types by id, as a link shows which of them cross (both sides see them, whoever owns a custom type). */
+export async function alarmTypeBriefs(db: Queryable, ids: string[]): Promise<AlarmTypeBrief[]> {
+  if (ids.length === 0) return [];
+  return (await db.query<AlarmTypeBrief>(ALARM_TYPE_BRIEF_SQL, [ids])).rows;
+}

@@ -4,7 +4,7 @@ import type { Principal } from '../auth/policies.js';
 import type { AlarmDeps } from './deps.js';
 import type { IncidentEvent, NewEvent } from './events.js';
 import { visibleIncident, type Incident } from './incidents.js';
-import { lockSite, siteInstruction, type SiteInstruction } from './instruction.js';
+import { lockSites } from './instruction.js';
 
 export interface ChangeContext {
   tx: Tx;
@@ -15,11 +15,11 @@ export interface ChangeContext {
   now: Date;
   /** Builds an event of this incident by the caller, at `now`. */
   event: (type: NewEvent['type'], audience: NewEvent['audience'], data?: Record<string, unknown>) => NewEvent;
-  instruction: () => Promise<SiteInstruction | null>;
 }
 
 /**
- * The one flow for everything done to an incident after it was raised: lock its site, load it as
+ * The one flow for everything done to an incident after it was raised: lock its site (and the sites
+ * of its linked incidents, which its instructions and all clear reach), load it as
  * the caller may see it, refuse if it has ended (unless allowed), apply, then through the pipeline:
  * pushes queued and events appended in the same transaction, commit, publish.
  */
@@ -32,7 +32,7 @@ export async function changeIncident<T>(
 ): Promise<{ result: T; events: IncidentEvent[] }> {
   return deps.pipeline.run(async (tx) => {
     const { incident: peek } = await visibleIncident(tx, principal, incidentId);
-    await lockSite(tx, peek.siteId);
+    await lockSites(tx, [peek.siteId, ...await deps.sources.linkedSites(tx, peek.siteId, peek.id)]);
     const { incident, lead } = await visibleIncident(tx, principal, incidentId);
     if (incident.state !== 'active' && options.whenEnded === 'refuse') throw new AppError('incident_ended');
     const now = deps.clock.now();
@@ -45,7 +45,6 @@ export async function changeIncident<T>(
         incidentId: incident.id, organisationId: incident.organisationId, siteId: incident.siteId, drill: incident.drill,
         type, audience, actorPersonId: principal.personId, data, at: now,
       }),
-      instruction: () => siteInstruction(tx, incident.siteId),
     });
     return { result, change: { events } };
   }, 'await');

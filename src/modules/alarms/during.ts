@@ -1,11 +1,12 @@
 import type { MessageRequest, ResponseRequest } from '../../contract/alarms.js';
+import type { Queryable } from '../../db/pool.js';
 import { AppError } from '../../lib/errors.js';
 import { canCancelIncident, canEndIncident, canSendInstruction, type Principal } from '../auth/policies.js';
 import { changeIncident } from './change.js';
 import type { AlarmDeps } from './deps.js';
-import type { IncidentEvent } from './events.js';
-import { incidentSummary, loadIncident } from './incidents.js';
-import { otherActiveIncidents, sameInstruction } from './instruction.js';
+import type { IncidentEvent, NewEvent } from './events.js';
+import { incidentSummary, loadIncident, type Incident } from './incidents.js';
+import { otherActiveIncidents, sameInstruction, siteInstruction } from './instruction.js';
 import { receiptEvents } from './receipts.js';
 import { recipientOf } from './recipients.js';
 
@@ -50,20 +51,33 @@ export async function respond(deps: AlarmDeps, principal: Principal, incidentId:
 
 /** An instruction from a lead reaches everyone; a reply from anyone reaches the leads. */
 export async function sendMessage(deps: AlarmDeps, principal: Principal, incidentId: string, input: MessageRequest): Promise<IncidentEvent[]> {
-  const { events } = await changeIncident(deps, principal, incidentId, { whenEnded: 'refuse' }, async ({ tx, incident, event, instruction, now }) => {
+  const { events } = await changeIncident(deps, principal, incidentId, { whenEnded: 'refuse' }, async ({ tx, incident, now }) => {
     if (input.kind === 'instruction' && !canSendInstruction(principal, site(incident))) {
       throw new AppError('forbidden', { sv: 'Bara krisledare och rektorer skickar instruktioner.', en: 'Only crisis leads and rektorer send instructions.' });
     }
     if (input.kind === 'reply' && !(await recipientOf(tx, incident.id, principal.personId))) {
       throw new AppError('forbidden', { sv: 'Bara de som larmet nådde kan svara.', en: 'Only people the alarm reached can reply.' });
     }
-    const { id, author_name: authorName } = (await tx.query<{ id: string; author_name: string }>(
-      DURING_SQL.insertMessage, [incident.id, principal.personId, input.kind, input.body, now],
-    )).rows[0] as { id: string; author_name: string };
-    const data = { messageId: id, authorId: principal.personId, authorName, body: input.body, instruction: await instruction() };
-    return { result: null, events: [event(input.kind === 'instruction' ? 'message' : 'reply', input.kind === 'instruction' ? 'all' : 'leads', data)] };
+    return { result: null, events: [await postMessage(tx, incident, { ...input, authorId: principal.personId, actorPersonId: principal.personId, at: now })] };
   });
   return events;
+}
+
+/**
+ * Stores a message and builds its event: an instruction goes to everyone, a reply to the leads. The
+ * actor is its author, or nobody when a link carries a source's instruction to a linked incident.
+ */
+export async function postMessage(
+  tx: Queryable, incident: Incident, message: MessageRequest & { authorId: string; actorPersonId: string | null; at: Date },
+): Promise<NewEvent> {
+  const { id, author_name: authorName } = (await tx.query<{ id: string; author_name: string }>(
+    DURING_SQL.insertMessage, [incident.id, message.authorId, message.kind, message.body, message.at],
+  )).rows[0] as { id: string; author_name: string };
+  return {
+    incidentId: incident.id, organisationId: incident.organisationId, siteId: incident.siteId, drill: incident.drill,
+    type: message.kind === 'instruction' ? 'message' : 'reply', audience: message.kind === 'instruction' ? 'all' : 'leads', actorPersonId: message.actorPersonId, at: message.at,
+    data: { messageId: id, authorId: message.authorId, authorName, body: message.body, instruction: await siteInstruction(tx, incident.siteId) },
+  };
 }
 
 /**
@@ -73,7 +87,7 @@ export async function sendMessage(deps: AlarmDeps, principal: Principal, inciden
 export async function endIncident(
   deps: AlarmDeps, principal: Principal, incidentId: string, input: { outcome: 'resolved' | 'cancelled'; reason?: string | null },
 ): Promise<IncidentEvent[]> {
-  const { events } = await changeIncident(deps, principal, incidentId, { whenEnded: 'refuse' }, async ({ tx, incident, event, instruction, now }) => {
+  const { events } = await changeIncident(deps, principal, incidentId, { whenEnded: 'refuse' }, async ({ tx, incident, now }) => {
     if (!canEndIncident(principal, site(incident))) {
       throw new AppError('forbidden', { sv: 'Bara krisledare och rektorer får avsluta ett larm.', en: 'Only crisis leads and rektorer may end an alarm.' });
     }
@@ -84,16 +98,31 @@ export async function endIncident(
     if (input.outcome === 'cancelled' && !input.reason) {
       throw new AppError('validation_failed', { sv: 'Skriv varför larmet återkallas.', en: 'Say why the alarm is cancelled.' });
     }
-    const before = await instruction();
-    await tx.query(DURING_SQL.end, [incident.id, input.outcome, now, principal.personId, input.reason ?? null]);
-    const after = await instruction();
-    // Who declared it and when travel with it: every all clear says so.
-    const ended = event(input.outcome, 'all', { incident: incidentSummary(await loadIncident(tx, incident.id)), reason: input.reason ?? null, instruction: after });
-    if (sameInstruction(before, after)) return { result: null, events: [ended] };
-    // The people of the site's other alarms were told the instruction that no longer holds.
-    const change = event('instruction_changed', 'all', { previous: before, instruction: after, contradiction: false, cause: incident.id });
-    const others = await otherActiveIncidents(tx, incident.siteId, incident.id);
-    return { result: null, events: [ended, ...others.map((other) => ({ ...change, incidentId: other.id, drill: other.drill }))] };
+    return { result: null, events: await closeIncident(tx, incident, { outcome: input.outcome, reason: input.reason ?? null, endedBy: principal.personId, at: now }) };
   });
   return events;
+}
+
+/**
+ * Ends an active incident (resolved or cancelled) and builds the events: the end for everyone, and
+ * `instruction_changed` for the site's other incidents when what people must do changed. `endedBy` is
+ * null when a link ended it (the source's all clear). Nothing when it had already ended.
+ */
+export async function closeIncident(
+  tx: Queryable, incident: Incident, end: { outcome: 'resolved' | 'cancelled'; reason: string | null; endedBy: string | null; at: Date },
+): Promise<NewEvent[]> {
+  const before = await siteInstruction(tx, incident.siteId);
+  const closed = await tx.query(DURING_SQL.end, [incident.id, end.outcome, end.at, end.endedBy, end.reason]);
+  if (!closed.rowCount) return [];
+  const after = await siteInstruction(tx, incident.siteId);
+  const event = (type: NewEvent['type'], data: Record<string, unknown>, on: { id: string; drill: boolean } = incident): NewEvent => ({
+    incidentId: on.id, organisationId: incident.organisationId, siteId: incident.siteId, drill: on.drill,
+    type, audience: 'all', actorPersonId: end.endedBy, data, at: end.at,
+  });
+  // Who declared it and when travel with it: every all clear says so.
+  const ended = event(end.outcome, { incident: incidentSummary(await loadIncident(tx, incident.id)), reason: end.reason, instruction: after });
+  if (sameInstruction(before, after)) return [ended];
+  // The people of the site's other alarms were told the instruction that no longer holds.
+  const others = await otherActiveIncidents(tx, incident.siteId, incident.id);
+  return [ended, ...others.map((other) => event('instruction_changed', { previous: before, instruction: after, contradiction: false, cause: incident.id }, other))];
 }

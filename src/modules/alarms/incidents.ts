@@ -2,6 +2,7 @@ import type { Queryable } from '../../db/pool.js';
 import { AppError } from '../../lib/errors.js';
 import { canSeeOrganisation, canViewIncident, isIncidentLead, leadSiteIds, type Principal } from '../auth/policies.js';
 import type { AlarmTypeSnapshot } from '../alarm-types/alarm-types.js';
+import type { LinkedFrom } from '../../contract/alarms.js';
 import { recipientOf } from './recipients.js';
 
 export type IncidentState = 'active' | 'resolved' | 'cancelled';
@@ -16,7 +17,8 @@ export interface Incident {
   state: IncidentState;
   location: string | null;
   message: string | null;
-  raisedBy: { id: string; name: string };
+  /** Null for a linked incident: a link raised it. */
+  raisedBy: { id: string; name: string } | null;
   raisedAt: Date;
   lastPressedAt: Date;
   endedAt: Date | null;
@@ -24,28 +26,31 @@ export interface Incident {
   endReason: string | null;
   pressers: { personId: string; name: string; pressedAt: string }[];
   recipients: number;
+  /** Where a linked incident came from (another organisation's alarm over a link); null otherwise. */
+  linkedFrom: LinkedFrom | null;
 }
 
 const INCIDENT_SELECT = `
   SELECT i.id, i.organisation_id AS "organisationId", i.site_id AS "siteId", s.name AS "siteName",
          i.type_snapshot AS type, i.drill, i.state, i.location, i.message,
-         json_build_object('id', rb.id, 'name', rb.name) AS "raisedBy",
+         CASE WHEN rb.id IS NULL THEN NULL ELSE json_build_object('id', rb.id, 'name', rb.name) END AS "raisedBy",
          i.raised_at AS "raisedAt", i.last_pressed_at AS "lastPressedAt", i.ended_at AS "endedAt",
          CASE WHEN eb.id IS NULL THEN NULL ELSE json_build_object('id', eb.id, 'name', eb.name) END AS "endedBy",
          i.end_reason AS "endReason",
          (SELECT coalesce(json_agg(json_build_object('personId', p.id, 'name', p.name, 'pressedAt', ip.pressed_at) ORDER BY ip.pressed_at), '[]')
             FROM incident_presses ip JOIN people p ON p.id = ip.person_id WHERE ip.incident_id = i.id) AS pressers,
-         (SELECT count(*)::int FROM incident_recipients r WHERE r.incident_id = i.id) AS recipients
+         (SELECT count(*)::int FROM incident_recipients r WHERE r.incident_id = i.id) AS recipients,
+         i.linked_from AS "linkedFrom"
     FROM incidents i
     JOIN sites s ON s.id = i.site_id
-    JOIN people rb ON rb.id = i.raised_by
+    LEFT JOIN people rb ON rb.id = i.raised_by
     LEFT JOIN people eb ON eb.id = i.ended_by`;
 
 const INCIDENT_SQL = {
   byId: `${INCIDENT_SELECT} WHERE i.id = $1`,
   brief: `
     SELECT i.id, i.organisation_id AS "organisationId", i.site_id AS "siteId", s.name AS "siteName", i.drill,
-           i.type_snapshot AS type, i.location, i.state, i.raised_at AS "raisedAt"
+           i.type_snapshot AS type, i.location, i.state, i.raised_at AS "raisedAt", i.linked_from AS "linkedFrom"
       FROM incidents i JOIN sites s ON s.id = i.site_id WHERE i.id = $1`,
   // Incidents the person was targeted by, or leads at a site of (organisation-wide leads: every site).
   // $3: 'active' or NULL for all; $4/$5: page by raised_at.
@@ -88,6 +93,8 @@ export interface IncidentBrief {
   location: string | null;
   state: IncidentState;
   raisedAt: Date;
+  /** A linked incident's origin (its pushes say where it came from); null otherwise. */
+  linkedFrom: LinkedFrom | null;
 }
 
 export async function incidentBrief(db: Queryable, id: string): Promise<IncidentBrief | undefined> {
@@ -112,6 +119,7 @@ export function incidentSummary(i: Incident) {
     endedBy: i.endedBy,
     pressers: i.pressers.length,
     recipients: i.recipients,
+    linkedFrom: i.linkedFrom,
   };
 }
 

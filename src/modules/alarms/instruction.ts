@@ -42,6 +42,14 @@ export async function lockSite(tx: Queryable, siteId: string): Promise<void> {
   await tx.query(INSTRUCTION_SQL.lockSite, [siteId]);
 }
 
+/**
+ * Locks several sites (a site and the sites linked to it) always in the same order, so that two changes
+ * touching the same linked sites from either end wait for each other instead of deadlocking.
+ */
+export async function lockSites(tx: Queryable, siteIds: string[]): Promise<void> {
+  for (const siteId of [...new Set(siteIds)].sort()) await lockSite(tx, siteId);
+}
+
 export async function siteInstruction(db: Queryable, siteId: string): Promise<SiteInstruction | null> {
   const row = (await db.query<{ id: string; type_snapshot: AlarmTypeSnapshot; drill: boolean; raised_at: Date; active: string }>(
     INSTRUCTION_SQL.activeAtSite, [siteId],

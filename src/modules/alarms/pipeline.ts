@@ -10,7 +10,7 @@ import type { RecipientRow } from './recipients.js';
  *
  *   1. the use case's own reads, checks and writes, in one transaction;
  *   2. the TRANSACTION_STEPS below, in the same transaction (what must be committed with the change or
- *      not at all: the pushes it calls for; later the linked incidents it causes at other organisations);
+ *      not at all: the linked incidents it causes at other organisations; the pushes it calls for);
  *   3. the change's timeline events, appended last (their ordering lock is held only until the commit);
  *   4. the commit;
  *   5. the AFTER_COMMIT processors below, in order: what follows from a committed change and may be
@@ -21,6 +21,13 @@ import type { RecipientRow } from './recipients.js';
  * place, so that the way from a press to a device reads top to bottom.
  */
 export const TRANSACTION_STEPS = [
+  /**
+   * links: a new alarm raises linked incidents at the sites of other organisations linked to its site
+   * (their events and recipients join the change); a source's instructions and all clear follow to them;
+   * a linked incident ended early is told to the source as counts. First, so that the next step queues
+   * the linked incidents' pushes in the same transaction (invariant 1 covers linked recipients).
+   */
+  'cross-links',
   /** delivery: one push per recipient device into the outbox; escalation scheduled; an ended incident's queue cancelled. */
   'queue-pushes',
 ] as const;
@@ -37,17 +44,25 @@ export const AFTER_COMMIT = [
 export type TransactionStepName = (typeof TRANSACTION_STEPS)[number];
 export type ProcessorName = (typeof AFTER_COMMIT)[number];
 
-/** What a change writes, as the transaction steps see it. Steps may add events (they are appended with the rest). */
+/** A new incident's recipients as just written, so that nobody reads them back. */
+export interface NewIncident {
+  incidentId: string;
+  recipients: RecipientRow[];
+}
+
+/**
+ * What a change writes, as the transaction steps see it. Steps may add events (they are appended with
+ * the rest) and new incidents (a raise's linked incidents at other organisations).
+ */
 export interface PendingChange {
   events: NewEvent[];
-  /** A new incident's recipients as just written, so that nobody reads them back. */
-  newIncident?: { incidentId: string; recipients: RecipientRow[] };
+  newIncidents?: NewIncident[];
 }
 
 /** A committed change, as the after-commit processors see it. */
 export interface CommittedChange {
   events: IncidentEvent[];
-  newIncident?: { incidentId: string; recipients: RecipientRow[] };
+  newIncidents?: NewIncident[];
   /** People who became recipients of an incident already under way (a press that joined): their devices need its current state. */
   joinedRecipients?: string[];
 }
@@ -89,7 +104,9 @@ export class AlarmPipeline {
     const done = await inTransaction(this.db, async (tx) => {
       const { result, change, joinedRecipients } = await work(tx);
       const events = await this.commit(tx, change);
-      const committed: CommittedChange = { events, ...(change.newIncident ? { newIncident: change.newIncident } : {}), ...(joinedRecipients?.length ? { joinedRecipients } : {}) };
+      const committed: CommittedChange = {
+        events, ...(change.newIncidents?.length ? { newIncidents: change.newIncidents } : {}), ...(joinedRecipients?.length ? { joinedRecipients } : {}),
+      };
       return { result, committed };
     }, options);
     if (after === 'await') await this.process(done.committed);

@@ -3,7 +3,7 @@ import type { EventType, MessageRequest, RaiseRequest, ReceiptKind, ResponseRequ
 import { AppError } from '../../lib/errors.js';
 import type { Principal } from '../auth/policies.js';
 import { catchUp, resync } from './catch-up.js';
-import type { AlarmDeps } from './deps.js';
+import type { AlarmDeps, AlarmSources } from './deps.js';
 import { endIncident, respond, sendMessage } from './during.js';
 import { timelineFor } from './events.js';
 import { listIncidents, visibleIncident } from './incidents.js';
@@ -11,7 +11,7 @@ import { instructionFor, siteInstruction } from './instruction.js';
 import { AlarmPipeline } from './pipeline.js';
 import { raiseAlarm } from './raise.js';
 import { receiptBuffer } from './receipts.js';
-import { rollCallFor, type PushProgressSource } from './rollcall.js';
+import { rollCallFor } from './rollcall.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -32,21 +32,24 @@ export interface ReceiptInput {
  * and the socket call these and nothing deeper. Other modules plug in through `pipeline` (steps in
  * the change's transaction, processors after its commit) and `provide` (what the core asks of them).
  */
-function createAlarmCore(deps: AlarmDeps) {
+function createAlarmCore(deps: AlarmDeps, registered: Partial<AlarmSources>) {
   const receipts = receiptBuffer(deps);
-  const sources: { pushProgress: PushProgressSource | null } = { pushProgress: null };
-  const pushProgress: PushProgressSource = (db, incidentId) => (sources.pushProgress ? sources.pushProgress(db, incidentId) : Promise.resolve(new Map()));
+  const provide = <K extends keyof AlarmSources>(name: K) => (source: AlarmSources[K]) => {
+    registered[name] = source;
+  };
 
   return {
     pipeline: deps.pipeline,
     provide: {
       /** The delivery module tells the roll call what Web Push did for each recipient. */
-      pushProgress(source: PushProgressSource) {
-        sources.pushProgress = source;
-      },
+      pushProgress: provide('pushProgress'),
+      /** The links module names the linked sites a change must lock with its own. */
+      linkedSites: provide('linkedSites'),
+      /** The links module tells the source's roll call what became of it at linked organisations. */
+      linkedCounts: provide('linkedCounts'),
     },
     /** Declared steps, processors and sources no module provided. */
-    missing: () => [...deps.pipeline.missing(), ...(sources.pushProgress ? [] : ['pushProgress'])],
+    missing: () => [...deps.pipeline.missing(), ...SOURCE_NAMES.filter((name) => !registered[name])],
 
     raise: (principal: Principal, input: RaiseRequest) => raiseAlarm(deps, principal, input),
     respond: (principal: Principal, incidentId: string, input: ResponseRequest) => respond(deps, principal, incidentId, input),
@@ -76,7 +79,7 @@ function createAlarmCore(deps: AlarmDeps) {
     },
     list: (principal: Principal, query: Parameters<typeof listIncidents>[2]) => listIncidents(deps.db, principal, query),
     timeline: (principal: Principal, incidentId: string, types: EventType[] | null) => timelineFor(deps.db, principal, incidentId, types),
-    rollCall: (principal: Principal, incidentId: string) => rollCallFor(deps.db, pushProgress, principal, incidentId),
+    rollCall: (principal: Principal, incidentId: string) => rollCallFor(deps.db, deps.sources, principal, incidentId),
     siteInstruction: (principal: Principal, siteId: string) => instructionFor(deps.db, principal, siteId),
     /** What a device missed since its cursor, or the current state (docs/realtime.md). */
     catchUp: (personId: string, cursor: string | null) => catchUp(deps.db, personId, cursor),
@@ -87,13 +90,22 @@ function createAlarmCore(deps: AlarmDeps) {
 
 export type AlarmCore = ReturnType<typeof createAlarmCore>;
 
-/** Registers the alarm core. Delivery and realtime register after it and plug into `app.alarms`. */
+const SOURCE_NAMES = ['pushProgress', 'linkedSites', 'linkedCounts'] as const satisfies readonly (keyof AlarmSources)[];
+
+/** Registers the alarm core. Links, delivery and realtime register after it and plug into `app.alarms`. */
 export default fp(async (app) => {
+  const registered: Partial<AlarmSources> = {};
+  // Until (and unless) a module provides them: nothing pushed, no linked sites, no linked counts.
+  const sources: AlarmSources = {
+    pushProgress: (db, incidentId) => registered.pushProgress?.(db, incidentId) ?? Promise.resolve(new Map()),
+    linkedSites: (db, siteId, incidentId) => registered.linkedSites?.(db, siteId, incidentId) ?? Promise.resolve([]),
+    linkedCounts: (db, incidentId) => registered.linkedCounts?.(db, incidentId) ?? Promise.resolve([]),
+  };
   const deps: AlarmDeps = {
     db: app.db, config: app.config, clock: app.clock, log: app.log.child({ category: 'alarms' }),
-    pipeline: new AlarmPipeline(app.db, app.log.child({ category: 'alarms' })),
+    pipeline: new AlarmPipeline(app.db, app.log.child({ category: 'alarms' })), sources,
   };
-  const core = createAlarmCore(deps);
+  const core = createAlarmCore(deps, registered);
   app.decorate('alarms', core);
   app.addHook('onReady', async () => {
     const missing = core.missing();

@@ -1,5 +1,5 @@
-import type { Tx } from '../../db/pool.js';
-import type { RaiseRequest } from '../../contract/alarms.js';
+import type { Queryable, Tx } from '../../db/pool.js';
+import type { LinkedFrom, RaiseRequest } from '../../contract/alarms.js';
 import { AppError } from '../../lib/errors.js';
 import { usableAlarmType, type AlarmTypeSnapshot } from '../alarm-types/alarm-types.js';
 import { mayRaiseViaGroup } from '../alarm-groups/alarm-groups.js';
@@ -9,10 +9,10 @@ import type { AlarmDeps } from './deps.js';
 import { latestAlertEvents, type IncidentEvent, type NewEvent } from './events.js';
 import { incidentSummary, loadIncident, type Incident } from './incidents.js';
 import {
-  contradicts, lockSite, otherActiveIncidents, sameInstruction, siteInstruction, type SiteInstruction,
+  contradicts, lockSites, otherActiveIncidents, sameInstruction, siteInstruction, type SiteInstruction,
 } from './instruction.js';
 import type { PendingChange } from './pipeline.js';
-import { addPresser, insertRecipients } from './recipients.js';
+import { addPresser, insertRecipients, type Reach, type RecipientRow } from './recipients.js';
 
 export type RaiseOutcome = 'raised' | 'joined' | 'reraised' | 'replayed';
 
@@ -31,8 +31,8 @@ const RAISE_SQL = {
     SELECT id, last_pressed_at FROM incidents
      WHERE site_id = $1 AND alarm_type_id = $2 AND drill = $3 AND state = 'active'`,
   insertIncident: `
-    INSERT INTO incidents (organisation_id, site_id, alarm_type_id, drill, type_snapshot, location, message, raised_by, raised_at, last_pressed_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id`,
+    INSERT INTO incidents (organisation_id, site_id, alarm_type_id, drill, type_snapshot, location, message, raised_by, raised_at, last_pressed_at, linked_from)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) RETURNING id`,
   insertPress: `
     INSERT INTO incident_presses (press_id, incident_id, person_id, location, message, pressed_at)
     VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -44,7 +44,7 @@ type Decision = { outcome: RaiseOutcome; incident: Incident; instruction: SiteIn
 
 const bilingual = (sv: string, en: string) => ({ sv, en });
 
-const eventOf = (incident: Incident, actor: string, at: Date) =>
+const eventOf = (incident: Incident, actor: string | null, at: Date) =>
   (type: NewEvent['type'], audience: NewEvent['audience'], data: Record<string, unknown>): NewEvent => ({
     incidentId: incident.id, organisationId: incident.organisationId, siteId: incident.siteId, drill: incident.drill,
     type, audience, actorPersonId: actor, data, at,
@@ -79,27 +79,80 @@ async function decide(tx: Tx, deps: AlarmDeps, principal: Principal, input: Rais
   }
 
   const { site, type } = await authorise(tx, principal, input);
-  await lockSite(tx, site.id);
+  // The sites a raise here may also change (linked sites), locked with it in one order: two raises at
+  // linked sites at once wait for each other instead of deadlocking.
+  await lockSites(tx, [site.id, ...await deps.sources.linkedSites(tx, site.id, null)]);
   const now = deps.clock.now();
   const drill = input.drill === true;
   const before = await siteInstruction(tx, site.id);
   // A drill while a real alarm is active could be mistaken for, or drown out, the real one.
   if (drill && before && !before.drill) throw new AppError('real_alarm_active', undefined, { current: before });
   const contradiction = contradicts(before, type, drill);
-  const active = (await tx.query<{ id: string; last_pressed_at: Date }>(RAISE_SQL.activeIncident, [site.id, type.id, drill])).rows[0];
+  const active = await activeIncidentOf(tx, site.id, type.id, drill);
   if (active) return join(tx, deps, principal, input, active, now, contradiction);
 
   if (contradiction && !input.confirmContradiction) {
     throw new AppError('contradicts_instruction', undefined, { current: before });
   }
+  const opened = await openIncident(tx, {
+    site, type, drill, location: input.location ?? null, message: input.message ?? null, at: now, before, contradiction,
+    raisedBy: { personId: principal.personId, pressId: input.pressId }, linkedFrom: null,
+  });
+  return {
+    outcome: 'raised', incident: opened.incident, instruction: opened.instruction,
+    change: { events: opened.events, newIncidents: [{ incidentId: opened.incident.id, recipients: opened.recipients }] },
+  };
+}
+
+/** The active incident of a type at a site, if any: the one a press joins (one per site, type and drill flag). */
+export async function activeIncidentOf(tx: Queryable, siteId: string, alarmTypeId: string, drill: boolean): Promise<{ id: string; last_pressed_at: Date } | undefined> {
+  return (await tx.query<{ id: string; last_pressed_at: Date }>(RAISE_SQL.activeIncident, [siteId, alarmTypeId, drill])).rows[0];
+}
+
+/** A new incident at a site, as a press or a link opens it. */
+export interface IncidentOpening {
+  site: { id: string; organisationId: string };
+  type: AlarmTypeSnapshot;
+  drill: boolean;
+  location: string | null;
+  message: string | null;
+  at: Date;
+  /** The site's instruction before, and whether the new incident contradicts it (confirmed by whoever decided). */
+  before: SiteInstruction | null;
+  contradiction: boolean;
+  /** A press (the presser is a recipient and the events' actor), or null for a linked incident. */
+  raisedBy: { personId: string; pressId: string } | null;
+  /** A linked incident's origin, and the groups its organisation chose for the link (its recipients besides the leads). */
+  linkedFrom: { from: LinkedFrom; groupIds: string[] } | null;
+  /** Who decided to raise it when someone other than the presser did (a lead confirming a held linked alarm). */
+  decidedBy?: string;
+}
+
+export interface OpenedIncident {
+  incident: Incident;
+  instruction: SiteInstruction | null;
+  recipients: RecipientRow[];
+  events: NewEvent[];
+}
+
+/**
+ * Inserts the incident with its type snapshot (and press), freezes its recipients, and builds its
+ * first events: `raised` (with the previous instruction when what people must do changed) and
+ * `recipients_computed`; the site's other active incidents get `instruction_changed`. The caller holds
+ * the site's lock and has checked the contradiction.
+ */
+export async function openIncident(tx: Queryable, opening: IncidentOpening): Promise<OpenedIncident> {
+  const { site, type, drill, at, before, contradiction, raisedBy, linkedFrom } = opening;
   const { id } = (await tx.query<{ id: string }>(RAISE_SQL.insertIncident, [
-    site.organisationId, site.id, type.id, drill, JSON.stringify(type), input.location ?? null, input.message ?? null, principal.personId, now,
+    site.organisationId, site.id, type.id, drill, JSON.stringify(type), opening.location, opening.message, raisedBy?.personId ?? null, at,
+    linkedFrom ? JSON.stringify(linkedFrom.from) : null,
   ])).rows[0] as { id: string };
-  await tx.query(RAISE_SQL.insertPress, [input.pressId, id, principal.personId, input.location ?? null, input.message ?? null, now]);
-  const recipients = await insertRecipients(tx, { id, organisationId: site.organisationId, siteId: site.id, alarmTypeId: type.id }, principal.personId);
+  if (raisedBy) await tx.query(RAISE_SQL.insertPress, [raisedBy.pressId, id, raisedBy.personId, opening.location, opening.message, at]);
+  const reach: Reach = raisedBy ? { presserId: raisedBy.personId } : { linkGroupIds: linkedFrom?.groupIds ?? [] };
+  const recipients = await insertRecipients(tx, { id, organisationId: site.organisationId, siteId: site.id, alarmTypeId: type.id }, reach);
   const incident = await loadIncident(tx, id);
   const after = await siteInstruction(tx, site.id);
-  const event = eventOf(incident, principal.personId, now);
+  const event = eventOf(incident, raisedBy?.personId ?? opening.decidedBy ?? null, at);
   // A change of what people must do is never silent (invariant 5): the new incident's people see it in
   // `raised` (previous instruction and whether it was a confirmed contradiction); the people of the
   // site's other active incidents get `instruction_changed` on theirs.
@@ -113,7 +166,7 @@ async function decide(tx: Tx, deps: AlarmDeps, principal: Principal, input: Rais
       events.push({ ...event('instruction_changed', 'all', { previous: before, instruction: after, contradiction, cause: incident.id }), incidentId: other.id, drill: other.drill });
     }
   }
-  return { outcome: 'raised', incident, instruction: after, change: { events, newIncident: { incidentId: id, recipients } } };
+  return { incident, instruction: after, recipients, events };
 }
 
 async function replay(tx: Tx, principal: Principal, pressId: string): Promise<Incident | null> {

@@ -13,28 +13,32 @@ export interface RecipientRow {
 }
 
 const RECIPIENT_SQL = {
-  // Who is targeted: members of the site's groups that receive the type, the site's alerted leads
-  // (crisis leads and rektorer of the site or of every site: ALERTED_LEAD_ROLES), and whoever pressed.
-  // One statement for any number of people: a school is hundreds, an organisation-wide alarm thousands.
+  // Who is targeted: members of the site's groups that receive the type (or, for a linked incident,
+  // of the groups the receiving side chose for the link: $7), the site's alerted leads (crisis leads
+  // and rektorer of the site or of every site: ALERTED_LEAD_ROLES), and whoever pressed ($5, none for
+  // a linked incident). One statement for any number of people: a school is hundreds, an
+  // organisation-wide alarm thousands.
   insert: `
     INSERT INTO incident_recipients (incident_id, person_id, organisation_id, lead, via_groups)
     SELECT $1, x.person_id, $2, bool_or(x.lead), coalesce(array_agg(DISTINCT x.group_id) FILTER (WHERE x.group_id IS NOT NULL), '{}')
       FROM (
         SELECT m.person_id, false AS lead, g.id AS group_id
           FROM alarm_groups g
-          JOIN alarm_group_types gt ON gt.group_id = g.id AND gt.alarm_type_id = $4 AND gt.receives
           JOIN alarm_group_members m ON m.group_id = g.id
          WHERE g.site_id = $3
+           AND CASE WHEN $7::uuid[] IS NULL
+                    THEN EXISTS (SELECT 1 FROM alarm_group_types gt WHERE gt.group_id = g.id AND gt.alarm_type_id = $4 AND gt.receives)
+                    ELSE g.id = ANY($7::uuid[]) END
         UNION ALL
         SELECT r.person_id, true, NULL
           FROM role_assignments r JOIN people p ON p.id = r.person_id
          WHERE p.organisation_id = $2 AND r.role = ANY($6::role_name[]) AND (r.site_id IS NULL OR r.site_id = $3)
         UNION ALL
-        SELECT $5::uuid, false, NULL
+        SELECT $5::uuid, false, NULL WHERE $5::uuid IS NOT NULL
       ) x
-      JOIN people p ON p.id = x.person_id AND p.active
+      JOIN people p ON p.id = x.person_id AND p.active AND p.organisation_id = $2
      GROUP BY x.person_id
-    RETURNING person_id AS "personId", lead, person_id = $5::uuid AS presser`,
+    RETURNING person_id AS "personId", lead, coalesce(person_id = $5::uuid, false) AS presser`,
   addPresser: `
     INSERT INTO incident_recipients (incident_id, person_id, organisation_id, lead)
     VALUES ($1, $2, $3, false) ON CONFLICT DO NOTHING`,
@@ -53,12 +57,19 @@ const RECIPIENT_SQL = {
   viaGroups: 'SELECT DISTINCT unnest(via_groups) AS id FROM incident_recipients WHERE incident_id = $1',
 } as const;
 
+/**
+ * Who a new incident reaches, besides the site's alerted leads: a press reaches the groups that receive
+ * the type, and the presser; a linked incident the groups its site's organisation chose for the link.
+ */
+export type Reach = { presserId: string } | { linkGroupIds: string[] };
+
 /** Freezes a new incident's recipients; returns them as written. */
 export async function insertRecipients(
-  tx: Queryable, incident: { id: string; organisationId: string; siteId: string; alarmTypeId: string }, presserId: string,
+  tx: Queryable, incident: { id: string; organisationId: string; siteId: string; alarmTypeId: string }, reach: Reach,
 ): Promise<RecipientRow[]> {
+  const [presser, groups] = 'presserId' in reach ? [reach.presserId, null] : [null, reach.linkGroupIds];
   return (await tx.query<RecipientRow>(RECIPIENT_SQL.insert, [
-    incident.id, incident.organisationId, incident.siteId, incident.alarmTypeId, presserId, ALERTED_LEAD_ROLES,
+    incident.id, incident.organisationId, incident.siteId, incident.alarmTypeId, presser, ALERTED_LEAD_ROLES, groups,
   ])).rows;
 }
 

@@ -21,7 +21,8 @@ export interface ReviewIncident {
   state: IncidentState;
   location: string | null;
   message: string | null;
-  raisedBy: { id: string; name: string };
+  /** Null for a linked incident: nobody at this site pressed it (linkedFrom says where it came from). */
+  raisedBy: { id: string; name: string } | null;
   raisedAt: Date;
   endedAt: Date | null;
   endedBy: { id: string; name: string } | null;
@@ -65,13 +66,13 @@ export const REVIEW_DATA_SQL = {
     SELECT i.id, i.organisation_id AS "organisationId", o.name AS "organisationName", o.organisation_number AS "organisationNumber",
            i.site_id AS "siteId", s.name AS "siteName", s.address AS "siteAddress", s.municipality AS "siteMunicipality",
            i.type_snapshot AS type, i.drill, i.state, i.location, i.message,
-           json_build_object('id', rb.id, 'name', rb.name) AS "raisedBy", i.raised_at AS "raisedAt", i.ended_at AS "endedAt",
+           CASE WHEN rb.id IS NULL THEN NULL ELSE json_build_object('id', rb.id, 'name', rb.name) END AS "raisedBy", i.raised_at AS "raisedAt", i.ended_at AS "endedAt",
            CASE WHEN eb.id IS NULL THEN NULL ELSE json_build_object('id', eb.id, 'name', eb.name) END AS "endedBy",
            i.end_reason AS "endReason"
       FROM incidents i
       JOIN organisations o ON o.id = i.organisation_id
       JOIN sites s ON s.id = i.site_id
-      JOIN people rb ON rb.id = i.raised_by
+      LEFT JOIN people rb ON rb.id = i.raised_by
       LEFT JOIN people eb ON eb.id = i.ended_by
      WHERE i.id = $1`,
   presses: `

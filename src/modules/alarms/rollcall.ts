@@ -2,6 +2,7 @@ import type { Queryable } from '../../db/pool.js';
 import type { PushProgressView, ResponseStatus, RollCallSummary, RollCallView } from '../../contract/alarms.js';
 import { AppError } from '../../lib/errors.js';
 import type { Principal } from '../auth/policies.js';
+import type { AlarmSources } from './deps.js';
 import { visibleIncident } from './incidents.js';
 
 export interface RollCallEntry {
@@ -45,6 +46,18 @@ const ROLLCALL_SQL = {
       ) lr ON true
      WHERE r.incident_id = $1
      ORDER BY (lr.status = 'need_help') DESC NULLS LAST, p.name, p.id`,
+  // The same counts for several incidents at once, without names (what a linked organisation's leads share).
+  counts: `
+    SELECT r.incident_id AS "incidentId", count(*)::int AS targeted, count(r.delivered_at)::int AS delivered,
+           count(r.acknowledged_at)::int AS acknowledged, count(*) FILTER (WHERE lr.status = 'safe')::int AS safe,
+           count(*) FILTER (WHERE lr.status = 'need_help')::int AS "needHelp",
+           count(*) FILTER (WHERE lr.status = 'not_on_site')::int AS "notOnSite", count(*) FILTER (WHERE lr.status IS NULL)::int AS "noAnswer"
+      FROM incident_recipients r
+      LEFT JOIN LATERAL (
+        SELECT status FROM incident_responses x WHERE x.incident_id = r.incident_id AND x.person_id = r.person_id ORDER BY x.id DESC LIMIT 1
+      ) lr ON true
+     WHERE r.incident_id = ANY($1::uuid[])
+     GROUP BY r.incident_id`,
 } as const;
 
 /** Who was targeted, reached, acknowledged, safe, needs help: the counts and everyone by name. */
@@ -65,16 +78,31 @@ export async function rollCall(db: Queryable, incidentId: string): Promise<{ sum
   };
 }
 
+/** The roll call's counts of several incidents, without names. */
+export async function rollCallCounts(db: Queryable, incidentIds: string[]): Promise<Map<string, RollCallSummary>> {
+  if (incidentIds.length === 0) return new Map();
+  const rows = (await db.query<RollCallSummary & { incidentId: string }>(ROLLCALL_SQL.counts, [incidentIds])).rows;
+  return new Map(rows.map(({ incidentId, ...counts }) => [incidentId, counts]));
+}
+
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 const NO_PUSH: PushProgressView = { devices: 0, acceptedAt: null, reminders: 0 };
 
-/** The roll call as a lead reads it: names, answers, and for those not reached what push did. Leads only. */
-export async function rollCallFor(db: Queryable, pushProgress: PushProgressSource, principal: Principal, incidentId: string): Promise<RollCallView> {
+/**
+ * The roll call as a lead reads it: names, answers, and for those not reached what push did; for each
+ * linked organisation the alarm crossed to, counts only. Leads only.
+ */
+export async function rollCallFor(
+  db: Queryable, sources: Pick<AlarmSources, 'pushProgress' | 'linkedCounts'>, principal: Principal, incidentId: string,
+): Promise<RollCallView> {
   const { incident, lead } = await visibleIncident(db, principal, incidentId);
   if (!lead) throw new AppError('forbidden', { sv: 'Bara larmets ledare ser uppropet.', en: 'Only the incident\'s leads see the roll call.' });
-  const [{ summary, people }, pushes] = await Promise.all([rollCall(db, incident.id), pushProgress(db, incident.id)]);
+  const [{ summary, people }, pushes, linked] = await Promise.all([
+    rollCall(db, incident.id), sources.pushProgress(db, incident.id), sources.linkedCounts(db, incident.id),
+  ]);
   return {
     summary,
+    linked,
     people: people.map((p) => {
       const push = pushes.get(p.personId);
       return {

@@ -3,13 +3,15 @@ import type { Lookups } from './describe.js';
 
 export interface AuditEntry {
   organisationId: string | null;
-  actorPersonId: string;
+  /** Null when nobody of the organisation acted (an alarm that crossed a link from another organisation). */
+  actorPersonId: string | null;
   action: string;
   entityType: string;
   entityId: string;
   before: unknown;
   after: unknown;
-  requestId: string;
+  /** Null when the change was not a request of its own (an alarm crossing a link as part of the raise). */
+  requestId: string | null;
 }
 
 /** SQL: the entry concerns one of the sites in the text[] expression. */

@@ -239,3 +239,29 @@ export const canErasePerson = (p: Principal, personId: string, person: PersonRef
 
 /** How long the organisation keeps its incidents is its administrators' decision, and so is reading it. */
 export const canManageRetention = (p: Principal, organisationId: string): boolean => isOrgAdmin(p, organisationId);
+
+/*
+ * Links between organisations (docs/linking.md). A link is consent between two organisations, so only
+ * their own people decide on it: a system admin runs the service, not other organisations' agreements.
+ */
+const ownOrganisation = (p: Principal, organisationId: string): boolean => p.organisationId === organisationId;
+
+/** Who sees their organisation's links: its admins, and its crisis leads and rektorer (whose sites they reach). */
+export const canViewLinks = (p: Principal, organisationId: string): boolean =>
+  ownOrganisation(p, organisationId) && (holds(p, 'org_admin') || holds(p, 'crisis_lead') || holds(p, 'site_admin'));
+
+/** Proposing a link (and seeing which organisations and sites one could link to): the organisation's admins. */
+export const canProposeLink = (p: Principal, organisationId: string): boolean => ownOrganisation(p, organisationId) && holds(p, 'org_admin');
+
+/**
+ * Accepting, declining, suspending, resuming or revoking a link: the organisation's admins, or its
+ * crisis leads for the whole organisation (who may have to stop a link at once).
+ */
+export const canDecideLink = (p: Principal, organisationId: string): boolean =>
+  ownOrganisation(p, organisationId) && (holds(p, 'org_admin') || p.roles.some((r) => r.role === 'crisis_lead' && r.siteId === null));
+
+/** A link test (a drill sent over the link): the organisation's admins. */
+export const canTestLink = canProposeLink;
+
+/** A linked alarm held because it contradicts the site's instruction: the site's leads decide. */
+export const canDecideHeldLinkedAlarm = isIncidentLead;

@@ -69,6 +69,12 @@ const DEVICE_SQL = {
      WHERE x.site_id = $1
      GROUP BY p.id, p.name
      ORDER BY p.name`,
+  // Of these people, those with a live device that can receive alarms in a pocket (as withVerdict decides).
+  ableToReceive: `
+    SELECT DISTINCT p.id FROM people p
+      JOIN live_sessions s ON s.person_id = p.id
+      JOIN push_subscriptions ps ON ps.session_id = s.id
+     WHERE p.id = ANY($1::uuid[]) AND p.active AND s.push_permission IS DISTINCT FROM 'denied'`,
 } as const;
 
 /** Device health that acts: removing a stale device, reminding people whose devices cannot receive alarms. */
@@ -314,4 +320,10 @@ export async function remindPeople(
   // After the commit: an e-mail is sent once the reminder is on record (a failed send is logged by the mailer).
   for (const mail of mails) await deps.mail.send(mail);
   return result;
+}
+
+/** Which of these people have a device that can receive alarms (a link warns when its receiving groups have none). */
+export async function ableToReceive(db: Queryable, personIds: string[]): Promise<Set<string>> {
+  if (personIds.length === 0) return new Set();
+  return new Set((await db.query<{ id: string }>(DEVICE_SQL.ableToReceive, [personIds])).rows.map((r) => r.id));
 }

@@ -30,7 +30,7 @@ export const MAX_PAYLOAD_BYTES = 3993;
 const DELIVERY_ID_RESERVE = 48;
 
 /** The incident a push is about, as the payload needs it. */
-export type IncidentContext = Pick<IncidentBrief, 'id' | 'siteId' | 'siteName' | 'drill' | 'type' | 'location'>;
+export type IncidentContext = Pick<IncidentBrief, 'id' | 'siteId' | 'siteName' | 'drill' | 'type' | 'location'> & Partial<Pick<IncidentBrief, 'linkedFrom'>>;
 
 /** Push services accept a Topic of at most 32 URL-safe characters: the incident id without dashes. */
 // An escalation's starts with 'x', which no hexadecimal id does: it never replaces the alarm itself.
@@ -52,6 +52,7 @@ const TEXT = {
     more: (n: number) => `och ${n} till`,
     testTitle: 'Testlarm från Samlarm',
     testBody: 'Den här enheten kan ta emot larm.',
+    from: (site: string, organisation: string) => `Larm från ${site}, ${organisation}`,
   },
   en: {
     drill: 'DRILL',
@@ -67,6 +68,7 @@ const TEXT = {
     more: (n: number) => `and ${n} more`,
     testTitle: 'Test alarm from Samlarm',
     testBody: 'This device can receive alarms.',
+    from: (site: string, organisation: string) => `Alarm from ${site}, ${organisation}`,
   },
 } as const;
 
@@ -138,11 +140,13 @@ export function buildPayload(input: PayloadInput, lang: Language): PushPayload {
   const payload = (title: string, body: string): PushPayload => fit({ ...base(input, lang), title, body });
   if (!incident) return payload(t.testTitle, t.testBody);
   const location = incident.location ? `\n${t.place}: ${incident.location}` : '';
+  // A linked alarm says first where it came from (docs/linking.md): it is not the site's own.
+  const from = incident.linkedFrom ? `${t.from(incident.linkedFrom.siteName, incident.linkedFrom.organisationName)}\n` : '';
   switch (input.kind) {
     case 'alarm':
-      return payload(headline(lang, incident), `${instructionText(lang, input.instruction)}${location}`);
+      return payload(headline(lang, incident), `${from}${instructionText(lang, input.instruction)}${location}`);
     case 'reminder':
-      return payload(headline(lang, incident, t.reminder), `${instructionText(lang, input.instruction)}${location}`);
+      return payload(headline(lang, incident, t.reminder), `${from}${instructionText(lang, input.instruction)}${location}`);
     case 'instruction':
       return payload(
         `${input.instruction?.drill ? `${t.drill} – ` : ''}${t.instruction} – ${incident.siteName}`, instructionText(lang, input.instruction),

@@ -16,6 +16,8 @@ import {
 } from '../people/personal-data.js';
 import { incidentBound, retentionBounds, runIsDue, type Bounds } from './periods.js';
 import { pseudonymisePerson } from './pseudonymise.js';
+import { forgetCrossingsOf } from '../links/retention.js';
+import { deleteReviewRecords } from '../review/retention.js';
 
 // Any constant, the same on every node (4_711_112: migrations, 4_711_113: the timeline's order).
 const RETENTION_LOCK = 4_711_114;
@@ -248,6 +250,9 @@ export class RetentionJob {
         if (ids.length === 0) break;
         await this.transaction(client, async (tx) => {
           const copies = await forgetIncidentDeliveries(tx, ids);
+          // What other modules keep about these incidents goes first: their crossings of links, their review records.
+          await forgetCrossingsOf(tx, ids);
+          await deleteReviewRecords(tx, ids, bound);
           counts.deliveries += copies.deliveries;
           counts.escalationSteps += copies.escalationSteps;
           const deleted = await deleteIncidents(tx, ids, bound);

@@ -68,7 +68,7 @@ export class Publisher {
   ) {}
 
   async publish(change: CommittedChange): Promise<void> {
-    if (change.newIncident) this.audiences.set(change.newIncident.incidentId, toAudience(change.newIncident.recipients));
+    for (const opened of change.newIncidents ?? []) this.audiences.set(opened.incidentId, toAudience(opened.recipients));
     for (const event of change.events) {
       // Review events (delivery attempts) are for the timeline, never for devices.
       if (event.audience === 'review' || SUMMARISED_TYPES.has(event.type)) continue;

@@ -3,11 +3,12 @@ import type { RollCallPayload } from '../../contract/realtime.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Log } from '../../lib/log.js';
 import type { CommittedChange } from '../alarms/pipeline.js';
+import { linkedSourceOf } from '../alarms/linked.js';
 import { rollCall } from '../alarms/rollcall.js';
 import type { Publisher } from './publisher.js';
 
-/** Events that change the roll call's counts. */
-const ROLLCALL_TYPES = new Set(['delivered', 'acknowledged', 'responded', 'joined', 'reraised', 'recipients_computed']);
+/** Events that change the roll call's counts (`linked`: what became of the alarm at a linked organisation). */
+const ROLLCALL_TYPES = new Set(['delivered', 'acknowledged', 'responded', 'joined', 'reraised', 'recipients_computed', 'linked']);
 const THROTTLE_MS = 250;
 
 /**
@@ -35,7 +36,11 @@ export class RollCallSummaries {
 
   private async send(incidentId: string): Promise<void> {
     try {
-      const [{ summary }, audience] = await Promise.all([rollCall(this.db, incidentId), this.publisher.audienceOf(incidentId)]);
+      const [{ summary }, audience, source] = await Promise.all([
+        rollCall(this.db, incidentId), this.publisher.audienceOf(incidentId), linkedSourceOf(this.db, incidentId),
+      ]);
+      // A linked incident's counts are the source's leads' linked counts too (docs/linking.md): they hear of the change.
+      if (source && !this.due.has(source)) this.schedule(source);
       if (audience.summaries.length === 0) return;
       const payload: RollCallPayload = { incidentId, summary, at: this.clock.now().toISOString() };
       this.publisher.toPeople(audience.summaries, 'rollcall', payload);

@@ -90,7 +90,7 @@ export function reviewPdfDefinition(review: IncidentReview, exportedAt: Date): T
       columns: [
         { width: '*', text: [{ text: 'Larmtyp: ', bold: true }, i.type.label.sv, '\n', { text: 'Verksamhet: ', bold: true }, `${i.siteName}${i.siteAddress ? `, ${i.siteAddress}` : ''}`, '\n',
           { text: 'Organisation: ', bold: true }, i.organisationName, '\n', { text: 'Plats: ', bold: true }, i.location ?? '–'] },
-        { width: '*', text: [{ text: 'Larmat: ', bold: true }, `${stockholmDateTime(i.raisedAt)} av ${i.raisedBy.name}`, '\n',
+        { width: '*', text: [{ text: 'Larmat: ', bold: true }, `${stockholmDateTime(i.raisedAt)} ${i.raisedBy ? `av ${i.raisedBy.name}` : '(larm från en länkad organisation)'}`, '\n',
           { text: 'Status: ', bold: true }, `${state}${i.endedAt ? ` ${stockholmDateTime(i.endedAt)}` : ''}${i.endedBy ? ` (${i.endedBy.name})` : ''}`, '\n',
           { text: 'Händelse-id: ', bold: true }, i.id] },
       ],

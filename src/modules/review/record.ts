@@ -70,7 +70,7 @@ export function prefilledRecord(data: IncidentReviewData, review: ReviewComputat
   const { incident } = data;
   const f = review.figures;
   const lines = [
-    `${incident.drill ? 'ÖVNING: ' : ''}${incident.type.label.sv} vid ${incident.siteName}, larmat ${stockholmDateTime(incident.raisedAt)} av ${incident.raisedBy.name}`
+    `${incident.drill ? 'ÖVNING: ' : ''}${incident.type.label.sv} vid ${incident.siteName}, larmat ${stockholmDateTime(incident.raisedAt)} ${incident.raisedBy ? `av ${incident.raisedBy.name}` : 'genom en länk från en annan organisation'}`
       + `${incident.location ? ` (plats: ${incident.location})` : ''}.`,
     `${f.toReach} personer skulle nås: ${f.reached} nåddes${f.allReachedMs !== null ? `, alla efter ${seconds(f.allReachedMs)}` : ''}; ${f.acknowledged} kvitterade.`,
     ...review.instructions.filter((i) => i.kind === 'message').map((i) => `Instruktion efter ${seconds(i.offsetMs)}: ${i.text ?? ''}`),

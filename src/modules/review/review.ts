@@ -9,20 +9,8 @@ import { reachChart, rollCallChart, type Lang } from './charts.js';
 import { computeReview, type ReviewComputation } from './figures.js';
 import { prefilledRecord, revisions, type Revision, type ReviewRecord } from './record.js';
 import { authorityReport, type AuthorityReport } from './report.js';
-
-/**
- * Counts a linked organisation's incident shares with the one it came from. Links between
- * organisations are not built yet: the list is empty until they are.
- */
-export interface LinkedCounts {
-  organisationName: string;
-  siteName: string;
-  targeted: number;
-  reached: number;
-  acknowledged: number;
-  safe: number;
-  needHelp: number;
-}
+import type { LinkedCounts } from '../../contract/alarms.js';
+import { linkedCountsFor } from '../links/crossing.js';
 
 export interface IncidentReview {
   data: IncidentReviewData;
@@ -53,7 +41,8 @@ export async function incidentReview(db: Queryable, clock: Clock, principal: Pri
     record,
     authorityReport: authorityReport(data.incident, record),
     cap: capMessages(data, computed),
-    linked: [],
+    // Per linked site the alarm crossed to, only the counts the link shares (docs/linking.md).
+    linked: await linkedCountsFor(db, incidentId),
     mayEdit: canEditReview(principal, { id: scope.siteId, organisationId: scope.organisationId }),
     charts: {
       reach: reachChart(computed.reachCurve, lang),

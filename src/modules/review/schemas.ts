@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { Nullable, StringEnum, Timestamp, Uuid } from '../../lib/schemas.js';
+import { LinkedCounts } from '../../contract/alarms.js';
 
 /** TypeBox sources of the review's API shapes (routes.ts uses them for validation, serialisation and OpenAPI). */
 
@@ -74,7 +75,7 @@ export const ReviewResponse = Type.Object({
     type: Type.Object({ key: Type.String(), label: Bilingual, instruction: Bilingual, colour: Type.String(), icon: Type.String() }),
     drill: Type.Boolean(), state: StringEnum(['active', 'resolved', 'cancelled'] as const),
     location: Nullable(Type.String()), message: Nullable(Type.String()),
-    raisedBy: PersonRef, raisedAt: Timestamp, endedAt: Nullable(Timestamp), endedBy: Nullable(PersonRef), endReason: Nullable(Type.String()),
+    raisedBy: Nullable(PersonRef), raisedAt: Timestamp, endedAt: Nullable(Timestamp), endedBy: Nullable(PersonRef), endReason: Nullable(Type.String()),
     pressers: Type.Array(Type.Object({ personId: Uuid, name: Type.String(), pressedAt: Timestamp, location: Nullable(Type.String()) })),
   }),
   figures: Type.Object({
@@ -133,10 +134,7 @@ export const ReviewResponse = Type.Object({
     missing: Type.Array(Type.String(), { description: 'Fields still to fill in before submitting' }),
   }),
   cap: Type.Array(Type.Object({ sequence: Type.Integer(), msgType: Type.String(), identifier: Type.String(), sent: Type.String() })),
-  linked: Type.Array(Type.Object({
-    organisationName: Type.String(), siteName: Type.String(), targeted: Type.Integer(), reached: Type.Integer(),
-    acknowledged: Type.Integer(), safe: Type.Integer(), needHelp: Type.Integer(),
-  }), { description: "Linked organisations' counts (empty until links between organisations exist)" }),
+  linked: Type.Array(LinkedCounts, { description: "Per linked site the alarm crossed to: the linked organisation's counts, never names" }),
 });
 
 const Share = Nullable(Type.Number({ minimum: 0, maximum: 1 }));

@@ -16,10 +16,18 @@ export interface AlarmType {
   precedence: number; archived: boolean; builtIn: boolean;
 }
 
+/** Where a linked incident came from: another organisation's alarm over a link (docs/linking.md), or a link test. */
+export interface LinkedFrom {
+  linkId: string; incidentId: string | null; organisationId: string; organisationName: string; siteName: string;
+  pressedBy: string | null; test: boolean;
+}
+
 /** An incident as events and catch-up carry it: the fields both the live summary and the full incident have. */
 export interface Incident {
   id: string; siteId: string; siteName: string; drill: boolean; state: 'active' | 'resolved' | 'cancelled';
-  location: string | null; message: string | null; raisedBy: { id: string; name: string }; raisedAt: string;
+  /** Null for a linked incident (a link raised it); linkedFrom says where from. */
+  location: string | null; message: string | null; raisedBy: { id: string; name: string } | null; raisedAt: string;
+  linkedFrom?: LinkedFrom | null;
   recipients: number;
   /** Ended incidents: when and by whom (the all clear says so). */
   endedAt?: string | null; endedBy?: { id: string; name: string } | null;

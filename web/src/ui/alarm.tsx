@@ -12,6 +12,7 @@ import { ErrorText, endedLine, errorMessage, link } from './components.tsx';
 import { TypeIcon } from './icons.tsx';
 import { useRollCall } from './rollcall.tsx';
 import { SiteAlarmNotes } from './site-notes.tsx';
+import { HeldLinkAlarms, LinkedFromBanner } from './links-alarm.tsx';
 
 const ANSWERS: { status: ResponseStatus; key: TextKey; icon: string }[] = [
   { status: 'safe', key: 'imSafe', icon: '✔' },
@@ -156,6 +157,8 @@ function ActiveAlarm({ incident, view, lead, heading }: { incident: Incident; vi
           <span aria-hidden="true">🔊 </span>{t('soundTapToHear')}
         </button>
       )}
+      <LinkedFromBanner incident={incident} />
+      {lead && incident.state === 'active' && <HeldLinkAlarms siteId={incident.siteId} />}
       {/* Another alarm's instruction rules the site: on top. */}
       {instruction && instruction.incidentId !== id && (
         <section class="current" aria-label={t('currentInstruction')} style={{ background: instruction.colour, color: textOn(instruction.colour) }}>
@@ -198,7 +201,7 @@ function ActiveAlarm({ incident, view, lead, heading }: { incident: Incident; vi
         </button>
       )}
       <p>
-        {incident.siteName} · {t('raisedBy', { name: incident.raisedBy.name })} · {t('at', { time: formatTime(lang, incident.raisedAt) })}
+        {incident.siteName}{incident.raisedBy && <> · {t('raisedBy', { name: incident.raisedBy.name })}</>} · {t('at', { time: formatTime(lang, incident.raisedAt) })}
         {incident.location && <><br />{t('location', { location: incident.location })}</>}
       </p>
       <section aria-labelledby="messages-title" class="messages">

@@ -8,6 +8,7 @@ import { useAppState, useT } from '../lib/store.ts';
 import type { AlarmType } from '../lib/types.ts';
 import { EndedNote, HoldButton, Page, link, liveSites } from './components.tsx';
 import { TypeIcon } from './icons.tsx';
+import { LinkReach } from './links-alarm.tsx';
 
 /**
  * Drill mode was on when the person last left the raise page. It never outlives the page: a drill
@@ -109,6 +110,7 @@ export function HomePage() {
         <input id="location" type="text" maxLength={200} placeholder={t('locationPlaceholder')} value={location}
           onInput={(e) => setLocation(e.currentTarget.value)} />
       </p>
+      {types && <LinkReach siteId={siteId} types={types} />}
       {ended.map((view) => (
         <div key={view.incident.id} class="card ended-card" role="status">
           <EndedNote view={view} />

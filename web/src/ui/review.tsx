@@ -29,7 +29,7 @@ interface ReviewRecord {
 interface Revision { revision: number; status: 'open' | 'closed'; record: ReviewRecord; author: { name: string }; signedOffBy: { name: string } | null; at: string }
 interface Review {
   incident: {
-    id: string; siteName: string; type: { label: Bilingual }; drill: boolean; state: string; location: string | null; raisedBy: { name: string };
+    id: string; siteName: string; type: { label: Bilingual }; drill: boolean; state: string; location: string | null; raisedBy: { name: string } | null;
     raisedAt: string; endedAt: string | null; endedBy: { name: string } | null; endReason: string | null;
   };
   figures: {
@@ -149,7 +149,7 @@ export function ReviewPage({ id }: { id: string }) {
       {error && <ErrorText>{error}</ErrorText>}
       <dl class="checks">
         <dt>{t('site')}</dt><dd>{i.siteName}</dd>
-        <dt>{t('reviewRaised')}</dt><dd>{new Date(i.raisedAt).toLocaleString(lang === 'sv' ? 'sv-SE' : 'en-GB')} · {i.raisedBy.name}</dd>
+        <dt>{t('reviewRaised')}</dt><dd>{new Date(i.raisedAt).toLocaleString(lang === 'sv' ? 'sv-SE' : 'en-GB')}{i.raisedBy ? ` · ${i.raisedBy.name}` : ''}</dd>
         {i.location && <><dt>{t('reviewPlace')}</dt><dd>{i.location}</dd></>}
         <dt>{t('reviewState')}</dt>
         <dd>{i.state === 'active' ? t('reviewActive') : `${i.state === 'resolved' ? t('allClear') : t('cancelled')}${i.endedBy ? ` · ${i.endedBy.name}` : ''}`}</dd>

@@ -6,6 +6,7 @@ import { realtime } from '../lib/realtime/client.ts';
 import { useAppState, useT } from '../lib/store.ts';
 import type { Envelope, EscalationNote, Incident, Lang, ResponseStatus, RollCallPerson, RollCallSummary } from '../lib/types.ts';
 import { ErrorText, Page, errorMessage, link, useEscape } from './components.tsx';
+import { LinkedRollCall } from './links-alarm.tsx';
 
 const STATUS: Record<ResponseStatus, { key: TextKey; icon: string }> = {
   need_help: { key: 'needsHelp', icon: '✚' },
@@ -80,6 +81,7 @@ export function RollCallPage({ id }: { id: string }) {
       <dl class="counts">
         {counts.map((c) => <div key={c.key}><dt>{t(c.key)}</dt><dd>{c.value ?? '–'}</dd></div>)}
       </dl>
+      <LinkedRollCall incidentId={id} />
       {notes.length > 0 && (
         <section class="escalations" aria-labelledby="escalation-title">
           <h2 id="escalation-title">{t('escalationTitle')}</h2>

@@ -302,7 +302,7 @@ function apply(d: Draft, e: Envelope, live: boolean): void {
 
 function raisedEvent(d: Draft, e: Envelope, incident: Incident): void {
   // The presser's own alarm: shown, but no alarm sound in their hand.
-  const own = e.type === 'raised' && incident.raisedBy.id === d.s.personId;
+  const own = e.type === 'raised' && incident.raisedBy?.id === d.s.personId;
   // A re-alert rings again, unless the person has already seen it (a resync applies events again).
   const seenRealert = d.s.realertSeen[incident.id];
   const freshRealert = e.type === 'reraised' && (seenRealert === undefined || newer(e.id, seenRealert));
