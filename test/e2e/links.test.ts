@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { seedDemoLinks } from '../../src/seed/demo.js';
 import { startApp, type TestApp } from '../helpers/app.js';
-import { holdToRaise, launchChromium, phone, screenshot, seriousA11yViolations, signIn } from './browser.js';
+import { holdToRaise, launchChromium, openMenu, phone, screenshot, seriousA11yViolations, signIn } from './browser.js';
 
 /**
  * Links between organisations in the web app, in Debian's Chromium, with the demo link of Vasagatan 12:
@@ -80,8 +80,8 @@ describe('web app: links between organisations', () => {
 
   it('a drill crosses as a drill and is marked on the receiving phone', async () => {
     const { kim, lisa } = phones;
-    await kim.page.locator('#drill').check();
-    await holdToRaise(kim.page, /^Brand/);
+    await kim.page.getByRole('radio', { name: 'Övning' }).check();
+    await holdToRaise(kim.page, /^ÖVNING.*Brand/);
     await lisa.page.locator('main.alarm.drill[data-state=active]').waitFor();
     await lisa.page.locator('.drill-banner', { hasText: 'ÖVNING' }).waitFor();
     await lisa.page.getByText('Larm från Vasaskolan, Utbildningsförvaltningen').waitFor();
@@ -109,6 +109,7 @@ describe('web app: links between organisations', () => {
     try {
       await signIn(olle.page, base, 'admin@utbildning.example');
       await signIn(klara.page, base, 'admin@kultur.example');
+      await openMenu(klara.page);
       await klara.page.getByRole('link', { name: 'Samverkan' }).click();
       const card = klara.page.locator('article.link', { hasText: 'Samverkan med Utbildningsförvaltningen' });
       await card.getByText('Gäller', { exact: true }).waitFor();
