@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { initialState, reduce, type Action, type Effect, type RealtimeState } from '../../web/src/lib/realtime/reducer.ts';
-import type { ActiveIncidentState, Envelope, Incident, Instruction } from '../../web/src/lib/types.ts';
+import type { ActiveIncidentState, Envelope, Instruction } from '../../web/src/lib/types.ts';
+import type { EventType, IncidentView } from '../../src/contract/alarms.ts';
 
 /**
  * The device's rules of docs/realtime.md as a pure function: what an event, a catch-up answer or the
@@ -12,14 +13,23 @@ const OTHER = 'p-other';
 const SITE = 's-vasa';
 
 const TYPES = {
-  brand: { id: 't-brand', key: 'brand', label: { sv: 'Brand', en: 'Fire' }, instruction: { sv: 'Utrym', en: 'Evacuate' }, colour: '#c62828', icon: 'flame', sound: 'loud' as const },
-  inrymning: { id: 't-inr', key: 'inrymning', label: { sv: 'Inrymning', en: 'Lockdown' }, instruction: { sv: 'Lås', en: 'Lock' }, colour: '#6a1b9a', icon: 'lock', sound: 'silent' as const },
+  brand: {
+    id: 't-brand', key: 'brand', label: { sv: 'Brand', en: 'Fire' }, instruction: { sv: 'Utrym', en: 'Evacuate' }, colour: '#c62828', icon: 'flame',
+    sound: 'loud' as const, precedence: 50, cap: { category: 'Fire', event: 'Brand', responseType: 'Evacuate', severity: 'Severe', urgency: 'Immediate' },
+  },
+  inrymning: {
+    id: 't-inr', key: 'inrymning', label: { sv: 'Inrymning', en: 'Lockdown' }, instruction: { sv: 'Lås', en: 'Lock' }, colour: '#6a1b9a', icon: 'lock',
+    sound: 'silent' as const, precedence: 100, cap: { category: 'Security', event: 'Inrymning', responseType: 'Shelter', severity: 'Extreme', urgency: 'Immediate' },
+  },
 };
 
-function incident(id: string, type: keyof typeof TYPES = 'brand', over: Partial<Incident> = {}): Incident {
+/** A whole incident as the server sends it (the contract's IncidentView). */
+function incident(id: string, type: keyof typeof TYPES = 'brand', over: Partial<IncidentView> = {}): IncidentView {
+  const raisedAt = '2026-05-04T10:00:00.000Z';
   return {
-    id, siteId: SITE, siteName: 'Vasaskolan', drill: false, state: 'active', location: null, message: null,
-    raisedBy: { id: OTHER, name: 'Kim' }, raisedAt: '2026-05-04T10:00:00.000Z', recipients: 5, type: TYPES[type], ...over,
+    id, organisationId: 'o-utb', siteId: SITE, siteName: 'Vasaskolan', drill: false, state: 'active', location: null, message: null,
+    raisedBy: { id: OTHER, name: 'Kim' }, raisedAt, lastPressedAt: raisedAt, endedAt: null, endedBy: null, endReason: null, linkedFrom: null,
+    pressers: [{ personId: OTHER, name: 'Kim', pressedAt: raisedAt }], recipients: 5, type: TYPES[type], ...over,
   };
 }
 
@@ -31,13 +41,13 @@ function instruction(incidentId: string, type: keyof typeof TYPES, since = '2026
   };
 }
 
-function event(id: number, type: string, incidentId: string, data: Record<string, unknown> = {}): Envelope {
-  return { id: String(id), incidentId, siteId: SITE, type, actorPersonId: OTHER, at: `2026-05-04T10:00:${String(id % 60).padStart(2, '0')}.000Z`, data };
+function event(id: number, type: EventType, incidentId: string, data: Record<string, unknown> = {}): Envelope {
+  return { id: String(id), incidentId, siteId: SITE, type, drill: false, actorPersonId: OTHER, at: `2026-05-04T10:00:${String(id % 60).padStart(2, '0')}.000Z`, data };
 }
 
-const raisedEvent = (id: number, inc: Incident, instr: Instruction | null = instruction(inc.id, inc.type.key as keyof typeof TYPES)) =>
+const raisedEvent = (id: number, inc: IncidentView, instr: Instruction | null = instruction(inc.id, inc.type.key as keyof typeof TYPES)) =>
   event(id, 'raised', inc.id, { incident: inc, instruction: instr });
-const resolvedEvent = (id: number, inc: Incident, instr: Instruction | null = null) =>
+const resolvedEvent = (id: number, inc: IncidentView, instr: Instruction | null = null) =>
   event(id, 'resolved', inc.id, { incident: { ...inc, state: 'resolved' }, reason: null, instruction: instr });
 
 /** Reduces a sequence of actions, collecting every effect. */

@@ -1,6 +1,7 @@
 import { ApiError, NetworkError, isTransient } from './errors.ts';
 import { read, write } from './idb.ts';
 import type { Bilingual, Incident, Instruction, Lang } from './types.ts';
+import type { RaiseRequest } from '../../../src/contract/alarms.ts';
 
 /**
  * Alarm presses the server has not stored yet, kept in IndexedDB so that a reload or a closed app does
@@ -11,14 +12,8 @@ import type { Bilingual, Incident, Instruction, Lang } from './types.ts';
  */
 
 /** The body of `POST /alarms` (README "API overview"). */
-export interface PressBody {
-  pressId: string;
-  siteId: string;
-  alarmTypeId: string;
-  location: string | null;
-  drill: boolean;
-  confirmContradiction?: true;
-}
+/** What is sent: the contract's raise request (src/contract/alarms.ts), with what the app always fills in. */
+export type PressBody = Pick<RaiseRequest, 'pressId' | 'siteId' | 'alarmTypeId' | 'confirmContradiction'> & { location: string | null; drill: boolean };
 
 export interface StoredPress {
   pressId: string;

@@ -1,4 +1,16 @@
-/** The API's shapes as the app reads them (README "API overview", docs/realtime.md). */
+import type {
+  EventEnvelope, IncidentSummary, InstructionView, LinkedFrom, RaiseRequest, ResponseStatus, RollCallSummary,
+} from '../../../src/contract/alarms.ts';
+import type { ActiveIncidentState, CatchUpPayload } from '../../../src/contract/realtime.ts';
+
+/**
+ * The API's shapes as the app reads them (README "API overview", docs/realtime.md). The alarm path's
+ * shapes come from the server's contract (src/contract), type-only: a change there is a type error here.
+ */
+export type { ActiveIncidentState, LinkedFrom, RaiseRequest, ResponseStatus, RollCallSummary };
+export type Envelope = EventEnvelope;
+export type CatchUp = CatchUpPayload;
+export type Instruction = NonNullable<InstructionView>;
 export type Lang = 'sv' | 'en';
 export interface Bilingual { sv: string; en: string }
 
@@ -16,50 +28,13 @@ export interface AlarmType {
   precedence: number; archived: boolean; builtIn: boolean;
 }
 
-/** Where a linked incident came from: another organisation's alarm over a link (docs/linking.md), or a link test. */
-export interface LinkedFrom {
-  linkId: string; incidentId: string | null; organisationId: string; organisationName: string; siteName: string;
-  pressedBy: string | null; test: boolean;
-}
-
 /** An incident as events and catch-up carry it: the fields both the live summary and the full incident have. */
-export interface Incident {
-  id: string; siteId: string; siteName: string; drill: boolean; state: 'active' | 'resolved' | 'cancelled';
-  /** Null for a linked incident (a link raised it); linkedFrom says where from. */
-  location: string | null; message: string | null; raisedBy: { id: string; name: string } | null; raisedAt: string;
-  linkedFrom?: LinkedFrom | null;
-  recipients: number;
-  /** Ended incidents: when and by whom (the all clear says so). */
-  endedAt?: string | null; endedBy?: { id: string; name: string } | null;
-  type: { id: string; key: string; label: Bilingual; instruction: Bilingual; colour: string; icon: string; sound: Sound };
-}
-
-export interface Instruction {
-  siteId: string; incidentId: string; typeKey: string; label: Bilingual; text: Bilingual; colour: string; icon: string;
-  sound: Sound; responseType: string; drill: boolean; since: string; activeIncidents: number;
-}
-
-export interface Envelope {
-  id: string; incidentId: string; siteId: string; type: string; actorPersonId: string | null; at: string;
-  data: Record<string, unknown>;
-}
-
-export type ResponseStatus = 'safe' | 'need_help' | 'not_on_site';
+export type Incident = Pick<IncidentSummary,
+  'id' | 'siteId' | 'siteName' | 'drill' | 'state' | 'location' | 'message' | 'raisedBy' | 'raisedAt' | 'linkedFrom' | 'recipients'
+  | 'endedAt' | 'endedBy' | 'type'>;
 
 export interface IncidentMessage { key: string; body: string; at: string; author: string | null }
 
-export interface ActiveIncidentState {
-  incident: Incident; instruction: Instruction | null; messages: { id: string; authorId: string; authorName: string; body: string; at: string }[];
-  myStatus: ResponseStatus | null;
-}
-
-export type CatchUp =
-  | { kind: 'events'; cursor: string; events: Envelope[] }
-  | { kind: 'resync'; cursor: string; reason: string; incidents: ActiveIncidentState[] };
-
-export interface RollCallSummary {
-  targeted: number; delivered: number; acknowledged: number; safe: number; needHelp: number; notOnSite: number; noAnswer: number;
-}
 export interface RollCallPerson {
   personId: string; name: string; phone: string | null; lead: boolean; deliveredAt: string | null; acknowledgedAt: string | null;
   status: ResponseStatus | null; text: string | null; location: string | null; respondedAt: string | null;
