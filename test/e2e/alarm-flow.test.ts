@@ -151,10 +151,12 @@ describe('web app: an alarm from one phone to the others and back', () => {
     await anna.page.goto(`${base}/`);
     await anna.page.locator('.conn.connected').waitFor();
     const pressIds: string[] = [];
-    let outage = 2;
+    // The outage lasts until the screen has said so: on a busy machine a retry could otherwise succeed
+    // before the test looks.
+    let outage = true;
     await anna.page.route('**/api/v1/alarms', async (route) => {
       pressIds.push((route.request().postDataJSON() as { pressId: string }).pressId);
-      if (outage-- > 0) {
+      if (outage) {
         await route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ code: 'database_unavailable', message: 'Database unavailable' }) });
       } else {
         await route.continue();
@@ -166,9 +168,11 @@ describe('web app: an alarm from one phone to the others and back', () => {
     await expect.poll(() => ask.getByRole('button', { name: 'Larma nu' }).evaluate((b) => b === document.activeElement)).toBe(true);
     await ask.getByRole('button', { name: 'Larma nu' }).click();
     await anna.page.getByRole('alert').filter({ hasText: 'Brand är INTE skickat' }).getByRole('link', { name: 'Ring 112 nu.' }).waitFor();
+    outage = false;
     await anna.page.locator('main.alarm[data-state=active]').waitFor();
     await anna.page.locator('.dock', { hasText: 'Brand är skickat och sparat' }).waitFor();
-    expect(pressIds.length).toBe(3);
+    // At least one refused attempt and the one that went through, all with the same press id.
+    expect(pressIds.length).toBeGreaterThanOrEqual(2);
     expect(new Set(pressIds).size).toBe(1);
     expect((await t.db.query("SELECT count(*)::int AS n FROM incidents WHERE state = 'active'")).rows[0].n).toBe(1);
     await anna.page.unroute('**/api/v1/alarms');

@@ -7,6 +7,18 @@ import { recipientOf } from './recipients.js';
 
 export type IncidentState = 'active' | 'resolved' | 'cancelled';
 
+/** What names an incident in lists, statistics and exports; `At` is how its times are written (rows: Date, answers: string). */
+export interface IncidentHeading<At = Date> {
+  id: string;
+  siteId: string;
+  siteName: string;
+  typeKey: string;
+  typeLabel: { sv: string; en: string };
+  drill: boolean;
+  state: IncidentState;
+  raisedAt: At;
+}
+
 export interface Incident {
   id: string;
   organisationId: string;

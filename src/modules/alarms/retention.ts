@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/pool.js';
+import type { IncidentHeading } from './incidents.js';
 
 /**
  * Incidents as personal data: blanking their free text and deleting them when their organisation's
@@ -165,15 +166,7 @@ export async function blankPersonTexts(tx: Queryable, personId: string): Promise
   return timeline + presses + replies;
 }
 
-export interface IncidentPart {
-  id: string;
-  siteId: string;
-  siteName: string;
-  typeKey: string;
-  typeLabel: { sv: string; en: string };
-  drill: boolean;
-  state: 'active' | 'resolved' | 'cancelled';
-  raisedAt: Date;
+export interface IncidentPart extends IncidentHeading {
   endedAt: Date | null;
   targeted: boolean;
   lead: boolean;

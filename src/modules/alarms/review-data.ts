@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/pool.js';
-import type { IncidentState } from './incidents.js';
+import type { IncidentHeading, IncidentState } from './incidents.js';
 import type { AlarmTypeSnapshot } from '../alarm-types/alarm-types.js';
 
 /**
@@ -148,15 +148,7 @@ export async function incidentReviewData(db: Queryable, incidentId: string): Pro
 }
 
 /** One incident's facts for statistics: who was to be reached and when they were. */
-export interface StatisticsIncident {
-  id: string;
-  siteId: string;
-  siteName: string;
-  typeKey: string;
-  typeLabel: { sv: string; en: string };
-  drill: boolean;
-  state: IncidentState;
-  raisedAt: Date;
+export interface StatisticsIncident extends IncidentHeading {
   /** Recipients who did not press the alarm themselves, with when their first device confirmed and when they acknowledged. */
   people: { deliveredAt: string | null; acknowledgedAt: string | null; pushed: boolean }[];
 }

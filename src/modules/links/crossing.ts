@@ -9,6 +9,7 @@ import type { PendingChange } from '../alarms/pipeline.js';
 import { rollCallCounts } from '../alarms/rollcall.js';
 import { auditBoth, type LinkParties } from './audit.js';
 import type { Direction } from './links.js';
+import { SITE_LEGS } from './site-legs.js';
 
 /**
  * The alarm pipeline's `cross-links` step (docs/linking.md), in the transaction of the change:
@@ -44,12 +45,7 @@ const CROSSING_SQL = {
     SELECT ${PARTIES}, x.direction, x.receiving_site_id AS "receivingSiteId", rs.name AS "receivingSiteName",
            l.share_presser_name AS "sharePresserName",
            coalesce(array_agg(rg.group_id) FILTER (WHERE rg.group_id IS NOT NULL), '{}') AS "groupIds"
-      FROM (
-        SELECT link_id, 'to_partner'::link_direction AS direction, partner_site_id AS receiving_site_id
-          FROM link_site_pairs WHERE proposer_site_id = $1
-        UNION
-        SELECT link_id, 'to_proposer'::link_direction, proposer_site_id FROM link_site_pairs WHERE partner_site_id = $1
-      ) x
+      FROM ${SITE_LEGS}
       JOIN links l ON l.id = x.link_id AND l.status = 'active'
       JOIN link_alarm_types t ON t.link_id = l.id AND t.direction = x.direction AND t.alarm_type_id = $2
       JOIN organisations po ON po.id = l.proposer_organisation_id

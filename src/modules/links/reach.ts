@@ -1,6 +1,7 @@
 import type { Queryable } from '../../db/pool.js';
 import type { Principal } from '../auth/policies.js';
 import { visibleSite } from '../sites/sites.js';
+import { SITE_LEGS } from './site-legs.js';
 
 /**
  * Before raising: which other organisations an alarm of each type raised at a site will also reach,
@@ -14,12 +15,7 @@ export interface ReachView {
 const REACH_SQL = {
   bySite: `
     SELECT t.alarm_type_id AS "alarmTypeId", o.id AS "organisationId", o.name, array_agg(DISTINCT rs.name ORDER BY rs.name) AS "siteNames"
-      FROM (
-        SELECT link_id, 'to_partner'::link_direction AS direction, partner_site_id AS receiving_site_id
-          FROM link_site_pairs WHERE proposer_site_id = $1
-        UNION
-        SELECT link_id, 'to_proposer'::link_direction, proposer_site_id FROM link_site_pairs WHERE partner_site_id = $1
-      ) x
+      FROM ${SITE_LEGS}
       JOIN links l ON l.id = x.link_id AND l.status = 'active'
       JOIN link_alarm_types t ON t.link_id = l.id AND t.direction = x.direction
       JOIN sites rs ON rs.id = x.receiving_site_id

@@ -2,6 +2,7 @@ import type { Queryable } from '../../db/pool.js';
 import { AppError } from '../../lib/errors.js';
 import { canSeeOrganisation, canViewStatistics, reviewSiteIds, type Principal } from '../auth/policies.js';
 import { statisticsData, type StatisticsIncident } from '../alarms/review-data.js';
+import type { IncidentHeading } from '../alarms/incidents.js';
 import { allSitesInOrganisation } from '../sites/sites.js';
 import { barChart, type Lang } from './charts.js';
 import { percentile, timeToShare } from './figures.js';
@@ -9,15 +10,7 @@ import { stockholmDateTime } from './format.js';
 
 /** Statistics over an organisation's incidents, as pure functions of each incident's facts (docs/review.md). */
 
-export interface IncidentStats {
-  id: string;
-  siteId: string;
-  siteName: string;
-  typeKey: string;
-  typeLabel: { sv: string; en: string };
-  drill: boolean;
-  state: string;
-  raisedAt: string;
+export interface IncidentStats extends IncidentHeading<string> {
   month: string;
   toReach: number;
   reached: number;
