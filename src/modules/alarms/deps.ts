@@ -4,7 +4,19 @@ import type { Db, Queryable } from '../../db/pool.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Log } from '../../lib/log.js';
 import type { AlarmPipeline } from './pipeline.js';
-import type { PushProgressSource } from './rollcall.js';
+
+/** What Web Push did for one recipient: devices pushed to, when a push service first accepted one, reminders. */
+export interface PushProgress {
+  devices: number;
+  acceptedAt: Date | null;
+  reminders: number;
+}
+
+/**
+ * Where the roll call learns what Web Push did for each recipient. The delivery module owns the outbox
+ * and provides it (delivery/plugin.ts); the alarm module only asks.
+ */
+export type PushProgressSource = (db: Queryable, incidentId: string) => Promise<Map<string, PushProgress>>;
 
 /**
  * The sites a change at `siteId` may also change, because links join them (a raise there may raise

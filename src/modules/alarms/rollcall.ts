@@ -19,18 +19,6 @@ export interface RollCallEntry {
   respondedAt: Date | null;
 }
 
-/** What Web Push did for one recipient: devices pushed to, when a push service first accepted one, reminders. */
-export interface PushProgress {
-  devices: number;
-  acceptedAt: Date | null;
-  reminders: number;
-}
-
-/**
- * Where the roll call learns what Web Push did for each recipient. The delivery module owns the outbox
- * and provides it (delivery/plugin.ts); the alarm module only asks.
- */
-export type PushProgressSource = (db: Queryable, incidentId: string) => Promise<Map<string, PushProgress>>;
 
 const ROLLCALL_SQL = {
   // One row per targeted person with their latest response; a lateral lookup per person on the

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/pool.js';
-import type { PushProgress } from '../alarms/rollcall.js';
+import type { PushProgress } from '../alarms/deps.js';
 
 const PROGRESS_SQL = {
   // Per person, what Web Push did: to how many devices, when a push service first accepted one (not a

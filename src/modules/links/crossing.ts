@@ -8,8 +8,11 @@ import { endLinkedIncident, followInstruction, openLinkedIncident, type LinkedOu
 import type { PendingChange } from '../alarms/pipeline.js';
 import { rollCallCounts } from '../alarms/rollcall.js';
 import { auditBoth, type LinkParties } from './audit.js';
-import type { Direction } from './links.js';
 import { SITE_LEGS } from './site-legs.js';
+
+/** The way an alarm crosses a link: from the proposer's sites to the partner's, or back. */
+export const DIRECTIONS = ['to_partner', 'to_proposer'] as const;
+export type Direction = (typeof DIRECTIONS)[number];
 
 /**
  * The alarm pipeline's `cross-links` step (docs/linking.md), in the transaction of the change:

@@ -10,7 +10,7 @@ import type { AlarmPipeline, PendingChange } from '../alarms/pipeline.js';
 import { visibleSite } from '../sites/sites.js';
 import { auditBoth, type LinkParties } from './audit.js';
 import { linkedEvent, whereFrom } from './crossing.js';
-import type { Direction } from './links.js';
+import type { Direction } from './crossing.js';
 
 /**
  * Linked alarms held at a receiving site (docs/linking.md, "Lockdown safety"): one that contradicts the

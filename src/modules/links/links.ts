@@ -11,7 +11,7 @@ import { ableToReceive } from '../delivery/devices.js';
 import { visibleOrganisation } from '../organisations/organisations.js';
 import { allSitesInOrganisation } from '../sites/sites.js';
 import { auditBoth } from './audit.js';
-import { linkedState } from './crossing.js';
+import { DIRECTIONS, linkedState, type Direction } from './crossing.js';
 
 /**
  * A link (samverkan, docs/linking.md): consent between two organisations to share alarms between named
@@ -23,8 +23,6 @@ import { linkedState } from './crossing.js';
 export const LINK_STATUSES = ['proposed', 'active', 'suspended', 'revoked', 'declined', 'replaced'] as const;
 export type LinkStatus = (typeof LINK_STATUSES)[number];
 /** to_partner: alarms at the proposer's sites reach the partner's; to_proposer: the other way. */
-export const DIRECTIONS = ['to_partner', 'to_proposer'] as const;
-export type Direction = (typeof DIRECTIONS)[number];
 export type Side = 'proposer' | 'partner';
 
 interface LinkRow {

@@ -4,7 +4,8 @@ import { LinkedCounts, RollCallSummary } from '../../contract/alarms.js';
 import { ErrorResponse, IdParams, Nullable, OrganisationParams, SiteParams, StringEnum, Timestamp, Uuid, commonErrors } from '../../lib/schemas.js';
 import { confirmHeld, dismissHeld, heldAtSite } from './held.js';
 import { sendLinkTest } from './link-test.js';
-import { DIRECTIONS, LINK_STATUSES, acceptLink, changeLinkStatus, linkDirectory, listLinks, proposeLink, readLink } from './links.js';
+import { DIRECTIONS } from './crossing.js';
+import { LINK_STATUSES, acceptLink, changeLinkStatus, linkDirectory, listLinks, proposeLink, readLink } from './links.js';
 import { linkReach } from './reach.js';
 
 const tags = ['links'];
