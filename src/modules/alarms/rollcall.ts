@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/pool.js';
-import type { PushProgressView, ResponseStatus, RollCallSummary, RollCallView } from '../../contract/alarms.js';
+import type { PushProgressView, ResponseStatus, RollCallSummary, RollCallView, SMS_STATES } from '../../contract/alarms.js';
 import { AppError } from '../../lib/errors.js';
 import type { Principal } from '../auth/policies.js';
 import type { AlarmSources } from './deps.js';
@@ -19,11 +19,12 @@ export interface RollCallEntry {
   respondedAt: Date | null;
 }
 
-/** What Web Push did for one recipient: devices pushed to, when a push service first accepted one, reminders. */
+/** What Web Push did for one recipient: devices pushed to, when a push service first accepted one, reminders; and the alarm's SMS. */
 export interface PushProgress {
   devices: number;
   acceptedAt: Date | null;
   reminders: number;
+  sms: { state: (typeof SMS_STATES)[number]; at: Date | null } | null;
 }
 
 /**
@@ -86,7 +87,7 @@ export async function rollCallCounts(db: Queryable, incidentIds: string[]): Prom
 }
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
-const NO_PUSH: PushProgressView = { devices: 0, acceptedAt: null, reminders: 0 };
+const NO_PUSH: PushProgressView = { devices: 0, acceptedAt: null, reminders: 0, sms: null };
 
 /**
  * The roll call as a lead reads it: names, answers, and for those not reached what push did; for each
@@ -107,7 +108,10 @@ export async function rollCallFor(
       const push = pushes.get(p.personId);
       return {
         ...p, deliveredAt: iso(p.deliveredAt), acknowledgedAt: iso(p.acknowledgedAt), respondedAt: iso(p.respondedAt),
-        push: push ? { devices: push.devices, acceptedAt: iso(push.acceptedAt), reminders: push.reminders } : NO_PUSH,
+        push: push ? {
+          devices: push.devices, acceptedAt: iso(push.acceptedAt), reminders: push.reminders,
+          sms: push.sms ? { state: push.sms.state, at: iso(push.sms.at) } : null,
+        } : NO_PUSH,
       };
     }),
   };
