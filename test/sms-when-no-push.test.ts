@@ -200,3 +200,19 @@ describe('an alarm by SMS to recipients without push, at raise time', () => {
     await resolve(drill);
   });
 });
+
+describe('delivery reports without SMS_REPORT_TOKEN', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp();
+  });
+  afterAll(() => t?.close());
+
+  it('are not served: 404, whatever the token', async () => {
+    for (const auth of [undefined, 'anything-at-all-0123456789']) {
+      const res = await api(t, auth, 'POST', '/sms/reports', { reference: '1', status: 'delivered' });
+      expect(res.status).toBe(404);
+      expect(res.body.code).toBe('not_found');
+    }
+  });
+});

@@ -178,12 +178,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     preValidation: async (request) => {
       const expected = app.config.SMS_REPORT_TOKEN;
       if (!expected) throw new AppError('not_found');
-      if (!secretMatches(bearerToken(request.headers.authorization), expected)) throw new AppError('unauthenticated');
+      if (!secretMatches(bearerToken(request.headers.authorization), expected)) {
+        throw new AppError('unauthenticated', { sv: 'SMS-gatewayens token saknas eller är fel.', en: 'The SMS gateway\'s token is missing or wrong.' });
+      }
     },
     schema: {
       tags: ['devices'],
       summary: 'The SMS gateway\'s delivery report for an SMS it was given, with `Authorization: Bearer <SMS_REPORT_TOKEN>`; not served without SMS_REPORT_TOKEN',
-      security: [],
       body: Type.Object({
         reference: Type.String({ pattern: '^[1-9][0-9]{0,17}$', description: 'The `reference` the SMS was sent with' }),
         status: StringEnum(['delivered', 'failed'] as const, { description: 'delivered: the phone network handed it to the phone; failed: it will not be' }),
