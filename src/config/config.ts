@@ -82,7 +82,7 @@ export const ConfigSchema = Type.Object({
   PUSH_CA_FILE: Type.Optional(Type.String({ minLength: 1 })),
   /** Whether this node runs a delivery worker (sends pushes, SMS and escalations). */
   DELIVERY_WORKER: Type.Boolean({ default: true }),
-  /** SMS/voice gateway for escalation: messages are POSTed here as JSON. Unset: no SMS step. */
+  /** SMS/voice gateway for escalation and for alarms to recipients without push (ADR 025): messages are POSTed here as JSON. Unset: no SMS at all. */
   SMS_GATEWAY_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   /** Bearer token sent to the SMS gateway. */
   SMS_GATEWAY_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
