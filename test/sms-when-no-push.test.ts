@@ -188,6 +188,13 @@ describe('an alarm by SMS to recipients without push, at raise time', () => {
     await resolve(second);
   });
 
+  it('device health says who gets alarms by SMS: no device that can receive push, a phone number, a gateway', async () => {
+    const res = await api(t, token.rektor, 'GET', `/sites/${t.ids.site.vasaskolan}/device-health`);
+    expect(res.status).toBe(200);
+    const smsAlarms = Object.fromEntries((res.body.people as { name: string; smsAlarms: boolean }[]).map((p) => [p.name, p.smsAlarms]));
+    expect(smsAlarms).toMatchObject({ 'Cecilia Carlsson': true, 'Anna Andersson': true, 'Rebecka Rektor': true, 'Bertil Berg': false });
+  });
+
   it('a drill\'s SMS is marked as one, first', async () => {
     const sent = sms.messages.length;
     const drill = await raise('kris', t.ids.alarmType.brand, { drill: true });
@@ -201,14 +208,19 @@ describe('an alarm by SMS to recipients without push, at raise time', () => {
   });
 });
 
-describe('delivery reports without SMS_REPORT_TOKEN', () => {
+describe('without an SMS gateway or SMS_REPORT_TOKEN', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await startApp();
   });
   afterAll(() => t?.close());
 
-  it('are not served: 404, whatever the token', async () => {
+  it('device health says nobody gets alarms by SMS without a gateway', async () => {
+    const res = await api(t, await t.loginAs('rektor'), 'GET', `/sites/${t.ids.site.vasaskolan}/device-health`);
+    expect((res.body.people as { smsAlarms: boolean }[]).every((p) => !p.smsAlarms)).toBe(true);
+  });
+
+  it('delivery reports are not served: 404, whatever the token', async () => {
     for (const auth of [undefined, 'anything-at-all-0123456789']) {
       const res = await api(t, auth, 'POST', '/sms/reports', { reference: '1', status: 'delivered' });
       expect(res.status).toBe(404);
