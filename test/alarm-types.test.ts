@@ -491,22 +491,27 @@ describe('alarm types', () => {
   describe('delivery policy', () => {
     it('built-in types carry their policy; a custom type gets the default or its own, and changes it in part', async () => {
       const lockdown = (await list(staff, t.ids.org.utbildning)).find((a) => a.key === 'inrymning') as AlarmTypeView & { delivery: unknown };
-      expect(lockdown.delivery).toEqual({ pushTtlSeconds: 900, repushAfterSeconds: 60, maxRepushes: 3, contactsAfterSeconds: 120, smsToContacts: false });
+      expect(lockdown.delivery).toEqual({ pushTtlSeconds: 900, repushAfterSeconds: 60, maxRepushes: 3, contactsAfterSeconds: 120, smsToContacts: false, smsWhenNoPush: false });
+      const fire = (await list(staff, t.ids.org.utbildning)).find((a) => a.key === 'brand') as AlarmTypeView & { delivery: { smsWhenNoPush: boolean } };
+      expect(fire.delivery.smsWhenNoPush).toBe(true);
       const plain = await create(orgAdmin, t.ids.org.utbildning, customType('medicin_standard')) as AlarmTypeView & { delivery: unknown };
-      expect(plain.delivery).toEqual({ pushTtlSeconds: 600, repushAfterSeconds: 60, maxRepushes: 3, contactsAfterSeconds: 180, smsToContacts: false });
+      expect(plain.delivery).toEqual({ pushTtlSeconds: 600, repushAfterSeconds: 60, maxRepushes: 3, contactsAfterSeconds: 180, smsToContacts: false, smsWhenNoPush: true });
+      // A silent type gets no SMS to those without push unless its admin chooses it (ADR 025): an SMS makes a sound.
+      const silent = await create(orgAdmin, t.ids.org.utbildning, { ...customType('tyst_standard'), sound: 'silent' }) as AlarmTypeView & { delivery: { smsWhenNoPush: boolean } };
+      expect(silent.delivery.smsWhenNoPush).toBe(false);
       const own = await create(orgAdmin, t.ids.org.utbildning, {
         ...customType('medicin_sms'), delivery: { pushTtlSeconds: 300, contactsAfterSeconds: 30, smsToContacts: true },
       }) as AlarmTypeView & { delivery: unknown };
-      expect(own.delivery).toEqual({ pushTtlSeconds: 300, repushAfterSeconds: 60, maxRepushes: 3, contactsAfterSeconds: 30, smsToContacts: true });
-      const changed = await t.request({ method: 'PATCH', url: typeUrl(own.id), token: orgAdmin, body: { delivery: { repushAfterSeconds: null } } });
+      expect(own.delivery).toEqual({ pushTtlSeconds: 300, repushAfterSeconds: 60, maxRepushes: 3, contactsAfterSeconds: 30, smsToContacts: true, smsWhenNoPush: true });
+      const changed = await t.request({ method: 'PATCH', url: typeUrl(own.id), token: orgAdmin, body: { delivery: { repushAfterSeconds: null, smsWhenNoPush: false } } });
       expect(changed.status).toBe(200);
-      expect(changed.body.delivery).toEqual({ pushTtlSeconds: 300, repushAfterSeconds: null, maxRepushes: 3, contactsAfterSeconds: 30, smsToContacts: true });
+      expect(changed.body.delivery).toEqual({ pushTtlSeconds: 300, repushAfterSeconds: null, maxRepushes: 3, contactsAfterSeconds: 30, smsToContacts: true, smsWhenNoPush: false });
     });
 
     it('refuses a policy out of bounds and changes nothing', async () => {
       const created = await create(orgAdmin, t.ids.org.utbildning, customType('medicin_gransen'));
       const before = await t.snapshot();
-      for (const delivery of [{ pushTtlSeconds: 5 }, { repushAfterSeconds: 0 }, { maxRepushes: 21 }, { smsToContacts: 'yes' }, { sound: 'loud' }]) {
+      for (const delivery of [{ pushTtlSeconds: 5 }, { repushAfterSeconds: 0 }, { maxRepushes: 21 }, { smsToContacts: 'yes' }, { smsWhenNoPush: null }, { sound: 'loud' }]) {
         const res = await t.request({ method: 'PATCH', url: typeUrl(created.id), token: orgAdmin, body: { delivery } });
         expect(res.status, JSON.stringify(delivery)).toBe(400);
         expect(res.body.code).toBe('validation_failed');

@@ -47,6 +47,8 @@ interface Endpoint {
 }
 
 const OTHER_ORG_ADMIN = 'admin@kultur.example';
+/** The SMS gateway's token for its delivery reports (the one endpoint a gateway, not a person, calls). */
+const SMS_REPORT_TOKEN = 'contract-sms-report-token-0123';
 /** Answered without a session: signing in, and the server's public VAPID key (a service worker renewing its push subscription may have none). */
 const PUBLIC_PATHS = [
   '/api/v1/auth/login', '/api/v1/push/config',
@@ -657,6 +659,20 @@ const CATALOGUE: Endpoint[] = [
     ],
   },
   {
+    method: 'POST', path: '/api/v1/sms/reports', as: 'anna@vasaskolan.example',
+    crossOrg: { notApplicable: 'the SMS gateway\'s, authenticated by SMS_REPORT_TOKEN: no person of any organisation can call it (401, test/sms-when-no-push.test.ts)' },
+    badInput: () => {
+      const headers = { authorization: `Bearer ${SMS_REPORT_TOKEN}` };
+      return [
+        { url: '/api/v1/sms/reports', headers, body: { reference: '1', status: 'read' }, code: 'validation_failed' },
+        { url: '/api/v1/sms/reports', headers, body: { reference: '-1', status: 'delivered' }, code: 'validation_failed' },
+        { url: '/api/v1/sms/reports', headers, body: { reference: '1', status: 'delivered', extra: true }, code: 'validation_failed' },
+        { url: '/api/v1/sms/reports', headers, body: { reference: '987654321', status: 'delivered' }, code: 'not_found' },
+        { url: '/api/v1/sms/reports', body: { reference: '1', status: 'delivered' }, code: 'unauthenticated' },
+      ];
+    },
+  },
+  {
     method: 'GET', path: '/api/v1/auth/oidc/providers', as: 'anna@vasaskolan.example',
     crossOrg: { notApplicable: 'public: the sign-in page\'s buttons, the names of organisations with their own sign-in' },
     badInput: { notApplicable: 'takes no input' },
@@ -771,7 +787,7 @@ describe('API contract over every endpoint', () => {
   };
 
   beforeAll(async () => {
-    t = await startApp();
+    t = await startApp({ SMS_REPORT_TOKEN });
     await seedDemoLinks(t.db);
     const admin = await tokenOf('admin@utbildning.example');
     const created = await t.request({

@@ -33,7 +33,7 @@ function typeSnapshot(instruction: string): AlarmTypeSnapshot {
     instruction: { sv: instruction, en: instruction },
     colour: '#6a1b9a', icon: 'lock', sound: 'silent', precedence: 100,
     cap: { category: 'Security', event: 'Lockdown', responseType: 'Shelter', severity: 'Extreme', urgency: 'Immediate' },
-    delivery: { pushTtlSeconds: 900, repushAfterSeconds: 60, maxRepushes: 3, contactsAfterSeconds: 120, smsToContacts: false },
+    delivery: { pushTtlSeconds: 900, repushAfterSeconds: 60, maxRepushes: 3, contactsAfterSeconds: 120, smsToContacts: false, smsWhenNoPush: false },
   };
 }
 

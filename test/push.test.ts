@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type Response, type TestApp } from './helpers/app.js';
 import { FakePushService, PUSH_SERVICE_CA, type Received } from './helpers/push-service.js';
+import { FakeSmsGateway } from './helpers/sms-gateway.js';
 import { demoEmail, type Who } from './helpers/demo.js';
 
 /**
@@ -218,29 +217,10 @@ describe('a slow push service', () => {
   });
 });
 
-/** A local SMS gateway: records what it is asked to send. */
-async function fakeSmsGateway(): Promise<{ url: string; messages: { to: string; message: string; reference: string; auth: string | undefined }[]; close(): Promise<void> }> {
-  const messages: { to: string; message: string; reference: string; auth: string | undefined }[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      messages.push({ ...(JSON.parse(body) as { to: string; message: string; reference: string }), auth: req.headers.authorization });
-      res.writeHead(202, { 'content-type': 'application/json' }).end('{"queued":true}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/sms`,
-    messages,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 describe('escalation, driven by an injected clock', () => {
   let t: TestApp;
   let service: FakePushService;
-  let sms: Awaited<ReturnType<typeof fakeSmsGateway>>;
+  let sms: FakeSmsGateway;
   let now = Date.now();
   const advance = async (seconds: number) => {
     now += seconds * 1000;
@@ -248,7 +228,7 @@ describe('escalation, driven by an injected clock', () => {
   };
   beforeAll(async () => {
     service = await FakePushService.start();
-    sms = await fakeSmsGateway();
+    sms = await FakeSmsGateway.start();
     t = await startApp(
       pushEnv({ DELIVERY_WORKER: 'false', SMS_GATEWAY_URL: sms.url, SMS_GATEWAY_TOKEN: 'gateway-secret' }),
       { clock: { now: () => new Date(now) } },
@@ -315,7 +295,7 @@ describe('escalation, driven by an injected clock', () => {
       .find((p) => p.personId === t.ids.person[email])?.push;
     expect(pushOf(demoEmail('kris'))).toMatchObject({ devices: 1, reminders: 2, acceptedAt: expect.any(String) });
     expect(pushOf(demoEmail('bertil'))).toMatchObject({ devices: 1, reminders: 0 });
-    expect(pushOf(demoEmail('anna'))).toEqual({ devices: 0, acceptedAt: null, reminders: 0 });
+    expect(pushOf(demoEmail('anna'))).toEqual({ devices: 0, acceptedAt: null, reminders: 0, sms: null });
 
     // All clear: no more reminders or escalation for anyone.
     expect((await api(t, kris.token, 'POST', `/incidents/${incidentId}/resolve`, {})).status).toBe(200);

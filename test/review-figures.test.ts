@@ -17,7 +17,7 @@ const TYPE: AlarmTypeSnapshot = {
   id: '00000000-0000-4000-8000-0000000000a1', key: 'brand', label: { sv: 'Brand', en: 'Fire' }, instruction: { sv: 'Utrym.', en: 'Evacuate.' },
   colour: '#c62828', icon: 'flame', sound: 'loud', precedence: 500,
   cap: { category: 'Fire', event: 'Brand', responseType: 'Evacuate', severity: 'Severe', urgency: 'Immediate' },
-  delivery: { pushTtlSeconds: 600, repushAfterSeconds: 30, maxRepushes: 3, contactsAfterSeconds: 90, smsToContacts: false },
+  delivery: { pushTtlSeconds: 600, repushAfterSeconds: 30, maxRepushes: 3, contactsAfterSeconds: 90, smsToContacts: false, smsWhenNoPush: true },
 };
 
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;

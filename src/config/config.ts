@@ -82,10 +82,12 @@ export const ConfigSchema = Type.Object({
   PUSH_CA_FILE: Type.Optional(Type.String({ minLength: 1 })),
   /** Whether this node runs a delivery worker (sends pushes, SMS and escalations). */
   DELIVERY_WORKER: Type.Boolean({ default: true }),
-  /** SMS/voice gateway for escalation: messages are POSTed here as JSON. Unset: no SMS step. */
+  /** SMS/voice gateway for escalation and for alarms to recipients without push (ADR 025): messages are POSTed here as JSON. Unset: no SMS at all. */
   SMS_GATEWAY_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   /** Bearer token sent to the SMS gateway. */
   SMS_GATEWAY_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
+  /** Bearer token the SMS gateway sends with its delivery reports (POST /api/v1/sms/reports). Unset: reports are not accepted (404). */
+  SMS_REPORT_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   // Hardening (issue 14).
   /** Client-side bound on any one query: a frozen or silently cut-off PostgreSQL otherwise holds a request forever. Must exceed DATABASE_STATEMENT_TIMEOUT_MS, so a slow query is cancelled by the server first. */
   DATABASE_QUERY_TIMEOUT_MS: Type.Integer({ minimum: 200, default: 15000 }),

@@ -166,10 +166,18 @@ export const RollCallSummary = Type.Object({
 });
 export type RollCallSummary = Static<typeof RollCallSummary>;
 
+export const SMS_STATES = ['queued', 'sent', 'delivered', 'failed'] as const;
+
 export const PushProgressView = Type.Object({
   devices: Type.Integer({ description: 'Devices the alarm was pushed to' }),
   acceptedAt: Nullable(Type.String({ format: 'date-time', description: 'When a push service first accepted a push for this person: not a receipt (the phone may be off)' })),
   reminders: Type.Integer({ description: 'Reminder pushes sent by escalation' }),
+  sms: Nullable(Type.Object({
+    state: StringEnum(SMS_STATES, {
+      description: 'The alarm by SMS to someone with no device that can receive push (ADR 025): queued; sent (the gateway took it); delivered (the gateway reported it reached the phone); failed',
+    }),
+    at: Nullable(Type.String({ format: 'date-time', description: 'When it was sent, delivered or failed' })),
+  })),
 });
 export type PushProgressView = Static<typeof PushProgressView>;
 

@@ -34,7 +34,8 @@ export interface AlarmType extends AlarmTypeInput {
 
 /** The delivery policy columns as one object: how long pushes live and how the alarm escalates. */
 const DELIVERY_POLICY_COLUMNS = `json_build_object('pushTtlSeconds', push_ttl_seconds, 'repushAfterSeconds', repush_after_seconds,
-           'maxRepushes', max_repushes, 'contactsAfterSeconds', contacts_after_seconds, 'smsToContacts', sms_to_contacts)`;
+           'maxRepushes', max_repushes, 'contactsAfterSeconds', contacts_after_seconds, 'smsToContacts', sms_to_contacts,
+           'smsWhenNoPush', sms_when_no_push)`;
 
 const SELECT = `
   SELECT id, organisation_id AS "organisationId", organisation_id IS NULL AS "builtIn", key,
@@ -79,13 +80,14 @@ const ALARM_TYPE_SQL = {
   insert: `
     INSERT INTO alarm_types (organisation_id, key, label_sv, label_en, instruction_sv, instruction_en, colour, icon, sound,
                              precedence, cap_category, cap_event, cap_response_type, cap_severity, cap_urgency,
-                             push_ttl_seconds, repush_after_seconds, max_repushes, contacts_after_seconds, sms_to_contacts)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id`,
+                             push_ttl_seconds, repush_after_seconds, max_repushes, contacts_after_seconds, sms_to_contacts,
+                             sms_when_no_push)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id`,
   update: `
     UPDATE alarm_types SET label_sv = $2, label_en = $3, instruction_sv = $4, instruction_en = $5, colour = $6, icon = $7,
            sound = $8, precedence = $9, cap_category = $10, cap_event = $11, cap_response_type = $12,
            cap_severity = $13, cap_urgency = $14, push_ttl_seconds = $15, repush_after_seconds = $16, max_repushes = $17,
-           contacts_after_seconds = $18, sms_to_contacts = $19, archived = $20, updated_at = now()
+           contacts_after_seconds = $18, sms_to_contacts = $19, sms_when_no_push = $20, archived = $21, updated_at = now()
      WHERE id = $1`,
 } as const;
 
@@ -150,17 +152,26 @@ export interface DeliveryPolicy {
   maxRepushes: number;
   contactsAfterSeconds: number | null;
   smsToContacts: boolean;
+  /**
+   * At raise time, an SMS through the gateway to each recipient with no device that can receive push and
+   * with a phone number (ADR 025). Off by default for silent types: an SMS makes a sound.
+   */
+  smsWhenNoPush: boolean;
 }
 
 export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = {
-  pushTtlSeconds: 600, repushAfterSeconds: 60, maxRepushes: 3, contactsAfterSeconds: 180, smsToContacts: false,
+  pushTtlSeconds: 600, repushAfterSeconds: 60, maxRepushes: 3, contactsAfterSeconds: 180, smsToContacts: false, smsWhenNoPush: true,
 };
+
+/** A new type's policy: the defaults, SMS to those without push off for a silent type (ADR 025), then what the admin chose. */
+export const defaultDeliveryPolicy = (sound: AlarmTypeInput['sound'], chosen: Partial<DeliveryPolicy> = {}): DeliveryPolicy =>
+  ({ ...DEFAULT_DELIVERY_POLICY, smsWhenNoPush: sound !== 'silent', ...chosen });
 
 const columnValues = (input: AlarmTypeInput) => [
   input.label.sv, input.label.en, input.instruction.sv, input.instruction.en, input.colour.toLowerCase(), input.icon,
   input.sound, input.precedence, input.cap.category, input.cap.event, input.cap.responseType, input.cap.severity, input.cap.urgency,
   input.delivery.pushTtlSeconds, input.delivery.repushAfterSeconds, input.delivery.maxRepushes, input.delivery.contactsAfterSeconds,
-  input.delivery.smsToContacts,
+  input.delivery.smsToContacts, input.delivery.smsWhenNoPush,
 ];
 
 export async function createAlarmType(

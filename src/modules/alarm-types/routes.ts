@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TObject } from 'typebox';
 import { IdParams, NoContent, Nullable, OrganisationParams, SiteParams, StringEnum, Timestamp, Uuid, commonErrors } from '../../lib/schemas.js';
 import {
-  CAP_CATEGORIES, CAP_RESPONSE_TYPES, CAP_SEVERITIES, CAP_URGENCIES, DEFAULT_DELIVERY_POLICY, SOUND_PROFILES,
+  CAP_CATEGORIES, CAP_RESPONSE_TYPES, CAP_SEVERITIES, CAP_URGENCIES, SOUND_PROFILES, defaultDeliveryPolicy,
   createAlarmType, listAlarmTypes, raisableAlarmTypes, updateAlarmType, visibleAlarmType, type AlarmType,
 } from './alarm-types.js';
 import { setSiteInstruction, siteInstructions, type SiteAlarmInstruction } from './site-instructions.js';
@@ -26,6 +26,9 @@ const Delivery = Type.Object({
   maxRepushes: Type.Integer({ minimum: 0, maximum: 20 }),
   contactsAfterSeconds: Nullable(Seconds(5, 86400, 'Alert the groups\' escalation contacts with the names of those unreached after this long; null: never')),
   smsToContacts: Type.Boolean({ description: 'Also send escalation contacts an SMS through the configured gateway' }),
+  smsWhenNoPush: Type.Boolean({
+    description: 'At raise time, send the alarm by SMS (through the configured gateway) to each recipient with a phone number and no device that can receive push. Default: on, off for silent types (an SMS makes a sound; its text says "tyst larm")',
+  }),
 }, { additionalProperties: false, description: 'Delivery and escalation policy, frozen into each alarm when raised' });
 const Precedence = Type.Integer({ minimum: 0, maximum: 1000, description: 'Higher wins when several alarms are active at a site' });
 // Type.Partial drops the object's options, so a change would otherwise accept unknown nested fields.
@@ -71,7 +74,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 201: AlarmTypeView, ...commonErrors, 409: commonErrors[400] },
     },
   }, async (request, reply) => {
-    const input = { ...request.body, delivery: { ...DEFAULT_DELIVERY_POLICY, ...request.body.delivery } };
+    const input = { ...request.body, delivery: defaultDeliveryPolicy(request.body.sound, request.body.delivery) };
     const created = await createAlarmType(app.db, request.principal, request.params.organisationId, input, request.id);
     return reply.status(201).send(present(created));
   });

@@ -1,15 +1,16 @@
 import type { Config } from '../../config/config.js';
-import type { LinkedCounts } from '../../contract/alarms.js';
+import type { LinkedCounts, SMS_STATES } from '../../contract/alarms.js';
 import type { Db, Queryable } from '../../db/pool.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Log } from '../../lib/log.js';
 import type { AlarmPipeline } from './pipeline.js';
 
-/** What Web Push did for one recipient: devices pushed to, when a push service first accepted one, reminders. */
+/** What Web Push did for one recipient: devices pushed to, when a push service first accepted one, reminders; and the alarm's SMS. */
 export interface PushProgress {
   devices: number;
   acceptedAt: Date | null;
   reminders: number;
+  sms: { state: (typeof SMS_STATES)[number]; at: Date | null } | null;
 }
 
 /**

@@ -28,7 +28,10 @@ export const TRANSACTION_STEPS = [
    * the linked incidents' pushes in the same transaction (invariant 1 covers linked recipients).
    */
   'cross-links',
-  /** delivery: one push per recipient device into the outbox; escalation scheduled; an ended incident's queue cancelled. */
+  /**
+   * delivery: one push per recipient device into the outbox, and an alarm's SMS to recipients with no device
+   * that can receive push (ADR 025); escalation scheduled; an ended incident's queue cancelled.
+   */
   'queue-pushes',
 ] as const;
 

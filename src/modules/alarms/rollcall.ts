@@ -74,7 +74,7 @@ export async function rollCallCounts(db: Queryable, incidentIds: string[]): Prom
 }
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
-const NO_PUSH: PushProgressView = { devices: 0, acceptedAt: null, reminders: 0 };
+const NO_PUSH: PushProgressView = { devices: 0, acceptedAt: null, reminders: 0, sms: null };
 
 /**
  * The roll call as a lead reads it: names, answers, and for those not reached what push did; for each
@@ -95,7 +95,10 @@ export async function rollCallFor(
       const push = pushes.get(p.personId);
       return {
         ...p, deliveredAt: iso(p.deliveredAt), acknowledgedAt: iso(p.acknowledgedAt), respondedAt: iso(p.respondedAt),
-        push: push ? { devices: push.devices, acceptedAt: iso(push.acceptedAt), reminders: push.reminders } : NO_PUSH,
+        push: push ? {
+          devices: push.devices, acceptedAt: iso(push.acceptedAt), reminders: push.reminders,
+          sms: push.sms ? { state: push.sms.state, at: iso(push.sms.at) } : null,
+        } : NO_PUSH,
       };
     }),
   };

@@ -91,3 +91,23 @@ export function attemptEvent(row: ClaimedDelivery, settled: Settled, at: Date): 
     },
   };
 }
+
+/** What the outbox holds of a person's alarm SMS (ADR 025), as the roll call's query gathers it. */
+export interface SmsRowFacts {
+  smsDeliveredAt: Date | null;
+  smsSentAt: Date | null;
+  smsPending: boolean | null;
+  smsFailedAt: Date | null;
+}
+
+/**
+ * What the roll call says of a person's alarm SMS: delivered (the gateway's report) over sent over still
+ * queued over failed; null when none was queued for them (or it was cancelled: they confirmed on a device).
+ */
+export function smsProgress(facts: SmsRowFacts): { state: 'queued' | 'sent' | 'delivered' | 'failed'; at: Date | null } | null {
+  if (facts.smsDeliveredAt) return { state: 'delivered', at: facts.smsDeliveredAt };
+  if (facts.smsSentAt) return { state: 'sent', at: facts.smsSentAt };
+  if (facts.smsPending) return { state: 'queued', at: null };
+  if (facts.smsFailedAt) return { state: 'failed', at: facts.smsFailedAt };
+  return null;
+}

@@ -57,7 +57,7 @@ const DEVICE_SQL = {
   // Everyone working at the site with their live devices. One row per person; people at large
   // schools number hundreds, and their sessions a few each.
   siteHealth: `
-    SELECT p.id AS "personId", p.name,
+    SELECT p.id AS "personId", p.name, coalesce(p.phone, '') <> '' AS "hasPhone",
            coalesce(json_agg(json_build_object(
              'sessionId', s.id, 'kind', s.kind, 'label', s.label, 'platform', s.platform,
              'pushPermission', s.push_permission, 'pushSubscribed', ps.id IS NOT NULL,
@@ -198,24 +198,28 @@ export interface PersonDeviceHealth {
   personId: string;
   name: string;
   canReceiveAlarms: boolean;
+  /** Cannot receive push, but alarms of types that say so reach them by SMS (a phone number, a gateway: ADR 025). */
+  smsAlarms: boolean;
   problem: DeviceProblem | null;
   lastReminder: LastReminder | null;
   devices: { sessionId: string; kind: string; label: string | null; platform: string | null; pushPermission: PushPermission | null; pushSubscribed: boolean; lastSeenAt: string }[];
 }
 
 /** The people of a site, those whose devices cannot receive alarms first. */
-export async function siteDeviceHealth(db: Queryable, principal: Principal, siteId: string): Promise<PersonDeviceHealth[]> {
+export async function siteDeviceHealth(db: Queryable, principal: Principal, siteId: string, smsGateway: boolean): Promise<PersonDeviceHealth[]> {
   const site = await visibleSite(db, principal, siteId);
   if (!canViewDeviceHealth(principal, site)) throw new AppError('forbidden');
-  const rows = (await db.query<Omit<PersonDeviceHealth, 'canReceiveAlarms' | 'problem' | 'lastReminder'>>(DEVICE_SQL.siteHealth, [site.id])).rows;
+  const rows = (await db.query<Omit<PersonDeviceHealth, 'canReceiveAlarms' | 'smsAlarms' | 'problem' | 'lastReminder'> & { hasPhone: boolean }>(
+    DEVICE_SQL.siteHealth, [site.id],
+  )).rows;
   const reminders = new Map((await db.query<LastReminder & { personId: string }>(DEVICE_ACTION_SQL.lastReminders, [site.id])).rows
     .map(({ personId, ...r }) => [personId, r]));
-  const people = rows.map((person) => {
+  const people = rows.map(({ hasPhone, ...person }) => {
     const canReceiveAlarms = person.devices.some((d) => d.pushSubscribed && d.pushPermission !== 'denied');
     const problem: DeviceProblem | null = canReceiveAlarms ? null
       : person.devices.length === 0 ? 'no_device'
         : person.devices.some((d) => d.pushPermission === 'denied') ? 'push_denied' : 'push_not_enabled';
-    return { ...person, canReceiveAlarms, problem, lastReminder: reminders.get(person.personId) ?? null };
+    return { ...person, canReceiveAlarms, smsAlarms: !canReceiveAlarms && hasPhone && smsGateway, problem, lastReminder: reminders.get(person.personId) ?? null };
   });
   return [...people.filter((p) => !p.canReceiveAlarms), ...people.filter((p) => p.canReceiveAlarms)];
 }

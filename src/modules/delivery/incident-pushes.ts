@@ -4,6 +4,7 @@ import type { NewEvent } from '../alarms/events.js';
 import { incidentBrief } from '../alarms/incidents.js';
 import type { SiteInstruction } from '../alarms/instruction.js';
 import type { PendingChange } from '../alarms/pipeline.js';
+import { enqueueAlarmSms, smsWhenNoPush } from './alarm-sms.js';
 import { buildPayload, type IncidentContext, type PayloadInput } from './payload.js';
 import { enqueueIncidentPush, OUTBOX_SQL } from './outbox.js';
 
@@ -19,7 +20,7 @@ const INCIDENT_PUSH_SQL = {
 /** The frozen policy of an incident; incidents raised before policies existed get the default without escalation. */
 export function policyOf(context: IncidentContext): DeliveryPolicy {
   return (context.type as { delivery?: DeliveryPolicy }).delivery
-    ?? { ...DEFAULT_DELIVERY_POLICY, repushAfterSeconds: null, contactsAfterSeconds: null };
+    ?? { ...DEFAULT_DELIVERY_POLICY, repushAfterSeconds: null, contactsAfterSeconds: null, smsWhenNoPush: false };
 }
 
 /** Which events reach pockets, and as what. Receipts, answers and replies do not. */
@@ -45,13 +46,23 @@ function pushFor(event: NewEvent): Omit<PayloadInput, 'incident' | 'at'> | null 
 
 const ALERTING: ReadonlySet<NewEvent['type']> = new Set(['raised', 'reraised', 'resolved', 'cancelled']);
 
+export interface QueueDeps {
+  now: Date;
+  /** The SMS gateway's origin, when one is configured. */
+  smsOrigin: string | null;
+  /** Where people open Samlarm (the link in an alarm's SMS), when configured. */
+  publicUrl: string | null;
+}
+
 /**
  * The pipeline's `queue-pushes` step: the pushes that a change's events call for, queued in the
  * change's own transaction, so a committed alarm always has its pushes queued (invariant 2 for phones
- * in pockets). A new incident also gets its escalation steps; an ended one has its pending alerts and
- * escalation cancelled.
+ * in pockets). An alarm also goes by SMS to recipients with no device that can receive push, when its
+ * type says so (ADR 025). A new incident also gets its escalation steps; an ended one has its pending
+ * alerts and escalation cancelled.
  */
-export async function queueIncidentPushes(tx: Queryable, change: PendingChange, now: Date): Promise<void> {
+export async function queueIncidentPushes(tx: Queryable, change: PendingChange, deps: QueueDeps): Promise<void> {
+  const { now } = deps;
   const { events } = change;
   // An incident that is itself alerting everyone in this change needs no second push about the instruction.
   const alerted = new Set(events.filter((e) => ALERTING.has(e.type)).map((e) => e.incidentId));
@@ -68,6 +79,12 @@ export async function queueIncidentPushes(tx: Queryable, change: PendingChange, 
       incidentId: context.id, kind: push.kind, ttlSeconds: policy.pushTtlSeconds, now, exceptPersonId: event.actorPersonId,
       payloads: { sv: buildPayload(input, 'sv'), en: buildPayload(input, 'en') },
     });
+    if (push.kind === 'alarm' && deps.smsOrigin && smsWhenNoPush(policy, context.type, push.instruction ?? null)) {
+      await enqueueAlarmSms(tx, {
+        incident: context, instruction: push.instruction ?? null, ttlSeconds: policy.pushTtlSeconds, now, exceptPersonId: event.actorPersonId,
+        smsOrigin: deps.smsOrigin, publicUrl: deps.publicUrl,
+      });
+    }
     if (event.type === 'raised') await scheduleEscalation(tx, context.id, policy, now);
     if (event.type === 'resolved' || event.type === 'cancelled') {
       await tx.query(OUTBOX_SQL.cancelAlerts, [context.id, now]);

@@ -35,7 +35,9 @@ export default fp(async (app) => {
     pipeline: app.alarms.pipeline,
     count: (channel, outcome) => attempts.inc({ channel, outcome }),
   });
-  app.alarms.pipeline.onTransaction('queue-pushes', (tx, change) => queueIncidentPushes(tx, change, app.clock.now()));
+  app.alarms.pipeline.onTransaction('queue-pushes', (tx, change) => queueIncidentPushes(tx, change, {
+    now: app.clock.now(), smsOrigin: app.push.sms?.origin ?? null, publicUrl: app.config.PUBLIC_URL ?? null,
+  }));
   app.alarms.pipeline.afterCommit('wake-delivery-worker', () => worker.poke());
   app.alarms.provide.pushProgress(pushProgress);
   app.decorate('delivery', { worker });

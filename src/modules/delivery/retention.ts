@@ -25,7 +25,7 @@ const DELIVERY_RETENTION_SQL = {
   // Scans deliveries for the person (the index leads with the incident); exports are rare.
   deliveriesTo: `
     SELECT id, incident_id AS "incidentId", channel, kind, CASE WHEN channel = 'sms' THEN address END AS "smsTo",
-           state, attempts, created_at AS "createdAt", finished_at AS "finishedAt"
+           state, attempts, created_at AS "createdAt", finished_at AS "finishedAt", report AS "smsReport", reported_at AS "smsReportedAt"
       FROM deliveries WHERE person_id = $1 ORDER BY id`,
 } as const;
 
@@ -49,6 +49,9 @@ export interface StoredDelivery {
   attempts: number;
   createdAt: Date;
   finishedAt: Date | null;
+  /** What the SMS gateway reported of an SMS (ADR 025). */
+  smsReport: 'delivered' | 'failed' | null;
+  smsReportedAt: Date | null;
 }
 
 const count = (result: { rowCount: number | null }): number => result.rowCount ?? 0;

@@ -1,10 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { bearerToken } from '../../plugins/authentication.js';
+import { AppError } from '../../lib/errors.js';
+import { secretMatches } from '../../lib/secrets.js';
 import { ErrorResponse, NoContent, Nullable, SiteParams, StringEnum, Timestamp, Uuid, commonErrors } from '../../lib/schemas.js';
 import {
   queueTestPush, registerSubscription, remindPeople, removeDevice, removeSubscription, reportDeviceStatus, siteDeviceHealth, thisDevice,
   type DeviceView, type LastReminder,
 } from './devices.js';
+import { recordSmsReport } from './sms-reports.js';
 
 const PushPermission = StringEnum(['granted', 'denied', 'default', 'unsupported'] as const, {
   description: 'Notification.permission as the device sees it; unsupported: the browser has no Web Push (iOS outside the Home Screen)',
@@ -115,6 +119,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
             personId: Uuid,
             name: Type.String(),
             canReceiveAlarms: Type.Boolean(),
+            smsAlarms: Type.Boolean({
+              description: 'Cannot receive push, but has a phone number and an SMS gateway is configured: alarms of types with smsWhenNoPush reach them by SMS',
+            }),
             problem: Nullable(StringEnum(['no_device', 'push_denied', 'push_not_enabled'] as const)),
             lastReminder: Nullable(Type.Object({ at: Timestamp, channel: ReminderChannel, by: Nullable(Type.String()) })),
             devices: Type.Array(Type.Object({
@@ -127,7 +134,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
   }, async (request) => ({
-    people: (await siteDeviceHealth(app.db, request.principal, request.params.siteId))
+    people: (await siteDeviceHealth(app.db, request.principal, request.params.siteId, app.push.sms !== null))
       .map((p) => ({ ...p, lastReminder: presentReminder(p.lastReminder) })),
   }));
 
@@ -162,6 +169,31 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     }, request.principal, request.params.siteId, request.body.personIds, request.id);
     app.delivery.worker.poke();
     return { reminded };
+  });
+
+  // The gateway's, not a person's: authenticated by SMS_REPORT_TOKEN before the body is validated (JSON too
+  // deep to parse is refused first, as on every route).
+  app.post('/sms/reports', {
+    config: { public: true },
+    preValidation: async (request) => {
+      const expected = app.config.SMS_REPORT_TOKEN;
+      if (!expected) throw new AppError('not_found');
+      if (!secretMatches(bearerToken(request.headers.authorization), expected)) {
+        throw new AppError('unauthenticated', { sv: 'SMS-gatewayens token saknas eller är fel.', en: 'The SMS gateway\'s token is missing or wrong.' });
+      }
+    },
+    schema: {
+      tags: ['devices'],
+      summary: 'The SMS gateway\'s delivery report for an SMS it was given, with `Authorization: Bearer <SMS_REPORT_TOKEN>`; not served without SMS_REPORT_TOKEN',
+      body: Type.Object({
+        reference: Type.String({ pattern: '^[1-9][0-9]{0,17}$', description: 'The `reference` the SMS was sent with' }),
+        status: StringEnum(['delivered', 'failed'] as const, { description: 'delivered: the phone network handed it to the phone; failed: it will not be' }),
+      }, { additionalProperties: false }),
+      response: { 204: NoContent, ...commonErrors },
+    },
+  }, async (request, reply) => {
+    await recordSmsReport(app.db, request.body.reference, request.body.status, app.clock.now());
+    return reply.status(204).send(null);
   });
 };
 

@@ -2,7 +2,8 @@ import type { Agent } from 'undici';
 import { post, type SendOutcome } from './push-sender.js';
 
 /**
- * The SMS/voice step of escalation, through an HTTP gateway of the operator's choice: each message
+ * SMS through an HTTP gateway of the operator's choice, for escalation and for alarms to recipients
+ * without push (ADR 025; the gateway's delivery reports come back to POST /sms/reports): each message
  * is POSTed as `{ to, message, reference }` with a bearer token. Adapters for a specific provider
  * (46elks, Twilio, a municipal gateway) translate this shape; the outcome rules are the same as
  * for push (2xx sent; 429 and 5xx retried honouring Retry-After; other 4xx failed).

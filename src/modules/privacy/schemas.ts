@@ -47,6 +47,8 @@ export const PersonalDataExport = Type.Object({
   deliveries: Type.Array(Type.Object({
     id: Type.String(), incidentId: Nullable(Uuid), channel: StringEnum(['push', 'sms'] as const), kind: Type.String(),
     smsTo: Nullable(Type.String()), state: Type.String(), attempts: Type.Integer(), createdAt: Timestamp, finishedAt: Nullable(Timestamp),
+    smsReport: Nullable(StringEnum(['delivered', 'failed'] as const, { description: 'What the SMS gateway reported: reached the phone, or not' })),
+    smsReportedAt: Nullable(Timestamp),
   }), { description: 'Pushes and SMS queued or sent to the person, without their contents' }),
   audit: Type.Object({
     aboutThem: Type.Array(Type.Object({

@@ -344,7 +344,7 @@ export function computeReview(data: IncidentReviewData, now: Date): ReviewComput
   const socketTimes = firstOn('socket');
   const pushTimes = firstOn('push');
   const channels = [
-    stats('socket', socketTimes), stats('push', pushTimes), stats('push_service', accepted('push', ['alarm'])), stats('sms', accepted('sms', ['escalation'])),
+    stats('socket', socketTimes), stats('push', pushTimes), stats('push_service', accepted('push', ['alarm'])), stats('sms', accepted('sms', ['alarm', 'escalation'])),
   ];
 
   const times = eventTimes(data);

@@ -26,6 +26,8 @@ export type Sound = 'loud' | 'silent';
 export interface AlarmType {
   id: string; key: string; label: Bilingual; instruction: Bilingual; colour: string; icon: string; sound: Sound;
   precedence: number; archived: boolean; builtIn: boolean;
+  /** smsWhenNoPush: the alarm by SMS at raise time to recipients without a device that can receive push (ADR 025). */
+  delivery: { smsWhenNoPush: boolean };
 }
 
 /** An incident as events and catch-up carry it: the fields both the live summary and the full incident have. */
@@ -38,8 +40,11 @@ export interface IncidentMessage { key: string; body: string; at: string; author
 export interface RollCallPerson {
   personId: string; name: string; phone: string | null; lead: boolean; deliveredAt: string | null; acknowledgedAt: string | null;
   status: ResponseStatus | null; text: string | null; location: string | null; respondedAt: string | null;
-  /** What Web Push did: devices pushed to, when a push service first took one (not a receipt), reminders. */
-  push: { devices: number; acceptedAt: string | null; reminders: number };
+  /** What Web Push did: devices pushed to, when a push service first took one (not a receipt), reminders; and the alarm's SMS to someone without push. */
+  push: {
+    devices: number; acceptedAt: string | null; reminders: number;
+    sms: { state: 'queued' | 'sent' | 'delivered' | 'failed'; at: string | null } | null;
+  };
 }
 
 export interface AlarmGroup {

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api.ts';
-import { chooseSite, reloadSites, useAdminSites, type AdminSite } from '../lib/admin.ts';
+import { chooseSite, isOrgAdmin, reloadSites, useAdminSites, type AdminSite } from '../lib/admin.ts';
 import { pick } from '../lib/i18n.ts';
 import { navigate } from '../lib/router.ts';
 import { isAdminAt, useAppState, useT } from '../lib/store.ts';
@@ -158,24 +158,58 @@ export function SitePage({ id }: { id: string }) {
   );
 }
 
-/** The organisation's alarm types at a glance: built-in and its own, with their instructions. */
+/**
+ * The organisation's alarm types at a glance: built-in and its own, with their instructions and whether an
+ * alarm goes by SMS to those without push; its own types' admins turn that on or off (a silent type with a
+ * warning first: an SMS makes a sound).
+ */
 export function AlarmTypesPage() {
   const t = useT();
   const { me, lang } = useAppState();
   const [types, setTypes] = useState<AlarmType[] | null>(null);
-  useEffect(() => {
+  const [confirming, setConfirming] = useState<string | null>(null);
+  const [status, setStatus] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const load = () => {
     if (me) void api<{ alarmTypes: AlarmType[] }>('GET', `/organisations/${me.organisation.id}/alarm-types?includeArchived=true`).then((r) => setTypes(r.alarmTypes), () => setTypes([]));
-  }, [me?.organisation.id]);
+  };
+  useEffect(load, [me?.organisation.id]);
+  const setSms = (type: AlarmType, on: boolean) => {
+    setConfirming(null);
+    setStatus(null);
+    setError(null);
+    void api<AlarmType>('PATCH', `/alarm-types/${type.id}`, { delivery: { smsWhenNoPush: on } }).then((changed) => {
+      setStatus(`${pick(lang, changed.label)}: ${t(changed.delivery.smsWhenNoPush ? 'smsWhenNoPushOn' : 'smsWhenNoPushOff')}`);
+      load();
+    }, (e: unknown) => setError(errorMessage(t, e)));
+  };
   return (
     <Page title={t('alarmTypesTitle')}>
       <BackToAdmin />
+      <SaveStatus status={status} error={error} />
       {types === null ? <p role="status">{t('loading')}</p> : (
         <ul class="list">
           {types.map((type) => (
             <li key={type.id}>
               <span class="swatch" style={{ background: type.colour }} aria-hidden="true" />{' '}
               <strong>{pick(lang, type.label)}</strong> · {type.builtIn ? t('builtIn') : t('custom')} · {t(type.sound === 'silent' ? 'silent' : 'loud')}
+              {' '}· {t(type.delivery.smsWhenNoPush ? 'smsWhenNoPushOn' : 'smsWhenNoPushOff')}
+              {!type.builtIn && isOrgAdmin(me) && (
+                <> <button type="button" class="link" onClick={() => {
+                  if (!type.delivery.smsWhenNoPush && type.sound === 'silent') setConfirming(type.id);
+                  else setSms(type, !type.delivery.smsWhenNoPush);
+                }}>{t(type.delivery.smsWhenNoPush ? 'smsWhenNoPushTurnOff' : 'smsWhenNoPushTurnOn')}</button></>
+              )}
               <br />{pick(lang, type.instruction)}
+              {confirming === type.id && (
+                <div class="card danger" role="alertdialog" aria-labelledby={`sms-q-${type.id}`}>
+                  <p id={`sms-q-${type.id}`}>{t('smsWhenNoPushSilentWarning')}</p>
+                  <div class="row">
+                    <button type="button" class="primary" onClick={() => setSms(type, true)}>{t('smsWhenNoPushConfirm')}</button>
+                    <button type="button" class="secondary" onClick={() => setConfirming(null)}>{t('cancel')}</button>
+                  </div>
+                </div>
+              )}
             </li>
           ))}
         </ul>

@@ -426,7 +426,7 @@ export function AuditPage() {
 
 interface HealthDevice { sessionId: string; label: string | null; platform: string | null; pushPermission: string | null; pushSubscribed: boolean; lastSeenAt: string }
 interface HealthPerson {
-  personId: string; name: string; canReceiveAlarms: boolean; problem: 'no_device' | 'push_denied' | 'push_not_enabled' | null;
+  personId: string; name: string; canReceiveAlarms: boolean; smsAlarms: boolean; problem: 'no_device' | 'push_denied' | 'push_not_enabled' | null;
   lastReminder: { at: string; channel: 'push' | 'email' | 'sms' | 'none'; by: string | null } | null;
   devices: HealthDevice[];
 }
@@ -503,6 +503,7 @@ export function DeviceHealthPage() {
             )}{' '}
             <strong>{p.name}</strong>
             {p.problem && <> · {t(`problem_${p.problem}`)}</>}
+            {p.smsAlarms && <> · {t('smsAlarms')}</>}
             {p.lastReminder && <> · {t('lastReminder', {
               time: formatDateTime(lang, p.lastReminder.at), by: p.lastReminder.by ?? '—', channel: t(`channel_${p.lastReminder.channel}`),
             })}</>}

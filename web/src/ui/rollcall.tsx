@@ -195,11 +195,26 @@ export function useRollCall(id: string, state?: string): { incident: Incident | 
   return { incident, summary, people, error };
 }
 
-/** Why someone is not reached yet, as far as Web Push can tell: no device, handed to the push service, or waiting. */
+/**
+ * Why someone is not reached yet, as far as Web Push and the alarm's SMS can tell: no device, handed to the
+ * push service, or waiting; an SMS sent or delivered to someone without push (a failed one: call them).
+ */
 function pushProgress(t: ReturnType<typeof useT>, lang: Lang, push: RollCallPerson['push']): string {
-  if (push.devices === 0) return t('pushNone');
+  const sms = smsProgress(t, lang, push.sms);
+  if (push.devices === 0) return sms ?? t('pushNone');
   const handed = push.acceptedAt
     ? t('pushAccepted', { n: push.devices, time: formatTime(lang, push.acceptedAt) })
     : t('pushPending', { n: push.devices });
-  return push.reminders > 0 ? `${handed} · ${t('pushReminders', { n: push.reminders })}` : handed;
+  return [handed, push.reminders > 0 ? t('pushReminders', { n: push.reminders }) : null, sms].filter(Boolean).join(' · ');
+}
+
+function smsProgress(t: ReturnType<typeof useT>, lang: Lang, sms: RollCallPerson['push']['sms']): string | null {
+  if (!sms) return null;
+  const time = sms.at ? formatTime(lang, sms.at) : '';
+  switch (sms.state) {
+    case 'queued': return t('smsQueued');
+    case 'sent': return t('smsSent', { time });
+    case 'delivered': return t('smsDelivered', { time });
+    case 'failed': return t('smsFailed');
+  }
 }
