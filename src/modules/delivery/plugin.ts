@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import { Counter } from 'prom-client';
 import { queueIncidentPushes } from './incident-pushes.js';
 import { pushProgress } from './progress.js';
+import { queueSitePushes } from './site-pushes.js';
 import { DeliveryWorker } from './worker.js';
 
 declare module 'fastify' {
@@ -36,6 +37,7 @@ export default fp(async (app) => {
     count: (channel, outcome) => attempts.inc({ channel, outcome }),
   });
   app.alarms.pipeline.onTransaction('queue-pushes', (tx, change) => queueIncidentPushes(tx, change, app.clock.now()));
+  app.alarms.pipeline.onTransaction('queue-site-pushes', (tx, change) => queueSitePushes(tx, change, app.clock.now()));
   app.alarms.pipeline.afterCommit('wake-delivery-worker', () => worker.poke());
   app.alarms.provide.pushProgress(pushProgress);
   app.decorate('delivery', { worker });
