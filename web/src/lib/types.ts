@@ -39,6 +39,16 @@ export interface Instruction {
   sound: Sound; responseType: string; drill: boolean; since: string; activeIncidents: number;
 }
 
+/**
+ * `site_instruction` (docs/realtime.md, ADR 027): the instruction now at a site the person works at, for
+ * people the alarm itself did not target. Not an alarm: no alarm sound.
+ */
+export interface SiteInstructionNotice {
+  siteId: string; siteName: string; instruction: Instruction | null;
+  message: { body: string; authorName: string; at: string } | null;
+  silent: boolean; drill: boolean; at: string;
+}
+
 export interface Envelope {
   id: string; incidentId: string; siteId: string; type: string; actorPersonId: string | null; at: string;
   data: Record<string, unknown>;
