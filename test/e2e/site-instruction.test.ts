@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startApp, type TestApp } from '../helpers/app.js';
-import { SMALL_PHONE, inViewport, launchChromium, phone, recordVibrations, resetVibrations, signIn, vibrations } from './browser.js';
+import { SMALL_PHONE, a11yViolations, cspViolations, inViewport, launchChromium, phone, recordVibrations, resetVibrations, signIn, vibrations } from './browser.js';
 
 /**
  * Issue 13 item 1 in the browser (ADR 027): someone who works at Vasaskolan but is in no group that
@@ -64,6 +64,8 @@ describe('web app: the instruction at your workplace', () => {
     // Not the alarm: no alarm screen, no ringing, no vibration during a lockdown.
     expect(new URL(bertil.url()).pathname).toBe('/');
     expect(await vibrations(bertil)).toBe(0);
+    expect(await a11yViolations(bertil)).toEqual([]);
+    expect(cspViolations(bertil)).toEqual([]);
 
     await resolve(lockdown);
     await card.waitFor({ state: 'detached' });
