@@ -35,7 +35,8 @@ export async function queueSitePushes(tx: Queryable, change: PendingChange, now:
   for (const site of siteInstructionChanges(change.events)) {
     const people = await siteBystanders(tx, site);
     if (people.length === 0) continue;
-    const [notice, context] = [await siteNotice(tx, site.siteId), await incidentBrief(tx, site.incidentId)];
+    const notice = await siteNotice(tx, site.siteId);
+    const context = await incidentBrief(tx, site.incidentId);
     if (!notice || !context) continue;
     const input: PayloadInput = {
       kind: 'site_instruction', incident: context, instruction: notice.instruction, at: now,

@@ -1,4 +1,4 @@
-import type { OrgIncidentPayload } from '../../contract/realtime.js';
+import type { OrgIncidentPayload, SiteInstructionPayload } from '../../contract/realtime.js';
 import type { Db, Queryable } from '../../db/pool.js';
 import type { Log } from '../../lib/log.js';
 import type { CommittedChange } from '../alarms/pipeline.js';
@@ -20,7 +20,7 @@ const LIST_CHANGES = new Set(['raised', 'resolved', 'cancelled']);
  * The pipeline's `site-instructions` processor (ADR 027): a site's changed instruction to everyone who
  * works there and was not told by the change's own events, as `site_instruction`; and each raised or
  * ended incident to its organisation's admins, as `org_incident` (never another organisation's). Only
- * the present state travels, so a device that missed one gets the same on connect (`welcome`).
+ * the present state travels, so a device that missed one gets the same on connect and sync (`welcome`).
  */
 export class SiteInstructions {
   constructor(private readonly db: Db, private readonly publisher: Publisher, private readonly log: Log) {}
@@ -42,7 +42,7 @@ export class SiteInstructions {
   }
 
   /** What a device gets on connect: the instruction now at every site its person works at (null where nothing is active). */
-  async welcome(personId: string, now: Date): Promise<ReturnType<typeof presentSiteNotice>[]> {
+  async welcome(personId: string, now: Date): Promise<SiteInstructionPayload[]> {
     return (await noticesFor(this.db, personId)).map((n) => presentSiteNotice(n, now));
   }
 }
