@@ -157,3 +157,37 @@ describe('the instruction at a site reaches everyone who works there', () => {
     expect(olle.events.filter((e) => e.incidentId === threat)).toEqual([]);
   });
 });
+
+describe('an event for the leads of an incident that has none', () => {
+  it('reaches no device at all, least of all another organisation\'s (Socket.IO sends to([]) to everyone)', async () => {
+    let now = Date.parse('2026-12-02T09:00:00Z');
+    const t = await startApp({}, { clock: { now: () => new Date(now) } });
+    const devices: TestDevice[] = [];
+    try {
+      const url = await t.listen();
+      // The library without leads: Bo is no longer its rektor, and the organisation has no crisis lead.
+      await t.db.query("DELETE FROM role_assignments WHERE person_id = $1 AND role = 'site_admin'", [t.personId('bo')]);
+      for (const who of ['anna', 'kris'] as const) {
+        const d = await TestDevice.connect({ urls: [url], token: await t.loginAs(who) });
+        devices.push(d);
+        await d.waitFor((x) => x.cursor !== null, 10_000, 'initial catch-up');
+      }
+      const res = await t.request({
+        method: 'POST', url: '/api/v1/alarms', token: await t.loginAs('lisa'),
+        body: { pressId: randomUUID(), siteId: t.ids.site.biblioteket, alarmTypeId: t.ids.alarmType.hot },
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      const incidentId = res.body.incident.id as string;
+      // Bo has not confirmed: the threat's reminder round comes due, and its `repushed` event is for the (no) leads.
+      now += 121_000;
+      await t.app.delivery.worker.runUntilIdle();
+      const repushed = (await t.db.query("SELECT id FROM incident_events WHERE incident_id = $1 AND type = 'repushed'", [incidentId])).rows;
+      expect(repushed).toHaveLength(1);
+      await new Promise((r) => setTimeout(r, 500));
+      for (const d of devices) expect(d.arrivals.filter((e) => e.incidentId === incidentId)).toEqual([]);
+    } finally {
+      for (const d of devices) d.close();
+      await t.close();
+    }
+  });
+});
