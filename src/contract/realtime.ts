@@ -48,6 +48,26 @@ export type CatchUpPayload = Static<typeof CatchUpPayload>;
 export const RollCallPayload = Type.Object({ incidentId: Uuid, summary: RollCallSummary, at: Timestamp });
 export type RollCallPayload = Static<typeof RollCallPayload>;
 
+/**
+ * `site_instruction`: a site's instruction now, for the people who work there whom the alarm itself did
+ * not target (ADR 027); also on connect, one per site the person works at. Not an alarm: never the
+ * alarm sound; `silent` is true unless the instruction in force is loud by type.
+ */
+export const SiteInstructionPayload = Type.Object({
+  siteId: Uuid,
+  siteName: Type.String(),
+  instruction: InstructionView,
+  message: Nullable(Type.Object({ body: Type.String(), authorName: Type.String(), at: Timestamp })),
+  silent: Type.Boolean(),
+  drill: Type.Boolean(),
+  at: Timestamp,
+});
+export type SiteInstructionPayload = Static<typeof SiteInstructionPayload>;
+
+/** `org_incident`: an incident of the organisation raised or ended, for its organisation admins (their live list). */
+export const OrgIncidentPayload = Type.Object({ incident: IncidentSummary, at: Timestamp });
+export type OrgIncidentPayload = Static<typeof OrgIncidentPayload>;
+
 export const SocketRaiseAnswer = Type.Object({ outcome: RaiseOutcome, incident: IncidentSummary, instruction: InstructionView });
 export type SocketRaiseAnswer = Static<typeof SocketRaiseAnswer>;
 
@@ -59,6 +79,8 @@ export interface ServerToClientEvents {
   event: (envelope: EventEnvelope) => void;
   catch_up: (payload: CatchUpPayload) => void;
   rollcall: (payload: RollCallPayload) => void;
+  site_instruction: (payload: SiteInstructionPayload) => void;
+  org_incident: (payload: OrgIncidentPayload) => void;
   /** "You may have missed something": answer with `sync`. */
   sync_hint: () => void;
 }

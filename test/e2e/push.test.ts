@@ -128,6 +128,18 @@ describe('web app: the service worker shows alarm notifications from Web Push', 
     expect((await notifications(page)).filter((n) => n.tag === tag).map((n) => n.title)).toEqual(['Faran över: Brand']);
   });
 
+  it('shows an instruction at the workplace under the site\'s tag, silently during a lockdown, with nothing to confirm', async () => {
+    const site = '5a7c1e2b-0d4f-4b6a-9c8e-1f2a3b4c5d6e';
+    await deliver(payload({
+      kind: 'site_instruction', incidentId: null, tag: `samlarm-site-${site}`, title: 'Instruktion på din arbetsplats – Vasaskolan',
+      body: 'Inrymning (PDV): Pågående dödligt våld.', alarmType: { key: 'inrymning', colour: '#6a1b9a', icon: 'lock', sound: 'silent' },
+    }));
+    const shown = await waitForNotifications((n) => n.some((x) => x.tag === `samlarm-site-${site}`));
+    expect(shown.find((n) => n.tag === `samlarm-site-${site}`)).toMatchObject({ title: 'Instruktion på din arbetsplats – Vasaskolan', incidentId: null });
+    const silent = await page.evaluate(async (tag) => (await (await navigator.serviceWorker.ready).getNotifications({ tag }))[0]?.silent, `samlarm-site-${site}`);
+    expect(silent).toBe(true);
+  });
+
   it('shows every push of a burst even while the open app lists its notifications at the same moment', async () => {
     // Chromium reconciles its notification store on every getNotifications(); a notification being shown
     // then was dropped (about one burst in three without the service worker's check).

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import type { EventEnvelope } from '../../src/contract/alarms.js';
-import type { Ack } from '../../src/contract/realtime.js';
+import type { Ack, OrgIncidentPayload, SiteInstructionPayload } from '../../src/contract/realtime.js';
 
 /** An event as devices receive it (docs/realtime.md). */
 export type Envelope = EventEnvelope;
@@ -43,6 +43,10 @@ export class TestDevice {
   /** Why each connection ended, as Socket.IO reports it ("io server disconnect" would make a real client give up). */
   readonly disconnectReasons: string[] = [];
   readonly rollcalls: { incidentId: string; summary: Record<string, number> }[] = [];
+  /** Every `site_instruction` (ADR 027), live or on connect, in the order it arrived. */
+  readonly siteInstructions: SiteInstructionPayload[] = [];
+  /** Every `org_incident` (an organisation admin's live list), in the order it arrived. */
+  readonly orgIncidents: OrgIncidentPayload[] = [];
   socket!: Socket;
   /** The server closed the connection on purpose (a revoked session): the device stays offline, as the app does. */
   endedByServer = false;
@@ -79,6 +83,8 @@ export class TestDevice {
     socket.on('catch_up', (r: CatchUpResult) => this.apply(r));
     socket.on('sync_hint', () => void this.sync().catch(() => undefined));
     socket.on('rollcall', (r: { incidentId: string; summary: Record<string, number> }) => this.rollcalls.push(r));
+    socket.on('site_instruction', (n: SiteInstructionPayload) => this.siteInstructions.push(n));
+    socket.on('org_incident', (n: OrgIncidentPayload) => this.orgIncidents.push(n));
     socket.on('disconnect', (reason) => {
       this.disconnectReasons.push(reason);
       if (this.closed) return;

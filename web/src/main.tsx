@@ -18,7 +18,7 @@ import { SiteSwitcher } from './ui/site-switcher.tsx';
 import { OidcFinishPage, WelcomePage } from './ui/welcome.tsx';
 import { isOrgAdmin } from './lib/admin.ts';
 import { AlarmPage } from './ui/alarm.tsx';
-import { InstructionBanner, endedLine, link, liveSites } from './ui/components.tsx';
+import { InstructionBanner, SiteInstructionCard, endedLine, link, liveSites, shownSiteInstructions } from './ui/components.tsx';
 import { PressDock } from './ui/press.tsx';
 import { HomePage } from './ui/home.tsx';
 import { MyDataPage } from './ui/my-data.tsx';
@@ -110,9 +110,10 @@ function FreshInstructions() {
 
 function Banners() {
   const t = useT();
-  const { instructions, incidents, me, lang } = useAppState();
+  const { instructions, incidents, me, lang, siteInstructions } = useAppState();
   const path = usePath();
   if (path.startsWith('/alarm/')) return null;
+  const atWork = shownSiteInstructions(siteInstructions, incidents, instructions);
   const active = Object.values(instructions).filter((i) => i !== null);
   const many = (me?.sites.length ?? 0) > 1;
   // All clear reaches every page: the home page lists ended alarms itself, every other page says it here.
@@ -123,6 +124,7 @@ function Banners() {
     .sort((a, b) => b.incident.raisedAt.localeCompare(a.incident.raisedAt)).slice(0, 2);
   return (
     <>
+      {atWork.map((n) => <SiteInstructionCard key={n.siteId} notice={n} />)}
       {active.map((i) => (
         <InstructionBanner key={i.siteId} instruction={i} siteName={many ? me?.sites.find((s) => s.id === i.siteId)?.name : undefined} />
       ))}

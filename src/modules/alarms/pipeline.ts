@@ -33,6 +33,8 @@ export const TRANSACTION_STEPS = [
    * that can receive push (ADR 025); escalation scheduled; an ended incident's queue cancelled.
    */
   'queue-pushes',
+  /** delivery: a push "instruction at your site" to everyone working there whom the change's events did not tell (ADR 027). */
+  'queue-site-pushes',
 ] as const;
 
 export const AFTER_COMMIT = [
@@ -42,6 +44,8 @@ export const AFTER_COMMIT = [
   'publish-to-devices',
   /** realtime: live counts (targeted, reached, safe…) to the leads and the presser, at most four a second. */
   'roll-call-summaries',
+  /** realtime: a changed site instruction to everyone working there whom the events did not tell; raises and ends to the organisation's admins (ADR 027). */
+  'site-instructions',
 ] as const;
 
 export type TransactionStepName = (typeof TRANSACTION_STEPS)[number];

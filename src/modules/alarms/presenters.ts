@@ -1,8 +1,9 @@
 import type { IncidentView } from '../../contract/alarms.js';
-import type { CatchUpPayload } from '../../contract/realtime.js';
+import type { CatchUpPayload, SiteInstructionPayload } from '../../contract/realtime.js';
 import type { CatchUp } from './catch-up.js';
 import { envelope } from './events.js';
 import type { Incident } from './incidents.js';
+import type { SiteNotice } from './site-notices.js';
 
 /**
  * How the alarm module's results leave the server, over HTTP and over the socket alike: one
@@ -28,3 +29,14 @@ export function presentCatchUp(c: CatchUp): CatchUpPayload {
     })),
   };
 }
+
+/** A site's instruction for those who work there (ADR 027): silent unless what is in force is loud by type. */
+export const presentSiteNotice = (n: SiteNotice, at: Date): SiteInstructionPayload => ({
+  siteId: n.siteId,
+  siteName: n.siteName,
+  instruction: n.instruction,
+  message: n.message && { ...n.message, at: iso(n.message.at) },
+  silent: n.instruction?.sound !== 'loud',
+  drill: n.instruction?.drill ?? false,
+  at: iso(at),
+});

@@ -35,7 +35,8 @@ export function retryDelayMs(attempt: number, retryAfterMs: number | null, rando
  */
 export function skipReason(row: ClaimedDelivery, now: Date): Outcome | null {
   // After all clear or cancel only the all clear itself goes out: anything else would replace it on the phone.
-  if (row.incident_state !== null && row.incident_state !== 'active' && row.kind !== 'all_clear') {
+  // A site's instruction (ADR 027) says what holds at the site now, back to normal included; a newer one cancels it.
+  if (row.incident_state !== null && row.incident_state !== 'active' && row.kind !== 'all_clear' && row.kind !== 'site_instruction') {
     return { result: 'cancelled', error: 'incident ended' };
   }
   // Escalation for a person stops once any of their devices has confirmed (invariant 2).

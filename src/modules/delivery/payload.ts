@@ -2,7 +2,7 @@ import type { IncidentBrief } from '../alarms/incidents.js';
 import type { SiteInstruction } from '../alarms/instruction.js';
 
 export type Language = 'sv' | 'en';
-export type DeliveryKind = 'alarm' | 'reminder' | 'instruction' | 'message' | 'all_clear' | 'escalation' | 'test';
+export type DeliveryKind = 'alarm' | 'reminder' | 'instruction' | 'message' | 'all_clear' | 'escalation' | 'test' | 'site_instruction';
 
 /**
  * What a push carries: enough for the notification (title, body, drill marker, colour, sound) and
@@ -53,6 +53,8 @@ const TEXT = {
     testTitle: 'Testlarm från Samlarm',
     testBody: 'Den här enheten kan ta emot larm.',
     from: (site: string, organisation: string) => `Larm från ${site}, ${organisation}`,
+    atYourSite: 'Instruktion på din arbetsplats',
+    nothingActive: 'Inget larm gäller längre här.',
   },
   en: {
     drill: 'DRILL',
@@ -69,6 +71,8 @@ const TEXT = {
     testTitle: 'Test alarm from Samlarm',
     testBody: 'This device can receive alarms.',
     from: (site: string, organisation: string) => `Alarm from ${site}, ${organisation}`,
+    atYourSite: 'Instruction at your workplace',
+    nothingActive: 'No alarm is in force here any more.',
   },
 } as const;
 
@@ -77,7 +81,7 @@ const TEXT = {
  * (a real alarm may have overridden a drill, or the other way round); every other push is about its incident.
  */
 function isDrill(input: PayloadInput): boolean {
-  if (input.kind === 'instruction') return input.instruction?.drill ?? false;
+  if (input.kind === 'instruction' || input.kind === 'site_instruction') return input.instruction?.drill ?? false;
   return input.incident?.drill ?? false;
 }
 
@@ -86,13 +90,15 @@ function isDrill(input: PayloadInput): boolean {
  * that rings during a lockdown can cost a life, whichever incident the push is about).
  */
 function soundOf(input: PayloadInput, type: IncidentContext['type']): string {
+  // Instruction at your site: loud only when what is in force is loud by type; back to normal is silent (ADR 027).
+  if (input.kind === 'site_instruction') return input.instruction?.sound === 'loud' ? 'loud' : 'silent';
   return type.sound === 'silent' || input.instruction?.sound === 'silent' ? 'silent' : type.sound;
 }
 
 function base(input: PayloadInput, lang: Language): Omit<PushPayload, 'title' | 'body'> {
   const { kind, incident, at } = input;
   // An instruction push shows the instruction in force (its colour and icon), not the incident it reached people through.
-  const shown = kind === 'instruction' && input.instruction
+  const shown = (kind === 'instruction' || kind === 'site_instruction') && input.instruction
     ? { key: input.instruction.typeKey, colour: input.instruction.colour, icon: input.instruction.icon }
     : incident ? { key: incident.type.key, colour: incident.type.colour, icon: incident.type.icon } : null;
   return {
@@ -167,6 +173,13 @@ export function buildPayload(input: PayloadInput, lang: Language): PushPayload {
     }
     case 'test':
       return payload(t.testTitle, t.testBody);
+    case 'site_instruction': {
+      // Not the alarm: no incident to open or confirm (the person is not its recipient), one notification per site.
+      const title = `${input.instruction?.drill ? `${t.drill} – ` : ''}${t.atYourSite} – ${incident.siteName}`;
+      const words = input.instruction ? `${input.instruction.label[lang]}: ${instructionText(lang, input.instruction)}` : `${t.nothingActive} ${t.backToNormal}`;
+      const body = input.message ? `${words}\n${input.message}` : words;
+      return fit({ ...base(input, lang), incidentId: null, tag: `samlarm-site-${incident.siteId}`, title, body });
+    }
   }
 }
 

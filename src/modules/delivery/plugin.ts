@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import { Counter } from 'prom-client';
 import { queueIncidentPushes } from './incident-pushes.js';
 import { pushProgress } from './progress.js';
+import { queueSitePushes } from './site-pushes.js';
 import { DeliveryWorker } from './worker.js';
 
 declare module 'fastify' {
@@ -38,6 +39,7 @@ export default fp(async (app) => {
   app.alarms.pipeline.onTransaction('queue-pushes', (tx, change) => queueIncidentPushes(tx, change, {
     now: app.clock.now(), smsOrigin: app.push.sms?.origin ?? null, publicUrl: app.config.PUBLIC_URL ?? null,
   }));
+  app.alarms.pipeline.onTransaction('queue-site-pushes', (tx, change) => queueSitePushes(tx, change, app.clock.now()));
   app.alarms.pipeline.afterCommit('wake-delivery-worker', () => worker.poke());
   app.alarms.provide.pushProgress(pushProgress);
   app.decorate('delivery', { worker });

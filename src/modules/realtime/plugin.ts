@@ -12,6 +12,7 @@ import { parser, personRoom, sessionRoom } from './protocol.js';
 import { Publisher, REMOTE_DELIVERY, type RemoteDelivery } from './publisher.js';
 import { SocketBudget } from './budget.js';
 import { RollCallSummaries } from './rollcall-summaries.js';
+import { SiteInstructions } from './site-instructions.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -63,6 +64,8 @@ export default fp(async (app) => {
   const summaries = new RollCallSummaries(app.db, publisher, app.clock, log);
   app.alarms.pipeline.afterCommit('publish-to-devices', (change) => publisher.publish(change));
   app.alarms.pipeline.afterCommit('roll-call-summaries', (change) => summaries.process(change));
+  const siteInstructions = new SiteInstructions(app.db, publisher, log);
+  app.alarms.pipeline.afterCommit('site-instructions', (change) => siteInstructions.process(change));
   // Deliveries published by other nodes: to this node's devices only (each node delivers its own).
   io.on(REMOTE_DELIVERY, ((delivery: RemoteDelivery) => void publisher.receive(delivery)) as never);
   // Whatever reached other nodes while a Redis connection was down may be gone: this node's devices sync from their cursors.
@@ -137,7 +140,18 @@ export default fp(async (app) => {
       }) as never);
     };
 
-    handle('sync', async (payload) => presentCatchUp(await app.alarms.catchUp(socket.data.principal.personId, parse.sync(payload).cursor)));
+    /**
+     * The instruction now at each of the person's sites (ADR 027): on connect and with every sync, so a
+     * `site_instruction` lost between nodes is at worst late, like any event (invariant 3).
+     */
+    const sendSiteInstructions = async () => {
+      for (const notice of await siteInstructions.welcome(socket.data.principal.personId, app.clock.now())) socket.emit('site_instruction', notice);
+    };
+    handle('sync', async (payload) => {
+      const answer = presentCatchUp(await app.alarms.catchUp(socket.data.principal.personId, parse.sync(payload).cursor));
+      void sendSiteInstructions().catch((err: unknown) => socketLog.warn({ err }, 'site instructions on sync failed; the next sync sends them'));
+      return answer;
+    });
     handle('receipt', async (payload) => {
       const r = parse.receipt(payload);
       await app.alarms.recordReceipt(socket.data.principal, r.incidentId, { kind: r.kind, deviceId, channel: 'socket' });
@@ -158,6 +172,7 @@ export default fp(async (app) => {
         return;
       }
       socket.emit('catch_up', presentCatchUp(await app.alarms.catchUp(principal.personId, typeof cursor === 'string' ? cursor : null)));
+      await sendSiteInstructions();
     })().catch((err: unknown) => socketLog.warn({ err }, 'catch-up on connect failed; the device will sync again'));
   });
 

@@ -19,7 +19,10 @@ export const REMOTE_DELIVERY = 'samlarm:deliver';
  */
 export type RemoteDelivery =
   | { kind: 'event'; envelope: EventEnvelope; audience: Audience; people?: string[] }
-  | { kind: 'people'; people: string[]; name: 'rollcall' | 'catch_up'; payload: unknown };
+  | { kind: 'people'; people: string[]; name: PeopleEvent; payload: unknown };
+
+/** Server events sent to named people rather than to an event's audience. */
+export type PeopleEvent = 'rollcall' | 'catch_up' | 'site_instruction' | 'org_incident';
 
 /** Shown live as roll-call summaries rather than one by one; they stay in the timeline and catch-up. */
 const SUMMARISED_TYPES = new Set(['delivered', 'acknowledged']);
@@ -76,7 +79,7 @@ export class Publisher {
       const audience = await this.audienceOf(event.incidentId, AUDIENCE_CHANGES.has(event.type));
       const people = this.people(audience, event.audience, event.actorPersonId);
       const sent = envelope(event);
-      this.io.local.to(rooms(people)).emit('event', sent);
+      this.emitLocal(people, 'event', sent);
       if (this.clustered) this.remote({ kind: 'event', envelope: sent, audience: event.audience, ...(people.length <= PEOPLE_SENT_ALONG ? { people } : {}) });
     }
     // Joining by pressing makes someone part of an incident whose earlier events lie before their cursor.
@@ -87,13 +90,13 @@ export class Publisher {
   async receive(delivery: RemoteDelivery): Promise<void> {
     try {
       if (delivery.kind === 'people') {
-        this.io.local.to(rooms(delivery.people)).emit(delivery.name, delivery.payload as never);
+        this.emitLocal(delivery.people, delivery.name, delivery.payload);
         return;
       }
       const { envelope: sent } = delivery;
       const people = delivery.people
         ?? this.people(await this.audienceOf(sent.incidentId, AUDIENCE_CHANGES.has(sent.type)), delivery.audience, sent.actorPersonId);
-      this.io.local.to(rooms(people)).emit('event', sent);
+      this.emitLocal(people, 'event', sent);
     } catch (err) {
       this.log.warn({ err }, 'remote delivery failed; devices will catch up');
     }
@@ -112,8 +115,9 @@ export class Publisher {
   }
 
   /** Named people's devices, on every node. */
-  toPeople(people: string[], name: 'rollcall' | 'catch_up', payload: unknown): void {
-    this.io.local.to(rooms(people)).emit(name, payload as never);
+  toPeople(people: string[], name: PeopleEvent, payload: unknown): void {
+    if (people.length === 0) return;
+    this.emitLocal(people, name, payload);
     if (this.clustered) this.remote({ kind: 'people', people, name, payload });
   }
 
@@ -129,6 +133,11 @@ export class Publisher {
     } catch (err) {
       this.log.warn({ err, personId }, 'resync not sent; the device will sync');
     }
+  }
+
+  /** Socket.IO's `to([])` is every socket of the node: an empty audience must send nothing at all (invariant 7). */
+  private emitLocal(people: string[], name: PeopleEvent | 'event', payload: unknown): void {
+    if (people.length) this.io.local.to(rooms(people)).emit(name, payload as never);
   }
 
   private remote(delivery: RemoteDelivery): void {

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { translate, type TextKey } from './i18n.ts';
 import type { IncidentView } from './realtime/reducer.ts';
-import type { Instruction, Lang, Me, RollCallSummary } from './types.ts';
+import type { Incident, Instruction, Lang, Me, RollCallSummary, SiteInstructionNotice } from './types.ts';
 
 export type { IncidentView } from './realtime/reducer.ts';
 
@@ -15,6 +15,10 @@ export interface AppState {
   /** The one current instruction per site (DESIGN invariant 5), null when nothing is active. */
   instructions: Record<string, Instruction | null>;
   rollcalls: Record<string, RollCallSummary>;
+  /** The instruction at each site the person works at, as `site_instruction` last said (ADR 027). */
+  siteInstructions: Record<string, SiteInstructionNotice>;
+  /** An organisation admin's live list: their organisation's active incidents (`org_incident`). */
+  orgIncidents: Record<string, Incident>;
   /** Bumped when something a lead's roll call shows has changed, so open roll calls reload. */
   rollcallVersion: Record<string, number>;
   /** Why the sign-in page is shown, when it was not the person's own choice. */
@@ -33,6 +37,8 @@ let state: AppState = {
   incidents: {},
   instructions: {},
   rollcalls: {},
+  siteInstructions: {},
+  orgIncidents: {},
   rollcallVersion: {},
   notice: null,
   soundReady: false,

@@ -1,7 +1,7 @@
 import type {
   EventEnvelope, IncidentSummary, InstructionView, LinkedFrom, RaiseRequest, ResponseStatus, RollCallSummary,
 } from '../../../src/contract/alarms.ts';
-import type { ActiveIncidentState, CatchUpPayload } from '../../../src/contract/realtime.ts';
+import type { ActiveIncidentState, CatchUpPayload, SiteInstructionPayload } from '../../../src/contract/realtime.ts';
 
 /**
  * The API's shapes as the app reads them (README "API overview", docs/realtime.md). The alarm path's
@@ -34,6 +34,9 @@ export interface AlarmType {
 export type Incident = Pick<IncidentSummary,
   'id' | 'siteId' | 'siteName' | 'drill' | 'state' | 'location' | 'message' | 'raisedBy' | 'raisedAt' | 'linkedFrom' | 'recipients'
   | 'endedAt' | 'endedBy' | 'type'>;
+
+/** `site_instruction` (docs/realtime.md, ADR 027): a site's instruction for the people the alarm itself did not target. */
+export type SiteInstructionNotice = SiteInstructionPayload;
 
 export interface IncidentMessage { key: string; body: string; at: string; author: string | null }
 

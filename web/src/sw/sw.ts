@@ -23,7 +23,8 @@ const LEGACY_CACHE = 'samlarm-shell-v1';
 /** The push payload the server sends (issue 4's contract). */
 interface PushPayload {
   v: number;
-  kind: 'alarm' | 'reminder' | 'instruction' | 'all_clear' | 'escalation' | 'test';
+  /** site_instruction (ADR 027): no incident id (nothing to confirm), silent unless the instruction is loud by type. */
+  kind: 'alarm' | 'reminder' | 'instruction' | 'all_clear' | 'escalation' | 'test' | 'site_instruction';
   incidentId: string | null;
   drill: boolean;
   title: string;

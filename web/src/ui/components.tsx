@@ -4,7 +4,7 @@ import { ApiError, NetworkError, isTransient } from '../lib/errors.ts';
 import { formatTime, pick, type TextKey } from '../lib/i18n.ts';
 import { navigate, usePath } from '../lib/router.ts';
 import { useAppState, useT, type IncidentView } from '../lib/store.ts';
-import type { AlarmType, Incident, Instruction, Lang } from '../lib/types.ts';
+import type { AlarmType, Incident, Instruction, Lang, SiteInstructionNotice } from '../lib/types.ts';
 import { textOn } from './colour.ts';
 import { TypeIcon } from './icons.tsx';
 
@@ -187,6 +187,40 @@ export function InstructionBanner({ instruction, siteName }: { instruction: Inst
       </a>
     </section>
   );
+}
+
+/**
+ * "Instruction at your workplace" (ADR 027): what holds at a site the person works at, for someone the
+ * alarm itself did not target. Deliberately not the alarm: a card with the instruction's colour as its
+ * edge, no alarm screen, no sound, no answer asked for.
+ */
+export function SiteInstructionCard({ notice }: { notice: SiteInstructionNotice & { instruction: Instruction } }) {
+  const t = useT();
+  const { lang } = useAppState();
+  const { instruction, message } = notice;
+  return (
+    <section class="card site-instruction" style={{ borderColor: instruction.colour }} aria-label={`${t('siteInstructionTitle')}: ${notice.siteName}`}
+      data-site={notice.siteId}>
+      {notice.drill && <strong class="drill-tag">{t('drillBanner')}</strong>}
+      <h2>{t('siteInstructionTitle')} · {notice.siteName}</h2>
+      <p>
+        <TypeIcon icon={instruction.icon} size={20} />{' '}
+        <strong>{pick(lang, instruction.label)}</strong>{' — '}{pick(lang, instruction.text)}
+      </p>
+      {message && (
+        <p><strong>{t('siteInstructionFrom', { name: message.authorName, time: formatTime(lang, message.at) })}</strong> {message.body}</p>
+      )}
+      <p class="help">{t('siteInstructionNote')}</p>
+    </section>
+  );
+}
+
+/** The site instructions to show: a site's instruction in force, unless this device already has its alarm. */
+export function shownSiteInstructions(
+  notices: Record<string, SiteInstructionNotice>, incidents: Record<string, IncidentView>, instructions: Record<string, Instruction | null>,
+): (SiteInstructionNotice & { instruction: Instruction })[] {
+  return Object.values(notices).filter((n): n is SiteInstructionNotice & { instruction: Instruction } =>
+    n.instruction !== null && !incidents[n.instruction.incidentId] && !instructions[n.siteId]);
 }
 
 /** An in-app link: no reload. */

@@ -19,7 +19,7 @@ let drillWasOn = false;
 /** The raise page: the alarm buttons first (at any screen size and text size), then what goes with a press. */
 export function HomePage() {
   const t = useT();
-  const { me, incidents, instructions, lang } = useAppState();
+  const { me, incidents, instructions, lang, orgIncidents } = useAppState();
   const [siteId, setSiteId] = useState(me?.sites[0]?.id ?? '');
   const [types, setTypes] = useState<AlarmType[] | null>(null);
   const [typesFailed, setTypesFailed] = useState(false);
@@ -66,8 +66,11 @@ export function HomePage() {
   }, [siteId]);
 
   if (!me) return null;
-  const active = Object.values(incidents).filter((v) => v.incident.state === 'active')
-    .sort((a, b) => b.incident.raisedAt.localeCompare(a.incident.raisedAt));
+  // An organisation admin's live list adds the incidents that did not alarm them: they open on the roll call.
+  const active = [
+    ...Object.values(incidents).filter((v) => v.incident.state === 'active').map((v) => ({ incident: v.incident, path: `/alarm/${v.incident.id}` })),
+    ...Object.values(orgIncidents).filter((i) => !incidents[i.id]).map((incident) => ({ incident, path: `/incidents/${incident.id}/rollcall` })),
+  ].sort((a, b) => b.incident.raisedAt.localeCompare(a.incident.raisedAt));
   // No all clear beside a live alarm: an ended alarm of a site where another is still active is not "over".
   const live = liveSites(instructions);
   const ended = Object.values(incidents).filter((v) => v.incident.state !== 'active' && !live.has(v.incident.siteId));
@@ -119,11 +122,12 @@ export function HomePage() {
       ))}
       <section aria-labelledby="active-title">
         <h2 id="active-title">{t('activeAlarms')}</h2>
+        {Object.keys(orgIncidents).length > 0 && <p class="help">{t('orgIncidentsNote')}</p>}
         {active.length === 0 ? <p>{t('noActiveAlarms')}</p> : (
           <ul class="list">
-            {active.map(({ incident }) => (
+            {active.map(({ incident, path }) => (
               <li key={incident.id}>
-                <a href={`/alarm/${incident.id}`} onClick={link(`/alarm/${incident.id}`)}>
+                <a href={path} onClick={link(path)}>
                   <TypeIcon icon={incident.type.icon} size={20} />{' '}
                   {incident.drill ? `${t('drillBanner')}: ` : ''}{pick(lang, incident.type.label)} · {incident.siteName} · {formatTime(lang, incident.raisedAt)}
                 </a>

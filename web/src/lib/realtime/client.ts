@@ -2,8 +2,8 @@ import { api } from '../api.ts';
 import { attention, startAlert, stopAlert } from '../alert.ts';
 import { isTransient } from '../errors.ts';
 import { navigate } from '../router.ts';
-import { setState } from '../store.ts';
-import type { EscalationNote, Incident, Instruction, ResponseStatus, Sound } from '../types.ts';
+import { getState, setState } from '../store.ts';
+import type { EscalationNote, Incident, Instruction, ResponseStatus, SiteInstructionNotice, Sound } from '../types.ts';
 import { initialState, reduce, soundOf, type Action, type Effect, type RealtimeState } from './reducer.ts';
 import { ReceiptQueue } from './receipts.ts';
 import { Transport } from './transport.ts';
@@ -27,7 +27,10 @@ class RealtimeClient {
     this.state = initialState(personId, localStorage.getItem(cursorKey(personId)), readAcknowledged(personId));
     this.transport.start(token, {
       cursor: () => this.state.cursor,
-      onConnection: (connection) => setState({ connection }),
+      onConnection: (connection) => {
+        setState({ connection });
+        if (connection === 'connected') this.loadOrgIncidents();
+      },
       onReachable: () => this.receipts.resendFailed(),
       onCatchUp: (body) => this.dispatch({ type: 'catchUp', body }),
       onEvent: (event) => this.dispatch({ type: 'event', event }),
@@ -35,6 +38,8 @@ class RealtimeClient {
         setState((s) => ({ rollcalls: { ...s.rollcalls, [incidentId]: summary } }));
         bumpRollcall([incidentId]);
       },
+      onSiteInstruction: (notice) => this.siteInstruction(notice),
+      onOrgIncident: (incident) => setState((s) => ({ orgIncidents: withIncident(s.orgIncidents, incident) })),
       onSignedOut,
     });
   }
@@ -53,7 +58,7 @@ class RealtimeClient {
     this.state = initialState('', null);
     this.receipts.clear();
     stopAlert();
-    setState({ incidents: {}, instructions: {}, rollcalls: {}, rollcallVersion: {} });
+    setState({ incidents: {}, instructions: {}, rollcalls: {}, rollcallVersion: {}, siteInstructions: {}, orgIncidents: {} });
   }
 
   get connected(): boolean {
@@ -139,6 +144,26 @@ class RealtimeClient {
     if (rollcalls.length > 0) bumpRollcall(rollcalls);
   }
 
+  /**
+   * The instruction at one of the person's sites (ADR 027). A new instruction that is loud by type draws
+   * attention with a short vibration; a silent one (a lockdown) never makes a sound or vibrates.
+   */
+  private siteInstruction(notice: SiteInstructionNotice): void {
+    const before = getState().siteInstructions[notice.siteId];
+    const changed = (before?.instruction?.incidentId ?? null) !== (notice.instruction?.incidentId ?? null) || before?.message?.at !== notice.message?.at;
+    setState((s) => ({ siteInstructions: { ...s.siteInstructions, [notice.siteId]: notice } }));
+    if (before && changed && notice.instruction && !notice.silent) attention();
+  }
+
+  /** An organisation admin's list of active incidents, read again on every (re)connect: `org_incident` only brings changes. */
+  private loadOrgIncidents(): void {
+    if (!getState().me?.person.roles.some((r) => r.role === 'org_admin')) return;
+    const generation = this.generation;
+    void api<{ incidents: Incident[] }>('GET', '/incidents?state=active').then(({ incidents }) => {
+      if (generation === this.generation) setState({ orgIncidents: Object.fromEntries(incidents.map((i) => [i.id, i])) });
+    }, () => undefined);
+  }
+
   /** How an incident the server no longer lists as active ended; asked again until it answers. */
   private learnEnd(incidentId: string, attempt: number): void {
     const generation = this.generation;
@@ -159,6 +184,12 @@ class RealtimeClient {
         this.ending.set(incidentId, window.setTimeout(() => this.learnEnd(incidentId, attempt + 1), Math.min(1000 * 2 ** attempt, 30_000)));
       });
   }
+}
+
+/** An organisation admin's list keeps active incidents only. */
+function withIncident(list: Record<string, Incident>, incident: Incident): Record<string, Incident> {
+  const rest = Object.fromEntries(Object.entries(list).filter(([id]) => id !== incident.id));
+  return incident.state === 'active' ? { ...rest, [incident.id]: incident } : rest;
 }
 
 const cursorKey = (personId: string): string => `samlarm.cursor.${personId}`;

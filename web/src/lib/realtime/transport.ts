@@ -2,7 +2,7 @@ import { io, type Socket } from 'socket.io-client';
 import { ApiError, api } from '../api.ts';
 import { deviceId } from '../session.ts';
 import type { Connection } from '../store.ts';
-import type { CatchUp, Envelope, RollCallSummary } from '../types.ts';
+import type { CatchUp, Envelope, Incident, RollCallSummary, SiteInstructionNotice } from '../types.ts';
 import type { Ack, SendReceipt } from './receipts.ts';
 
 /** How often an open app asks for what it may have missed (docs/realtime.md recommends 20 s). */
@@ -19,6 +19,10 @@ export interface TransportHandlers {
   onCatchUp(body: CatchUp): void;
   onEvent(event: Envelope): void;
   onRollcall(incidentId: string, summary: RollCallSummary): void;
+  /** The instruction now at one of the person's sites (on connect, with every sync, and when it changes). */
+  onSiteInstruction(notice: SiteInstructionNotice): void;
+  /** An organisation admin: an incident of their organisation was raised or ended. */
+  onOrgIncident(incident: Incident): void;
   /** The server says the session is gone. */
   onSignedOut(): void;
 }
@@ -83,6 +87,8 @@ export class Transport {
     socket.on('event', (e: Envelope) => handlers.onEvent(e));
     socket.on('sync_hint', () => this.sync());
     socket.on('rollcall', (r: { incidentId: string; summary: RollCallSummary }) => handlers.onRollcall(r.incidentId, r.summary));
+    socket.on('site_instruction', (n: SiteInstructionNotice) => handlers.onSiteInstruction(n));
+    socket.on('org_incident', (n: { incident: Incident }) => handlers.onOrgIncident(n.incident));
     this.timer = window.setInterval(() => this.sync(), SYNC_EVERY_MS);
     window.addEventListener('online', this.onOnline);
     window.addEventListener('offline', this.onOffline);
