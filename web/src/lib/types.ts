@@ -53,9 +53,13 @@ export interface ActiveIncidentState {
   myStatus: ResponseStatus | null;
 }
 
+/** Every answer names the epoch its cursor belongs to: the device keeps and sends both (docs/realtime.md). */
 export type CatchUp =
-  | { kind: 'events'; cursor: string; events: Envelope[] }
-  | { kind: 'resync'; cursor: string; reason: string; incidents: ActiveIncidentState[] };
+  | { kind: 'events'; epoch: string; cursor: string; events: Envelope[] }
+  | { kind: 'resync'; epoch: string; cursor: string; reason: string; incidents: ActiveIncidentState[] };
+
+/** Where the device is in the timeline: its cursor and the epoch it came from (null before the first answer). */
+export interface Position { cursor: string | null; epoch: string | null }
 
 export interface RollCallSummary {
   targeted: number; delivered: number; acknowledged: number; safe: number; needHelp: number; notOnSite: number; noAnswer: number;
