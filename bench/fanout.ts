@@ -6,6 +6,7 @@
  * BENCH_SCHOOL_ALARMS (20 alarms to a 300-person school while every device stays connected),
  * BENCH_LINKED_SIZE (100 people of another organisation linked to the school), BENCH_LINKED_ALARMS (20 school
  * alarms that also reach them over the link: docs/linking.md).
+ * `node_kb_per_device`: the nodes' resident memory growth from before the devices connect to after, per device.
  * The last line of output is one JSON object.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -195,11 +196,13 @@ async function main(): Promise<void> {
     await seedDemo(pool);
     const fixture = await createFixture(pool);
 
+    const metricsToken = randomBytes(16).toString('hex');
     const nodes = await Promise.all(Array.from({ length: NODES }, () => startNode({
-      DATABASE_URL: postgres.connectionString, REDIS_URL: redis.url, SEED_DEMO: 'false', DATABASE_POOL_MAX: '20',
+      DATABASE_URL: postgres.connectionString, REDIS_URL: redis.url, SEED_DEMO: 'false', DATABASE_POOL_MAX: '20', METRICS_TOKEN: metricsToken,
     })));
     const urls = nodes.map((n) => n.url);
     progress(`${NODES} nodes up; connecting ${DEVICES} devices`);
+    const rssBefore = await nodesRss(urls, metricsToken);
 
     // Keyed by the alarm as raised: a linked incident by its source, so one raise is one key on both sides of a link.
     const raisedKey = (e: Record<string, unknown>) => {
@@ -209,6 +212,10 @@ async function main(): Promise<void> {
     };
     const devices = await connectClients(urls, DEVICES, (i) => ({ token: fixture.tokens[i], deviceId: `bench-device-${i}`, cursor: null }), 'event', raisedKey);
     const linkedDevices = await connectClients(urls, LINKED_SIZE, (i) => ({ token: fixture.linked.tokens[i], deviceId: `bench-linked-${i}`, cursor: null }), 'event', raisedKey);
+    // Settled a moment, so the handshakes' catch-ups are done and their garbage is not counted as held memory.
+    await new Promise((r) => setTimeout(r, 2000));
+    const nodeKbPerDevice = (await nodesRss(urls, metricsToken) - rssBefore) / 1024 / (devices.length + linkedDevices.length);
+    progress(`node memory: ${round(nodeKbPerDevice)} KB per connected device`);
     // Like the app: every device confirms receipt, so the measured path carries the receipt load too.
     for (const d of [...devices, ...linkedDevices]) {
       d.socket.on('event', (e: { type: string; incidentId: string }) => {
@@ -291,6 +298,7 @@ async function main(): Promise<void> {
       linked_p99_ms: round(percentile(linkedOrganisation.latencies, 99)),
       linked_raise_answered_p50_ms: round(percentile(both.answered, 50)),
       linked_lost: linkedSchool.lost + linkedOrganisation.lost,
+      node_kb_per_device: round(nodeKbPerDevice),
       rss_mb_bench_process: Math.round(process.memoryUsage().rss / 1e6),
     };
     console.log(JSON.stringify(figures));
@@ -303,6 +311,17 @@ async function main(): Promise<void> {
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
+
+/** The nodes' resident memory together, in bytes, as each reports it in /metrics (prom-client's process metrics). */
+async function nodesRss(urls: string[], token: string): Promise<number> {
+  const each = await Promise.all(urls.map(async (url) => {
+    const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+    const bytes = /^samlarm_process_resident_memory_bytes (\d+)$/m.exec(text)?.[1];
+    if (bytes === undefined) throw new Error(`no resident memory in ${url}/metrics`);
+    return Number(bytes);
+  }));
+  return each.reduce((a, b) => a + b, 0);
+}
 
 /** Progress goes to stderr, so stdout's last line stays the JSON figures. */
 function progress(message: string): void {

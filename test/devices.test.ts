@@ -375,7 +375,7 @@ describe('devices and push subscriptions', () => {
         const messageId = (message.body.events as { id: string; type: string }[]).find((e) => e.type === 'message')?.id;
         await live.waitFor((d) => d.events.some((e) => e.id === messageId), 5000, 'the message');
 
-        const later = await TestDevice.connect({ urls: [url], token: krisToken, cursor, autoReceipt: false });
+        const later = await TestDevice.connect({ urls: [url], token: krisToken, cursor, epoch: live.epoch, autoReceipt: false });
         devices.push(later);
         await later.waitFor((d) => d.events.some((e) => e.id === messageId), 5000, 'the message in catch-up');
         await later.sync();

@@ -166,7 +166,7 @@ describe('push rules', () => {
     )).rows[0];
     const latest = (await t.db.query<{ id: string }>("SELECT max(id)::text AS id FROM incident_events WHERE audience <> 'review'")).rows[0];
     expect(BigInt(attempts?.id ?? '0')).toBeGreaterThan(BigInt(latest?.id ?? '0'));
-    const state = await catchUp(t.app.db, t.personId('bertil'), null);
+    const state = await catchUp(t.app.db, t.personId('bertil'), { cursor: null, epoch: null });
     expect(state.cursor).toBe(latest?.id);
   });
 

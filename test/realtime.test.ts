@@ -45,7 +45,7 @@ describe('realtime protocol on one node', () => {
   const person = {} as Record<Who, string>;
   const devices: TestDevice[] = [];
 
-  const device = async (who: Who | string, options: { deviceId?: string; cursor?: string | null; autoReceipt?: boolean } = {}) => {
+  const device = async (who: Who | string, options: { deviceId?: string; cursor?: string | null; epoch?: string | null; autoReceipt?: boolean } = {}) => {
     const d = await TestDevice.connect({ urls: [url], token: who in token ? token[who as Who] : who, ...options });
     devices.push(d);
     await d.waitFor((x) => x.cursor !== null, 5000, 'initial catch-up');
@@ -101,6 +101,7 @@ describe('realtime protocol on one node', () => {
         [{ token: token.bertil, deviceId: 'phone with spaces' }, 'validation_failed'],
         [{ token: token.bertil, deviceId, cursor: 'latest' }, 'validation_failed'],
         [{ token: token.bertil, deviceId, cursor: -1 }, 'validation_failed'],
+        [{ token: token.bertil, deviceId, cursor: '1', epoch: 'not-an-epoch' }, 'validation_failed'],
       ];
       for (const [auth, code] of cases) {
         const err = await refusal(url, auth);
@@ -120,7 +121,7 @@ describe('realtime protocol on one node', () => {
       await bertilPhone.waitFor((d) => d.of('message', id).length === 1, 5000, 'Vasaskolan events arrive');
 
       for (const cursor of [startCursor, '0', null]) {
-        const ack = await lisaPhone.emit<CatchUpData>('sync', { cursor });
+        const ack = await lisaPhone.emit<CatchUpData>('sync', { cursor, epoch: lisaPhone.epoch });
         if (!ack.ok) throw new Error(JSON.stringify(ack.error));
         const seen = ack.data.kind === 'events'
           ? ack.data.events.map((e) => e.siteId)
@@ -162,6 +163,7 @@ describe('realtime protocol on one node', () => {
       const cases: [string, unknown][] = [
         ['sync', null], ['sync', 'latest'], ['sync', []], ['sync', {}], ['sync', { cursor: 'abc' }], ['sync', { cursor: 5 }],
         ['sync', { cursor: '-1' }], ['sync', { cursor: '9'.repeat(19) }], ['sync', { cursor: '1', extra: true }],
+        ['sync', { cursor: '1', epoch: 'not-an-epoch' }], ['sync', { cursor: '1', epoch: 7 }],
         ['receipt', null], ['receipt', {}], ['receipt', { incidentId: 'x', kind: 'delivered' }],
         ['receipt', { incidentId: randomUUID(), kind: 'read' }], ['receipt', { incidentId: randomUUID(), kind: 'delivered', deviceId: 'other' }],
         ['raise', null], ['raise', {}], ['raise', { ...raiseBody, pressId: 'press-1' }], ['raise', { ...raiseBody, siteId: 'skolan' }],
@@ -261,7 +263,7 @@ describe('realtime protocol on one node', () => {
       expect(phone.events.filter((e) => e.type === 'raised').map((e) => e.incidentId)).toEqual(ids);
       expect(phone.cursor).toBe(phone.events.at(-1)?.id);
 
-      const ack = await phone.emit<CatchUpData>('sync', { cursor: offlineAt });
+      const ack = await phone.emit<CatchUpData>('sync', { cursor: offlineAt, epoch: phone.epoch });
       if (!ack.ok || ack.data.kind !== 'events') throw new Error(`expected events, got ${JSON.stringify(ack)}`);
       const cursors = ack.data.events.map((e) => BigInt(e.id));
       expect(cursors).toEqual([...cursors].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
@@ -286,13 +288,13 @@ describe('realtime protocol on one node', () => {
       expect(fresh.resyncs[0]).toMatchObject({ kind: 'resync', reason: 'no_cursor' });
       expect(fresh.resyncs[0]?.incidents?.map((i) => i.incident.id)).toEqual(ids);
 
-      const lost = await device('bertil', { cursor: '999999999' });
+      const lost = await device('bertil', { cursor: '999999999', epoch: fresh.epoch });
       await lost.waitFor((d) => d.resyncs.length === 1, 5000, 'resync');
       expect(lost.resyncs[0]).toMatchObject({ kind: 'resync', reason: 'unknown_cursor' });
       expect(lost.resyncs[0]?.incidents?.map((i) => i.incident.id)).toEqual(ids);
       expect(BigInt(lost.cursor ?? '0')).toBeLessThan(999_999_999n);
 
-      const ack = await fresh.emit<CatchUpData>('sync', { cursor: '999999999' });
+      const ack = await fresh.emit<CatchUpData>('sync', { cursor: '999999999', epoch: fresh.epoch });
       expect(ack).toMatchObject({ ok: true, data: { kind: 'resync', reason: 'unknown_cursor' } });
     });
   });
@@ -421,7 +423,7 @@ describe('realtime protocol on one node', () => {
       const session = await t.loginAs('bertil');
       const phone = await device(session, { deviceId: 'bertil-phone-2' });
       const laptop = await device(session, { deviceId: 'bertil-laptop-2' });
-      expect(await phone.emit('sync', { cursor: phone.cursor })).toMatchObject({ ok: true });
+      expect(await phone.emit('sync', { cursor: phone.cursor, epoch: phone.epoch })).toMatchObject({ ok: true });
       await t.db.query(
         "UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = (SELECT id FROM sessions WHERE person_id = $1 ORDER BY created_at DESC LIMIT 1)",
         [person.bertil],
@@ -449,7 +451,7 @@ describe('realtime protocol on one node', () => {
       const answer = await t.request({ method: 'POST', url: `/api/v1/incidents/${drill}/responses`, token: await t.loginAs('bertil'), body: { status: 'safe' } });
       expect(answer.status, JSON.stringify(answer.body)).toBe(200);
       await kimPhone.waitFor((d) => d.of('responded', drill).length === 1, 10_000, 'answer reaches the lead');
-      const sync = await kimPhone.emit<CatchUpData>('sync', { cursor: '0' });
+      const sync = await kimPhone.emit<CatchUpData>('sync', { cursor: '0', epoch: kimPhone.epoch });
       if (!sync.ok || sync.data.kind !== 'events') throw new Error(`expected events, got ${JSON.stringify(sync)}`);
       const ofDrill = sync.data.events.filter((e) => e.incidentId === drill);
       expect(ofDrill.map((e) => e.type)).toEqual(expect.arrayContaining(['raised', 'delivered', 'acknowledged', 'responded']));
@@ -512,7 +514,7 @@ describe('realtime protocol on one node', () => {
     it('answers an event sent without a payload, and refuses a flood from one device without starving its raise', async () => {
       const phone = await signedIn('bertil');
       expect(await phone.emitBare('sync')).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
-      const answers = await Promise.all(Array.from({ length: 120 }, () => phone.emit('sync', { cursor: phone.cursor })));
+      const answers = await Promise.all(Array.from({ length: 120 }, () => phone.emit('sync', { cursor: phone.cursor, epoch: phone.epoch })));
       const limited = answers.filter((a) => !a.ok && (a as { error: { code: string } }).error.code === 'rate_limited');
       expect(limited.length).toBeGreaterThan(0);
       expect(await phone.raise({ siteId: t.ids.site.vasaskolan, alarmTypeId: t.ids.alarmType.hot })).toMatchObject({ ok: true });

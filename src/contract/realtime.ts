@@ -12,21 +12,28 @@ import type { WireError } from '../lib/errors.js';
  */
 
 export const Cursor = Type.String({ pattern: '^[0-9]{1,18}$', description: 'A timeline event id (decimal string)' });
+/**
+ * The timeline's epoch (ADR 029): cursors are comparable only within one. A device keeps the epoch of
+ * every catch-up answer with its cursor and sends both; a cursor without its epoch, or from another
+ * (a database restored from a backup), gets a resync.
+ */
+export const Epoch = Uuid;
 
 export const Handshake = Type.Object({
   token: Type.String({ minLength: 1, maxLength: 200 }),
   deviceId: DeviceId,
   cursor: Type.Optional(Nullable(Cursor)),
+  epoch: Type.Optional(Nullable(Epoch)),
 });
 
-export const SyncRequest = Type.Object({ cursor: Nullable(Cursor) }, { additionalProperties: false });
+export const SyncRequest = Type.Object({ cursor: Nullable(Cursor), epoch: Type.Optional(Nullable(Epoch)) }, { additionalProperties: false });
 
 export const SocketReceiptRequest = Type.Object({ incidentId: Uuid, kind: ReceiptKind }, { additionalProperties: false });
 
 /** The raise over the socket takes exactly what POST /alarms takes. */
 export const SocketRaiseRequest = RaiseRequest;
 
-export const RESYNC_REASONS = ['no_cursor', 'unknown_cursor', 'too_far_behind', 'joined_incident'] as const;
+export const RESYNC_REASONS = ['no_cursor', 'other_epoch', 'unknown_cursor', 'too_far_behind', 'joined_incident'] as const;
 export type ResyncReason = (typeof RESYNC_REASONS)[number];
 
 export const ActiveIncidentState = Type.Object({
@@ -39,8 +46,10 @@ export type ActiveIncidentState = Static<typeof ActiveIncidentState>;
 
 /** `catch_up` (on connect, and pushed on joining an incident) and the `sync` answer. */
 export const CatchUpPayload = Type.Union([
-  Type.Object({ kind: Type.Literal('events'), cursor: Cursor, events: Type.Array(EventEnvelope) }),
-  Type.Object({ kind: Type.Literal('resync'), cursor: Cursor, reason: StringEnum(RESYNC_REASONS), incidents: Type.Array(ActiveIncidentState) }),
+  Type.Object({ kind: Type.Literal('events'), epoch: Epoch, cursor: Cursor, events: Type.Array(EventEnvelope) }),
+  Type.Object({
+    kind: Type.Literal('resync'), epoch: Epoch, cursor: Cursor, reason: StringEnum(RESYNC_REASONS), incidents: Type.Array(ActiveIncidentState),
+  }),
 ]);
 export type CatchUpPayload = Static<typeof CatchUpPayload>;
 

@@ -8,6 +8,7 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { migrate } from '../../src/db/migrate.js';
 import { DEMO_PASSWORD, seedDemo } from '../../src/seed/demo.js';
+import { startNewEpoch } from '../../src/modules/alarms/events.js';
 import { demoIds, startApp, type DemoIds, type TestApp } from '../helpers/app.js';
 import { startTestPostgres, type PostgresServer } from '../helpers/services.js';
 import { holdToRaise, launchChromium, phone, recordVibrations, resetVibrations, screenshot, signIn, vibrations } from './browser.js';
@@ -208,6 +209,51 @@ describe('web app: a phone away for long, and a second press during an outage', 
     await bertil.page.locator(`main.alarm[data-state=resolved][data-incident="${evacuation}"]`).waitFor();
     expect(await vibrationsFromNow(bertil.page)).toBe(0);
   }, FLOOD_TEST_MS);
+
+  it('a phone back right after the database was restored from a backup rings for the next alarm, though its id is one the phone held', async () => {
+    const { bertil } = phones;
+    await resolveAll();
+    const bertilId = t.ids.person['bertil@vasaskolan.example'];
+    const stored = (key: string) => bertil.page.evaluate((k) => localStorage.getItem(k), `samlarm.${key}.${bertilId}`);
+    const lastId = async () => BigInt((await t.db.query<{ id: string }>('SELECT coalesce(max(id), 0)::text AS id FROM incident_events')).rows[0]?.id ?? '0');
+
+    // An alarm before the backup, which is taken here; another comes and goes after it, and the phone's cursor
+    // moves past the backup.
+    await raise(t.ids.alarmType.brand);
+    await resolveAll();
+    const backup = await lastId();
+    await raise(t.ids.alarmType.brand);
+    await resolveAll();
+    await bertil.page.goto(`${base}/`);
+    await expect.poll(async () => BigInt((await stored('cursor')) ?? '0'), { timeout: 15_000 }).toBe(await lastId());
+    const held = BigInt((await stored('cursor')) ?? '0');
+    expect(held).toBeGreaterThan(backup);
+    await bertil.context.setOffline(true);
+    await bertil.page.locator('.conn.offline').first().waitFor();
+
+    // The restore: the events after the backup are gone, their ids will be handed out again, and a new epoch is drawn.
+    const admin = await t.db.connect();
+    try {
+      await admin.query('BEGIN');
+      await admin.query('SET LOCAL session_replication_role = replica');
+      await admin.query('DELETE FROM incident_events WHERE id > $1', [backup.toString()]);
+      await admin.query("SELECT setval('incident_events_id_seq', $1)", [backup.toString()]);
+      await admin.query('COMMIT');
+    } finally {
+      admin.release();
+    }
+    const epoch = await startNewEpoch(t.db);
+
+    // Back before the restored timeline reaches its cursor: the phone takes the new epoch's cursor, lower than its own.
+    await bertil.context.setOffline(false);
+    await expect.poll(() => stored('epoch'), { timeout: 15_000 }).toBe(epoch);
+    expect(BigInt((await stored('cursor')) ?? '0')).toBeLessThan(held);
+    const next = await raise(t.ids.alarmType.hot);
+    const raisedId = (await t.db.query<{ id: string }>("SELECT id::text FROM incident_events WHERE incident_id = $1 AND type = 'raised'", [next])).rows[0]?.id;
+    expect(BigInt(raisedId ?? '0')).toBeLessThanOrEqual(held);
+    await bertil.page.locator(`main.alarm[data-state=active][data-incident="${next}"]`).waitFor({ timeout: 10_000 });
+    await resolveAll();
+  });
 
   it('a second alarm pressed while the first is still being retried is sent too, and the screen says both are not sent yet', async () => {
     const { anna } = phones;

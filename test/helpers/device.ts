@@ -8,6 +8,7 @@ export type Envelope = EventEnvelope;
 
 interface CatchUpResult {
   kind: 'events' | 'resync';
+  epoch: string;
   cursor: string;
   events?: Envelope[];
   reason?: string;
@@ -21,6 +22,8 @@ export interface DeviceOptions {
   token: string;
   deviceId?: string;
   cursor?: string | null;
+  /** The epoch the cursor came from (docs/realtime.md). */
+  epoch?: string | null;
   /** Send a delivery receipt for every alarm that reaches the device (default true). */
   autoReceipt?: boolean;
   /** Ask for missed events this often, as the app does (0: never). */
@@ -35,6 +38,7 @@ export interface DeviceOptions {
 export class TestDevice {
   readonly deviceId: string;
   cursor: string | null;
+  epoch: string | null;
   /** Every distinct event seen, in cursor order. */
   readonly events: Envelope[] = [];
   /** Every distinct event seen, in the order it arrived (live or in a catch-up answer). */
@@ -58,6 +62,7 @@ export class TestDevice {
   private constructor(private readonly options: DeviceOptions) {
     this.deviceId = options.deviceId ?? `test-${randomUUID()}`;
     this.cursor = options.cursor ?? null;
+    this.epoch = options.epoch ?? null;
   }
 
   static async connect(options: DeviceOptions): Promise<TestDevice> {
@@ -76,7 +81,7 @@ export class TestDevice {
       transports: ['websocket'],
       reconnection: false,
       forceNew: true,
-      auth: (cb) => cb({ token: this.options.token, deviceId: this.deviceId, cursor: this.cursor }),
+      auth: (cb) => cb({ token: this.options.token, deviceId: this.deviceId, cursor: this.cursor, epoch: this.epoch }),
     });
     this.socket = socket;
     socket.on('event', (e: Envelope) => this.receive([e]));
@@ -116,6 +121,9 @@ export class TestDevice {
 
   private apply(result: CatchUpResult): void {
     if (result.kind === 'resync') this.resyncs.push(result);
+    // Another epoch (a restored database): ids seen before mean nothing in it, as in the app.
+    if (this.epoch !== null && result.epoch !== this.epoch) this.seen.clear();
+    this.epoch = result.epoch;
     this.receive(result.events ?? []);
     this.cursor = result.cursor;
   }
@@ -144,7 +152,7 @@ export class TestDevice {
   }
 
   async sync(): Promise<void> {
-    const ack = await this.emit<CatchUpResult>('sync', { cursor: this.cursor });
+    const ack = await this.emit<CatchUpResult>('sync', { cursor: this.cursor, epoch: this.epoch });
     if (ack.ok) this.apply(ack.data);
   }
 

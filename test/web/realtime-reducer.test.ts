@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { initialState, reduce, type Action, type Effect, type RealtimeState } from '../../web/src/lib/realtime/reducer.ts';
 import type { ActiveIncidentState, Envelope, Instruction } from '../../web/src/lib/types.ts';
 import type { EventType, IncidentView } from '../../src/contract/alarms.ts';
+import type { ResyncReason } from '../../src/contract/realtime.ts';
 
 /**
  * The device's rules of docs/realtime.md as a pure function: what an event, a catch-up answer or the
@@ -62,8 +63,13 @@ function run(actions: Action[], state: RealtimeState = initialState(ME, null)): 
 }
 
 const live = (e: Envelope): Action => ({ type: 'event', event: e });
-const batch = (cursor: number, events: Envelope[]): Action => ({ type: 'catchUp', body: { kind: 'events', cursor: String(cursor), events } });
-const resync = (cursor: number, incidents: ActiveIncidentState[]): Action => ({ type: 'catchUp', body: { kind: 'resync', cursor: String(cursor), reason: 'too_far_behind', incidents } });
+const EPOCH = '6f1c1a52-3b8e-4c0f-9d57-0c2f4e8a9b10';
+const batch = (cursor: number, events: Envelope[], epoch = EPOCH): Action => ({
+  type: 'catchUp', body: { kind: 'events', epoch, cursor: String(cursor), events },
+});
+const resync = (cursor: number, incidents: ActiveIncidentState[], epoch = EPOCH, reason: ResyncReason = 'too_far_behind'): Action => ({
+  type: 'catchUp', body: { kind: 'resync', epoch, cursor: String(cursor), reason, incidents },
+});
 const rings = (effects: Effect[]) => effects.filter((e) => e.kind === 'ring').map((e) => (e.kind === 'ring' ? `${e.incident.id}:${e.sound}` : ''));
 const silenced = (effects: Effect[]) => effects.filter((e) => e.kind === 'silence').map((e) => (e.kind === 'silence' ? e.incidentId : ''));
 const receipts = (effects: Effect[]) => effects.filter((e) => e.kind === 'receipt').map((e) => (e.kind === 'receipt' ? `${e.incidentId}:${e.receipt}` : ''));
@@ -159,7 +165,7 @@ describe('web app realtime reducer', () => {
     const fire = incident('i1');
     let { state, effects } = run([batch(10, [])]);
     expect(state.cursor).toBe('10');
-    expect(effects).toEqual([{ kind: 'saveCursor', cursor: '10' }]);
+    expect(effects).toEqual([{ kind: 'saveCursor', cursor: '10', epoch: EPOCH }]);
 
     // A live event at or before the cursor is already in what the answer gave.
     ({ state, effects } = run([live(raisedEvent(9, fire))], state));
@@ -178,6 +184,25 @@ describe('web app realtime reducer', () => {
     ({ state, effects } = run([batch(12, [])], state));
     expect(state.cursor).toBe('14');
     expect(effects.filter((e) => e.kind === 'saveCursor')).toEqual([]);
+  });
+
+  it('an answer from another epoch (a restored database) moves the cursor back to its own, and live events after it apply again', () => {
+    const fire = incident('i1');
+    const restored = '0b5e7d3c-8a41-4f6e-b2c9-7d1e5f3a8c20';
+    let { state } = run([batch(40, [])]);
+    expect(state.cursor).toBe('40');
+
+    // The restored database reuses ids up to 40: the server answers with a resync in its own epoch.
+    let effects: Effect[];
+    ({ state, effects } = run([resync(25, [], restored, 'other_epoch')], state));
+    expect(state.cursor).toBe('25');
+    expect(state.epoch).toBe(restored);
+    expect(effects.filter((e) => e.kind === 'saveCursor')).toEqual([{ kind: 'saveCursor', cursor: '25', epoch: restored }]);
+
+    // An alarm whose id the old cursor would have skipped.
+    ({ state, effects } = run([live(raisedEvent(30, fire))], state));
+    expect(active(state, 'i1')).toBe('active');
+    expect(rings(effects)).toEqual(['i1:loud']);
   });
 
   it('a catch-up batch rings only for what is still going on after the whole batch', () => {

@@ -1,7 +1,7 @@
 import type { Queryable } from '../../db/pool.js';
 import type { ResponseStatus } from '../../contract/alarms.js';
 import type { ResyncReason } from '../../contract/realtime.js';
-import { eventsSince, latestEventId, type IncidentEvent } from './events.js';
+import { eventsSince, timelinePosition, type IncidentEvent, type TimelinePosition } from './events.js';
 import { loadIncident, type Incident } from './incidents.js';
 import { siteInstruction, type SiteInstruction } from './instruction.js';
 
@@ -15,9 +15,13 @@ export interface ActiveIncidentState {
   myStatus: ResponseStatus | null;
 }
 
+/** Every answer names the epoch its cursor belongs to (ADR 029): the device keeps both. */
 export type CatchUp =
-  | { kind: 'events'; cursor: string; events: IncidentEvent[] }
-  | { kind: 'resync'; cursor: string; reason: ResyncReason; incidents: ActiveIncidentState[] };
+  | { kind: 'events'; epoch: string; cursor: string; events: IncidentEvent[] }
+  | { kind: 'resync'; epoch: string; cursor: string; reason: ResyncReason; incidents: ActiveIncidentState[] };
+
+/** Where a device is: its cursor and the epoch that cursor came from (null for a device without either). */
+export interface DevicePosition { cursor: string | null; epoch: string | null }
 
 const CATCH_UP_SQL = {
   activeFor: `
@@ -44,24 +48,27 @@ async function activeState(db: Queryable, personId: string): Promise<ActiveIncid
 }
 
 /**
- * What a device missed since its cursor (invariant 3). A device without a cursor, with one this
- * server never issued, or too far behind gets an explicit resync of the active incidents, never
- * a silent gap. The resync's cursor is read before the state, so nothing falls between them.
+ * What a device missed since its cursor (invariant 3). A device without a cursor, with one from
+ * another epoch (a database restored from a backup reuses event ids: ADR 029), with one this server
+ * never issued, or too far behind gets an explicit resync of the active incidents, never a silent
+ * gap. The resync's cursor is read before the state, so nothing falls between them.
  */
-export async function catchUp(db: Queryable, personId: string, cursor: string | null): Promise<CatchUp> {
-  const latest = await latestEventId(db);
+export async function catchUp(db: Queryable, personId: string, device: DevicePosition): Promise<CatchUp> {
+  const latest = await timelinePosition(db);
+  const { cursor } = device;
   if (cursor === null) return resync(db, personId, 'no_cursor', latest);
-  if (BigInt(cursor) > BigInt(latest)) return resync(db, personId, 'unknown_cursor', latest);
+  if (device.epoch !== latest.epoch) return resync(db, personId, 'other_epoch', latest);
+  if (BigInt(cursor) > BigInt(latest.id)) return resync(db, personId, 'unknown_cursor', latest);
   const events = await eventsSince(db, personId, cursor, CATCH_UP_LIMIT + 1);
   if (events.length > CATCH_UP_LIMIT) return resync(db, personId, 'too_far_behind', latest);
-  return { kind: 'events', cursor: events.at(-1)?.id ?? cursor, events };
+  return { kind: 'events', epoch: latest.epoch, cursor: events.at(-1)?.id ?? cursor, events };
 }
 
 /**
  * The current state of every active incident the person is part of. The cursor is read before the
  * state (pass it in, or it is read here), so nothing falls between them.
  */
-export async function resync(db: Queryable, personId: string, reason: ResyncReason, cursor?: string): Promise<CatchUp> {
-  const latest = cursor ?? (await latestEventId(db));
-  return { kind: 'resync', cursor: latest, reason, incidents: await activeState(db, personId) };
+export async function resync(db: Queryable, personId: string, reason: ResyncReason, position?: TimelinePosition): Promise<CatchUp> {
+  const latest = position ?? (await timelinePosition(db));
+  return { kind: 'resync', epoch: latest.epoch, cursor: latest.id, reason, incidents: await activeState(db, personId) };
 }

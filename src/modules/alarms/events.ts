@@ -58,7 +58,11 @@ const EVENT_SQL = {
      LIMIT $3`,
   // Review events are inserted without the ordering lock: a cursor must never be one of them, or an
   // alarm event with a lower id still committing would fall behind it.
-  maxId: "SELECT coalesce(max(id), 0)::text AS id FROM incident_events WHERE audience IN ('all', 'leads')",
+  // The latest cursor, with the epoch it belongs to (ADR 029).
+  position: `
+    SELECT (SELECT epoch::text FROM timeline_epoch) AS epoch,
+           (SELECT coalesce(max(id), 0)::text FROM incident_events WHERE audience IN ('all', 'leads')) AS id`,
+  newEpoch: 'UPDATE timeline_epoch SET epoch = gen_random_uuid() RETURNING epoch::text AS epoch',
   // $2: only these types, or NULL for all (a roll call reads its escalation steps without every delivery attempt).
   forIncident: `SELECT ${EVENT_COLUMNS} FROM incident_events WHERE incident_id = $1 AND ($2::text[] IS NULL OR type = ANY($2)) ORDER BY id`,
   latestAlert: `SELECT ${EVENT_COLUMNS} FROM incident_events WHERE incident_id = $1 AND type IN ('raised', 'reraised') ORDER BY id DESC LIMIT 1`,
@@ -101,8 +105,19 @@ export async function eventsSince(db: Queryable, personId: string, cursor: strin
   return (await db.query<IncidentEvent>(EVENT_SQL.since, [personId, cursor, limit])).rows;
 }
 
-export async function latestEventId(db: Queryable): Promise<string> {
-  return ((await db.query<{ id: string }>(EVENT_SQL.maxId)).rows[0] as { id: string }).id;
+/** Where the timeline is: its epoch and the latest cursor in it. */
+export interface TimelinePosition { epoch: string; id: string }
+
+export async function timelinePosition(db: Queryable): Promise<TimelinePosition> {
+  return (await db.query<TimelinePosition>(EVENT_SQL.position)).rows[0] as TimelinePosition;
+}
+
+/**
+ * Starts a new epoch: every cursor devices hold becomes unknown, and each device resyncs on its next
+ * catch-up. The restore procedure's step (npm run db:new-epoch): a restored database reuses event ids.
+ */
+export async function startNewEpoch(db: Queryable): Promise<string> {
+  return ((await db.query<{ epoch: string }>(EVENT_SQL.newEpoch)).rows[0] as { epoch: string }).epoch;
 }
 
 export async function incidentTimeline(db: Queryable, incidentId: string, types: readonly string[] | null = null): Promise<IncidentEvent[]> {

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin';
 import type { EventType, MessageRequest, RaiseRequest, ReceiptKind, ResponseRequest } from '../../contract/alarms.js';
 import { AppError } from '../../lib/errors.js';
 import type { Principal } from '../auth/policies.js';
-import { catchUp, resync } from './catch-up.js';
+import { catchUp, resync, type DevicePosition } from './catch-up.js';
 import type { AlarmDeps, AlarmSources } from './deps.js';
 import { endIncident, respond, sendMessage } from './during.js';
 import { timelineFor } from './events.js';
@@ -82,7 +82,7 @@ function createAlarmCore(deps: AlarmDeps, registered: Partial<AlarmSources>) {
     rollCall: (principal: Principal, incidentId: string) => rollCallFor(deps.db, deps.sources, principal, incidentId),
     siteInstruction: (principal: Principal, siteId: string) => instructionFor(deps.db, principal, siteId),
     /** What a device missed since its cursor, or the current state (docs/realtime.md). */
-    catchUp: (personId: string, cursor: string | null) => catchUp(deps.db, personId, cursor),
+    catchUp: (personId: string, device: DevicePosition) => catchUp(deps.db, personId, device),
     /** The current state for a person who became part of an incident under way. */
     joinedIncident: (personId: string) => resync(deps.db, personId, 'joined_incident'),
   };

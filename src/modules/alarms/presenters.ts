@@ -20,9 +20,9 @@ export const presentIncident = (i: Incident): IncidentView => ({
 });
 
 export function presentCatchUp(c: CatchUp): CatchUpPayload {
-  if (c.kind === 'events') return { kind: 'events', cursor: c.cursor, events: c.events.map(envelope) };
+  if (c.kind === 'events') return { kind: 'events', epoch: c.epoch, cursor: c.cursor, events: c.events.map(envelope) };
   return {
-    kind: 'resync', cursor: c.cursor, reason: c.reason,
+    kind: 'resync', epoch: c.epoch, cursor: c.cursor, reason: c.reason,
     incidents: c.incidents.map((s) => ({
       incident: presentIncident(s.incident), instruction: s.instruction, myStatus: s.myStatus,
       messages: s.messages.map((m) => ({ ...m, at: iso(m.at) })),

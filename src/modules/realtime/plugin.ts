@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import { Counter, Gauge } from 'prom-client';
 import type { Socket } from 'socket.io';
+import type { Static } from 'typebox';
 import { Handshake, SocketRaiseRequest, SocketReceiptRequest, SyncRequest, type Ack } from '../../contract/realtime.js';
 import { AppError, errorLanguage, toWireError } from '../../lib/errors.js';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../contract/realtime.js';
@@ -148,7 +149,8 @@ export default fp(async (app) => {
       for (const notice of await siteInstructions.welcome(socket.data.principal.personId, app.clock.now())) socket.emit('site_instruction', notice);
     };
     handle('sync', async (payload) => {
-      const answer = presentCatchUp(await app.alarms.catchUp(socket.data.principal.personId, parse.sync(payload).cursor));
+      const { cursor, epoch = null } = parse.sync(payload);
+      const answer = presentCatchUp(await app.alarms.catchUp(socket.data.principal.personId, { cursor, epoch }));
       void sendSiteInstructions().catch((err: unknown) => socketLog.warn({ err }, 'site instructions on sync failed; the next sync sends them'));
       return answer;
     });
@@ -163,7 +165,8 @@ export default fp(async (app) => {
     });
     socket.on('disconnect', () => budget.forget(socket.id, principal.personId));
 
-    const cursor = socket.handshake.auth.cursor;
+    // Checked by the handshake's parser: where the device is, for its first catch-up.
+    const { cursor = null, epoch = null } = socket.handshake.auth as Static<typeof Handshake>;
     void (async () => {
       // Checked again now that the socket is in its session's room: a sign-out that committed after
       // the handshake's check but before the join would otherwise have missed this socket.
@@ -171,7 +174,7 @@ export default fp(async (app) => {
         socket.disconnect(true);
         return;
       }
-      socket.emit('catch_up', presentCatchUp(await app.alarms.catchUp(principal.personId, typeof cursor === 'string' ? cursor : null)));
+      socket.emit('catch_up', presentCatchUp(await app.alarms.catchUp(principal.personId, { cursor, epoch })));
       await sendSiteInstructions();
     })().catch((err: unknown) => socketLog.warn({ err }, 'catch-up on connect failed; the device will sync again'));
   });

@@ -40,6 +40,9 @@ export type SiteInstructionNotice = SiteInstructionPayload;
 
 export interface IncidentMessage { key: string; body: string; at: string; author: string | null }
 
+/** Where the device is in the timeline: its cursor and the epoch it came from (null before the first answer). */
+export interface Position { cursor: string | null; epoch: string | null }
+
 export interface RollCallPerson {
   personId: string; name: string; phone: string | null; lead: boolean; deliveredAt: string | null; acknowledgedAt: string | null;
   status: ResponseStatus | null; text: string | null; location: string | null; respondedAt: string | null;

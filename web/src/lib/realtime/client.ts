@@ -24,9 +24,10 @@ class RealtimeClient {
 
   start(token: string, personId: string, onSignedOut: () => void): void {
     this.stop();
-    this.state = initialState(personId, localStorage.getItem(cursorKey(personId)), readAcknowledged(personId));
+    const position = { cursor: localStorage.getItem(cursorKey(personId)), epoch: localStorage.getItem(epochKey(personId)) };
+    this.state = initialState(personId, position, readAcknowledged(personId));
     this.transport.start(token, {
-      cursor: () => this.state.cursor,
+      position: () => ({ cursor: this.state.cursor, epoch: this.state.epoch }),
       onConnection: (connection) => {
         setState({ connection });
         if (connection === 'connected') this.loadOrgIncidents();
@@ -54,7 +55,10 @@ class RealtimeClient {
 
   /** Forgets everything this device held for the signed-out person. */
   reset(): void {
-    if (this.state.personId) localStorage.removeItem(cursorKey(this.state.personId));
+    if (this.state.personId) {
+      localStorage.removeItem(cursorKey(this.state.personId));
+      localStorage.removeItem(epochKey(this.state.personId));
+    }
     this.state = initialState('', null);
     this.receipts.clear();
     stopAlert();
@@ -132,6 +136,7 @@ class RealtimeClient {
           break;
         case 'saveCursor':
           localStorage.setItem(cursorKey(this.state.personId), effect.cursor);
+          localStorage.setItem(epochKey(this.state.personId), effect.epoch);
           break;
         case 'saveAcknowledged':
           localStorage.setItem(acknowledgedKey(this.state.personId), JSON.stringify(effect.ids));
@@ -193,6 +198,7 @@ function withIncident(list: Record<string, Incident>, incident: Incident): Recor
 }
 
 const cursorKey = (personId: string): string => `samlarm.cursor.${personId}`;
+const epochKey = (personId: string): string => `samlarm.epoch.${personId}`;
 const acknowledgedKey = (personId: string): string => `samlarm.acknowledged.${personId}`;
 
 function readAcknowledged(personId: string): string[] {

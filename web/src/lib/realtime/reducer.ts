@@ -1,5 +1,7 @@
 import { escalationOf, mergeNotes } from '../escalation.ts';
-import type { ActiveIncidentState, CatchUp, Envelope, EscalationNote, Incident, IncidentMessage, Instruction, ResponseStatus, Sound } from '../types.ts';
+import type {
+  ActiveIncidentState, CatchUp, Envelope, EscalationNote, Incident, IncidentMessage, Instruction, Position, ResponseStatus, Sound,
+} from '../types.ts';
 
 /**
  * What the device knows, and the rules of docs/realtime.md for changing it: a pure function from the
@@ -26,6 +28,8 @@ export interface RealtimeState {
   personId: string;
   /** The newest event id the server's answers have covered (docs/realtime.md): moved only by catch-up answers. */
   cursor: string | null;
+  /** The timeline the cursor and every event id held here belong to: a new one (a restored database) starts afresh. */
+  epoch: string | null;
   /** Event ids after the cursor already applied (de-duplication). */
   seen: ReadonlySet<string>;
   /** Per site: the id of the event whose instruction is shown, so that a late, older event cannot replace it. */
@@ -49,7 +53,7 @@ export type Effect =
   | { kind: 'learnEnd'; incidentId: string }
   /** Something a lead's roll call shows has changed. */
   | { kind: 'rollcallChanged'; incidentId: string }
-  | { kind: 'saveCursor'; cursor: string }
+  | { kind: 'saveCursor'; cursor: string; epoch: string }
   | { kind: 'saveAcknowledged'; ids: readonly string[] }
   /** A lead's instruction arrived: draw attention to it (vibrate only where the site is not silent). */
   | { kind: 'newInstruction'; incidentId: string; silent: boolean };
@@ -71,8 +75,8 @@ export interface Result { state: RealtimeState; effects: Effect[] }
 export const LEAD_TYPES: ReadonlySet<string> = new Set(['joined', 'recipients_computed', 'reply', 'responded', 'delivered', 'acknowledged', 'raised', 'reraised']);
 const ACKNOWLEDGED_KEPT = 50;
 
-export function initialState(personId: string, cursor: string | null, acknowledgedIds: readonly string[] = []): RealtimeState {
-  return { personId, cursor, seen: new Set(), instructionFrom: {}, lastRealert: {}, realertSeen: {}, acknowledgedIds, incidents: {}, instructions: {} };
+export function initialState(personId: string, position: Position | null, acknowledgedIds: readonly string[] = []): RealtimeState {
+  return { personId, cursor: position?.cursor ?? null, epoch: position?.epoch ?? null, seen: new Set(), instructionFrom: {}, lastRealert: {}, realertSeen: {}, acknowledgedIds, incidents: {}, instructions: {} };
 }
 
 /** Event ids are increasing integers in strings (docs/realtime.md); null is before everything. */
@@ -98,6 +102,7 @@ function withMessage(messages: IncidentMessage[], message: IncidentMessage): Inc
 interface Working {
   personId: string;
   cursor: string | null;
+  epoch: string | null;
   seen: Set<string>;
   instructionFrom: Record<string, string>;
   lastRealert: Record<string, string>;
@@ -159,6 +164,9 @@ export function reduce(state: RealtimeState, action: Action): Result {
 }
 
 function catchUp(d: Draft, body: CatchUp): void {
+  // A device without an epoch yet (a first start, or a cursor kept from before epochs) takes the answer's.
+  if (d.s.epoch === null) d.s.epoch = body.epoch;
+  else if (body.epoch !== d.s.epoch) otherEpoch(d, body.epoch);
   if (body.kind === 'events') {
     // Alert only for what is still going on after the whole batch: a device that missed a raise and
     // its all clear must not ring for an alarm that is already over.
@@ -176,10 +184,24 @@ function catchUp(d: Draft, body: CatchUp): void {
   setCursor(d, body.cursor);
 }
 
+/**
+ * The answer is from another timeline than the cursor (a database restored from a backup reuses event
+ * ids; the server then answers with a resync): every id held here means nothing in it, so the cursor
+ * moves to the answer's, even backwards, and live events are no longer skipped by ids from before.
+ */
+function otherEpoch(d: Draft, epoch: string): void {
+  d.s.epoch = epoch;
+  d.s.cursor = null;
+  d.s.seen = new Set();
+  d.s.instructionFrom = {};
+  d.s.lastRealert = {};
+  d.s.realertSeen = {};
+}
+
 function setCursor(d: Draft, cursor: string): void {
-  if (!newer(cursor, d.s.cursor)) return;
+  if (!newer(cursor, d.s.cursor) || d.s.epoch === null) return;
   d.s.cursor = cursor;
-  d.effects.push({ kind: 'saveCursor', cursor });
+  d.effects.push({ kind: 'saveCursor', cursor, epoch: d.s.epoch });
   // Events at or before the cursor never apply again (live ones are skipped, catch-ups start after it).
   for (const id of d.s.seen) if (!newer(id, cursor)) d.s.seen.delete(id);
 }

@@ -2,7 +2,7 @@ import { io, type Socket } from 'socket.io-client';
 import { ApiError, api } from '../api.ts';
 import { deviceId } from '../session.ts';
 import type { Connection } from '../store.ts';
-import type { CatchUp, Envelope, Incident, RollCallSummary, SiteInstructionNotice } from '../types.ts';
+import type { CatchUp, Envelope, Incident, Position, RollCallSummary, SiteInstructionNotice } from '../types.ts';
 import type { Ack, SendReceipt } from './receipts.ts';
 
 /** How often an open app asks for what it may have missed (docs/realtime.md recommends 20 s). */
@@ -11,8 +11,8 @@ const SYNC_EVERY_MS = 20_000;
 const RECEIPT_TIMEOUT_MS = 10_000;
 
 export interface TransportHandlers {
-  /** The cursor to present: read at every (re)connect and sync. */
-  cursor(): string | null;
+  /** The cursor and its epoch to present: read at every (re)connect and sync. */
+  position(): Position;
   onConnection(state: Connection): void;
   /** The connection is up (just connected, or about to sync): send again what waited for it. */
   onReachable(): void;
@@ -29,7 +29,7 @@ export interface TransportHandlers {
 
 /**
  * The device's one Socket.IO connection (docs/realtime.md): the handshake with the token, this
- * installation's id and the cursor; reconnects with jitter, also where Socket.IO itself gives up (a
+ * installation's id and the cursor with its epoch; reconnects with jitter, also where Socket.IO itself gives up (a
  * refused handshake); asks for what it missed on hints, on reconnect, in the foreground, after a push and
  * every 20 s. It knows nothing of what the events mean.
  */
@@ -49,7 +49,7 @@ export class Transport {
       path: '/socket.io',
       transports: ['websocket'],
       // A function, so that every reconnect presents the latest cursor.
-      auth: (cb) => cb({ token, deviceId: deviceId(), cursor: handlers.cursor() }),
+      auth: (cb) => cb({ token, deviceId: deviceId(), ...handlers.position() }),
       reconnectionDelay: 300,
       reconnectionDelayMax: 3000,
     });
@@ -123,7 +123,7 @@ export class Transport {
     if (socket && !socket.connected && !socket.active && navigator.onLine) this.reconnect(socket, 0);
     if (!socket?.connected || !handlers) return;
     handlers.onReachable();
-    socket.emit('sync', { cursor: handlers.cursor() }, (ack: Ack<CatchUp>) => {
+    socket.emit('sync', handlers.position(), (ack: Ack<CatchUp>) => {
       if (ack.ok && this.handlers === handlers) handlers.onCatchUp(ack.data);
     });
   }
