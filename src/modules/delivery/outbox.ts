@@ -98,6 +98,9 @@ export const OUTBOX_SQL = {
            AS f(id, state, due_at, status, error, claim, at)
      WHERE d.id = f.id AND d.claim = f.claim
     RETURNING d.id`,
+  supersedeQueued: `
+    UPDATE deliveries SET state = 'cancelled', last_error = 'superseded by a newer push under its topic', finished_at = $3, claim = NULL
+     WHERE topic = $1 AND kind = $2 AND state = 'queued'`,
   // Only the subscription that the push service said is gone (404/410).
   removeSubscriptions: 'DELETE FROM push_subscriptions WHERE id = ANY($1::uuid[])',
   markSuccess: 'UPDATE push_subscriptions SET last_success_at = $2 WHERE id = ANY($1::uuid[])',
@@ -150,14 +153,23 @@ export async function enqueueIncidentPush(tx: Queryable, push: IncidentPush): Pr
   return result.rowCount ?? 0;
 }
 
-/** Queues a push about an incident to people who need not be its recipients (escalation contacts). */
+/**
+ * Queues a push about an incident to people who need not be its recipients (escalation contacts, the
+ * people at a site whose instruction changed). `topic`: the push service keeps only the newest push under
+ * it for a phone that is off (default: the incident's and kind's).
+ */
 export async function enqueuePeoplePush(
-  tx: Queryable, push: Omit<IncidentPush, 'exceptPersonId' | 'onlyPersonIds'> & { personIds: string[] },
+  tx: Queryable, push: Omit<IncidentPush, 'exceptPersonId' | 'onlyPersonIds'> & { personIds: string[]; topic?: string },
 ): Promise<number> {
   if (push.personIds.length === 0) return 0;
   const result = await tx.query(OUTBOX_SQL.enqueueForPeople, [
     push.incidentId, push.kind, JSON.stringify(push.payloads.sv), JSON.stringify(push.payloads.en),
-    incidentTopic(push.incidentId, push.kind), push.ttlSeconds, push.now, push.personIds,
+    push.topic ?? incidentTopic(push.incidentId, push.kind), push.ttlSeconds, push.now, push.personIds,
   ]);
   return result.rowCount ?? 0;
+}
+
+/** A newer push under `topic` makes any older one of its kind still queued (waiting out a retry) stale. */
+export async function supersedeQueued(tx: Queryable, topic: string, kind: DeliveryKind, now: Date): Promise<number> {
+  return (await tx.query(OUTBOX_SQL.supersedeQueued, [topic, kind, now])).rowCount ?? 0;
 }
