@@ -59,8 +59,10 @@ export async function startProxy(upstreamPorts: number[]): Promise<Proxy> {
   // cannot be opened so, a file can.
   const log = path.join(dir, 'output.log');
   const logFd = openSync(log, 'a');
-  // -e: the log for start-up errors, before the file's own error_log applies (Debian's default is under /var/log).
-  const child = spawn(NGINX, ['-p', dir, '-c', conf, '-e', 'stderr', '-g', `daemon off; pid ${path.join(dir, 'nginx.pid')};`], {
+  // Main-context directives the file leaves to the host: the foreground, the pid file, the main error log. (Not
+  // `-e stderr`, which nginx before 1.19.5 lacks: unprivileged, such an nginx only warns that it cannot open
+  // the compiled-in /var/log/nginx/error.log before it reads this.)
+  const child = spawn(NGINX, ['-p', dir, '-c', conf, '-g', `daemon off; pid ${path.join(dir, 'nginx.pid')}; error_log stderr;`], {
     stdio: ['ignore', logFd, logFd],
   });
   closeSync(logFd);
