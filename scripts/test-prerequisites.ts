@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 export const CHROMIUM = '/usr/bin/chromium';
 /** A font Chromium renders the pages with (fonts-dejavu-core); without any font, text has no size. */
 export const DEJAVU = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
+/** Debian's nginx, which the proxy test runs deploy/nginx.conf with (test/proxy.test.ts). */
+export const NGINX = '/usr/sbin/nginx';
 
 export interface Probe {
   env: Record<string, string | undefined>;
@@ -25,6 +27,7 @@ export function missingPackages({ env, onPath, exists }: Probe): string[] {
   if (!env.REDIS_URL && !onPath('redis-server')) missing.push('redis-server');
   if (!exists(CHROMIUM)) missing.push('chromium');
   if (!exists(DEJAVU)) missing.push('fonts-dejavu-core');
+  if (!exists(NGINX)) missing.push('nginx');
   return missing;
 }
 
@@ -55,6 +58,9 @@ export function manualInstructions(missing: string[], { hasAptGet, platform }: {
   }
   if (missing.includes('chromium') || missing.includes('fonts-dejavu-core')) {
     lines.push(`the browser tests need Debian's Chromium at ${CHROMIUM} with fonts-dejavu-core: run the tests on Debian or Ubuntu (apt-get install chromium fonts-dejavu-core)`);
+  }
+  if (missing.includes('nginx')) {
+    lines.push(`the proxy test needs Debian's nginx at ${NGINX}: run the tests on Debian or Ubuntu (apt-get install nginx)`);
   }
   return lines;
 }

@@ -3,7 +3,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, DEJAVU, installPrefix, manualInstructions, missingPackages } from '../scripts/test-prerequisites.js';
+import { CHROMIUM, DEJAVU, NGINX, installPrefix, manualInstructions, missingPackages } from '../scripts/test-prerequisites.js';
 
 const SCRIPT = path.resolve('scripts/test-prerequisites.ts');
 
@@ -29,9 +29,10 @@ describe('test prerequisites', () => {
     expect(missingPackages(everything)).toEqual([]);
     expect(missingPackages({ ...everything, onPath: () => false })).toEqual(['redis-server']);
     expect(missingPackages({ ...everything, onPath: () => false, env: { REDIS_URL: 'redis://127.0.0.1:6379' } })).toEqual([]);
-    expect(missingPackages({ env: {}, onPath: () => false, exists: () => false })).toEqual(['redis-server', 'chromium', 'fonts-dejavu-core']);
+    expect(missingPackages({ env: {}, onPath: () => false, exists: () => false })).toEqual(['redis-server', 'chromium', 'fonts-dejavu-core', 'nginx']);
     expect(missingPackages({ ...everything, exists: (f: string) => f !== DEJAVU })).toEqual(['fonts-dejavu-core']);
     expect(missingPackages({ ...everything, exists: (f: string) => f !== CHROMIUM })).toEqual(['chromium']);
+    expect(missingPackages({ ...everything, exists: (f: string) => f !== NGINX })).toEqual(['nginx']);
   });
 
   it('installs with apt-get as root, with sudo -n where sudo needs no password, and not at all otherwise', () => {
@@ -45,6 +46,9 @@ describe('test prerequisites', () => {
     expect(manualInstructions(['redis-server', 'chromium'], { hasAptGet: true, platform: 'linux' }))
       .toEqual(['sudo apt-get update && sudo apt-get install -y --no-install-recommends redis-server chromium']);
     expect(manualInstructions(['redis-server'], { hasAptGet: false, platform: 'darwin' })[0]).toMatch(/^brew install redis/);
+    expect(manualInstructions(['nginx'], { hasAptGet: false, platform: 'darwin' })).toEqual([
+      "the proxy test needs Debian's nginx at /usr/sbin/nginx: run the tests on Debian or Ubuntu (apt-get install nginx)",
+    ]);
   });
 
   it('the real script installs a missing redis-server with apt-get, then lets the tests run', async () => {
