@@ -39,7 +39,11 @@ describe('web app: links between organisations', () => {
       const lead = await t.loginAs(org === t.ids.org.utbildning ? 'kris' : 'bo');
       await t.request({ method: 'POST', url: `/api/v1/incidents/${id}/resolve`, token: lead, body: { note: 'Testet städar' } });
     }
-    for (const p of Object.values(phones)) await p.page.goto(`${base}/`);
+    // Each phone starts from its home page, connected and caught up (nothing left to arrive and move the page).
+    for (const p of Object.values(phones)) {
+      await p.page.goto(`${base}/`);
+      await p.page.locator('.conn.connected').first().waitFor();
+    }
   });
 
   afterEach(async (context) => {

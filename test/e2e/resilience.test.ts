@@ -109,7 +109,7 @@ describe('web app: a phone open while the database is away', () => {
     for (const p of [bertil, cecilia]) {
       await p.page.locator(`main.alarm[data-state=active][data-incident="${incidentId}"]`).waitFor({ timeout: 20_000 });
     }
-    expect(await cecilia.page.locator('.conn.connected').count()).toBeGreaterThan(0);
+    await cecilia.page.locator('.conn.connected').waitFor();
   });
 });
 

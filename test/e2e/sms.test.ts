@@ -86,6 +86,7 @@ describe('web app: the alarm by SMS to those without push', () => {
     const olle = await phone(browser, base);
     await signIn(olle.page, base, 'admin@utbildning.example');
     await olle.page.goto(`${base}/admin/alarm-types`);
+    await olle.page.locator('.conn.connected').first().waitFor();
     const row = olle.page.locator('li', { hasText: 'Tyst hot' });
     await row.getByText('SMS till den som saknar push: av').waitFor();
     const dialog = olle.page.getByRole('alertdialog');

@@ -40,6 +40,8 @@ export class Transport {
   private retry: number | undefined;
   /** Handshakes refused in a row, for the backoff. */
   private refusals = 0;
+  /** Connected, and the connection's first catch-up not yet applied. */
+  private catchingUp = false;
 
   start(token: string, handlers: TransportHandlers): void {
     this.stop();
@@ -56,7 +58,7 @@ export class Transport {
     this.socket = socket;
     socket.on('connect', () => {
       this.refusals = 0;
-      handlers.onConnection('connected');
+      this.catchingUp = true;
       handlers.onReachable();
     });
     socket.on('disconnect', (reason) => {
@@ -83,7 +85,7 @@ export class Transport {
         this.reconnect(socket, Math.min(500 * 2 ** Math.min(this.refusals, 5), 10_000));
       }
     });
-    socket.on('catch_up', (body: CatchUp) => handlers.onCatchUp(body));
+    socket.on('catch_up', (body: CatchUp) => this.caughtUp(handlers, body));
     socket.on('event', (e: Envelope) => handlers.onEvent(e));
     socket.on('sync_hint', () => this.sync());
     socket.on('rollcall', (r: { incidentId: string; summary: RollCallSummary }) => handlers.onRollcall(r.incidentId, r.summary));
@@ -124,8 +126,20 @@ export class Transport {
     if (!socket?.connected || !handlers) return;
     handlers.onReachable();
     socket.emit('sync', handlers.position(), (ack: Ack<CatchUp>) => {
-      if (ack.ok && this.handlers === handlers) handlers.onCatchUp(ack.data);
+      if (ack.ok && this.handlers === handlers) this.caughtUp(handlers, ack.data);
     });
+  }
+
+  /**
+   * "Connected" means connected and caught up: the indicator turns only once a connection's first
+   * catch-up (on connect, or a sync's if that one failed) is on screen, so nothing the phone missed
+   * arrives after it says it is up to date.
+   */
+  private caughtUp(handlers: TransportHandlers, body: CatchUp): void {
+    handlers.onCatchUp(body);
+    if (!this.catchingUp) return;
+    this.catchingUp = false;
+    handlers.onConnection('connected');
   }
 
   /**
