@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../config/config.js';
-import type { Db } from '../../db/pool.js';
+import { inTransaction, type Db, type Tx } from '../../db/pool.js';
 import { Batcher } from '../../lib/batcher.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
@@ -254,14 +254,21 @@ export class DeliveryWorker {
     void this.outcomes.add({ row, claim, settled, at }).catch((err: unknown) => this.deps.log.warn({ err }, 'delivery outcome dropped'));
   }
 
-  /** Outbox states (fenced by the claim token), removed and succeeded subscriptions, and the review's attempt events. */
+  /**
+   * Outbox states (fenced by the claim token), removed and succeeded subscriptions, and the review's attempt
+   * events, in one transaction: a row is never settled without its attempt in the timeline, nor the other way.
+   */
   private async writeOutcomes(batch: Finished[]): Promise<void> {
-    const { db, clock } = this.deps;
+    await inTransaction(this.deps.db, async (tx) => this.writeOutcomesIn(tx, batch));
+    for (const f of batch) if (this.held.get(f.row.id) === f.claim) this.held.delete(f.row.id);
+  }
+
+  private async writeOutcomesIn(db: Tx, batch: Finished[]): Promise<void> {
+    const { clock } = this.deps;
     await db.query(OUTBOX_SQL.finish, [
       batch.map((f) => f.row.id), batch.map((f) => f.settled.state), batch.map((f) => f.settled.dueAt), batch.map((f) => f.settled.status),
       batch.map((f) => f.settled.error), batch.map((f) => f.claim), batch.map((f) => f.at),
     ]);
-    for (const f of batch) if (this.held.get(f.row.id) === f.claim) this.held.delete(f.row.id);
     const subscriptions = (result: Settled['result']) => [...new Set(batch.filter((f) => f.settled.result === result && f.row.subscription_id)
       .map((f) => f.row.subscription_id as string))];
     const gone = subscriptions('gone');
