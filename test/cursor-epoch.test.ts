@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNewEpoch } from '../src/modules/alarms/events.js';
 import { startApp, type TestApp } from './helpers/app.js';
 import { TestDevice } from './helpers/device.js';
+import { simulateRestore } from './helpers/restore.js';
 
 /**
  * Cursors across a restore from backup (ADR 029): the restored database reuses the event ids that
@@ -56,17 +56,7 @@ describe('a database restored from a backup', () => {
 
     // The restore, simulated: the events after the backup are gone, the sequence is back where it was, and the
     // restore procedure (npm run db:new-epoch) starts a new epoch.
-    const admin = await t.db.connect();
-    try {
-      await admin.query('BEGIN');
-      await admin.query('SET LOCAL session_replication_role = replica');
-      await admin.query('DELETE FROM incident_events WHERE id > $1', [backup.toString()]);
-      await admin.query("SELECT setval('incident_events_id_seq', $1)", [backup.toString()]);
-      await admin.query('COMMIT');
-    } finally {
-      admin.release();
-    }
-    const epochAfter = await startNewEpoch(t.db);
+    const epochAfter = await simulateRestore(t.db, backup);
     expect(epochAfter).not.toBe(epochBefore);
 
     // A new alarm reuses the ids the device holds, and the timeline passes its cursor.

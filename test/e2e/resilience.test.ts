@@ -8,8 +8,8 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { migrate } from '../../src/db/migrate.js';
 import { DEMO_PASSWORD, seedDemo } from '../../src/seed/demo.js';
-import { startNewEpoch } from '../../src/modules/alarms/events.js';
 import { demoIds, startApp, type DemoIds, type TestApp } from '../helpers/app.js';
+import { simulateRestore } from '../helpers/restore.js';
 import { startTestPostgres, type PostgresServer } from '../helpers/services.js';
 import { holdToRaise, launchChromium, phone, recordVibrations, resetVibrations, screenshot, signIn, vibrations } from './browser.js';
 
@@ -235,17 +235,7 @@ describe('web app: a phone away for long, and a second press during an outage', 
     await bertil.page.locator('.conn.offline').first().waitFor();
 
     // The restore: the events after the backup are gone, their ids will be handed out again, and a new epoch is drawn.
-    const admin = await t.db.connect();
-    try {
-      await admin.query('BEGIN');
-      await admin.query('SET LOCAL session_replication_role = replica');
-      await admin.query('DELETE FROM incident_events WHERE id > $1', [backup.toString()]);
-      await admin.query("SELECT setval('incident_events_id_seq', $1)", [backup.toString()]);
-      await admin.query('COMMIT');
-    } finally {
-      admin.release();
-    }
-    const epoch = await startNewEpoch(t.db);
+    const epoch = await simulateRestore(t.db, backup);
 
     // Back before the restored timeline reaches its cursor: the phone takes the new epoch's cursor, lower than its own.
     await bertil.context.setOffline(false);
