@@ -224,6 +224,30 @@ describe('devices and push subscriptions', () => {
       expect((await api(token, 'GET', '/me/device')).body).toMatchObject({ pushSubscribed: false, canReceiveAlarms: false });
     });
 
+    it('a device whose latest test push did not get through cannot receive alarms, and device health says why, until a test push gets through', async () => {
+      const token = await t.loginAs('bertil');
+      const rektor = await t.loginAs('rektor');
+      expect((await register(token, service.subscribe([{ status: 400 }]))).status).toBe(200);
+      await api(token, 'PUT', '/me/device/status', { pushPermission: 'granted', standalone: true, platform: 'Android' });
+      const device = async () => (await api(token, 'GET', '/me/device')).body;
+      const health = async () => ((await api(rektor, 'GET', `/sites/${t.ids.site.vasaskolan}/device-health`)).body.people as {
+        name: string; canReceiveAlarms: boolean; problem: string | null; devices: { testPushFailed: boolean }[];
+      }[]).find((p) => p.name === 'Bertil Berg');
+      expect(await device()).toMatchObject({ pushSubscribed: true, testPushFailed: false, canReceiveAlarms: true });
+
+      // The push service refuses the test push: the device check, device health and who gets an SMS all say it cannot.
+      expect((await api(token, 'POST', '/me/device/test-push')).status).toBe(202);
+      await expect.poll(async () => (await device()).testPushFailed, { timeout: 20_000 }).toBe(true);
+      expect(await device()).toMatchObject({ pushSubscribed: true, canReceiveAlarms: false });
+      expect(await health()).toMatchObject({ canReceiveAlarms: false, problem: 'push_failing', devices: [{ testPushFailed: true }] });
+
+      // The next one gets through: it can again.
+      expect((await api(token, 'POST', '/me/device/test-push')).status).toBe(202);
+      await expect.poll(async () => (await device()).testPushFailed, { timeout: 20_000 }).toBe(false);
+      expect(await device()).toMatchObject({ pushSubscribed: true, canReceiveAlarms: true });
+      expect(await health()).toMatchObject({ canReceiveAlarms: true, problem: null, devices: [{ testPushFailed: false }] });
+    });
+
     it('a test push reaches the device through the push service and decrypts to a test payload in the person\'s language; without a subscription it is 409 no_push_subscription', async () => {
       for (const [who, title] of [['bertil', 'Testlarm från Samlarm'], ['cecilia', 'Test alarm from Samlarm']] as const) {
         const { token, sub } = await phone(who);

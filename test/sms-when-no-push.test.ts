@@ -192,7 +192,8 @@ describe('an alarm by SMS to recipients without push, at raise time', () => {
     const res = await api(t, token.rektor, 'GET', `/sites/${t.ids.site.vasaskolan}/device-health`);
     expect(res.status).toBe(200);
     const smsAlarms = Object.fromEntries((res.body.people as { name: string; smsAlarms: boolean }[]).map((p) => [p.name, p.smsAlarms]));
-    expect(smsAlarms).toMatchObject({ 'Cecilia Carlsson': true, 'Anna Andersson': true, 'Rebecka Rektor': true, 'Bertil Berg': false });
+    // Kim's device is subscribed, but its test push failed: it cannot receive alarms, as the SMS at raise time knew.
+    expect(smsAlarms).toMatchObject({ 'Cecilia Carlsson': true, 'Anna Andersson': true, 'Rebecka Rektor': true, 'Kim Krisledare': true, 'Bertil Berg': false });
   });
 
   it('a drill\'s SMS is marked as one, first', async () => {

@@ -1,13 +1,14 @@
 import type { Queryable } from '../../db/pool.js';
 import type { DeliveryPolicy } from '../alarm-types/alarm-types.js';
 import type { SiteInstruction } from '../alarms/instruction.js';
+import { LAST_TEST_PUSH_FAILED } from './devices.js';
 import { buildPayload, cut, type IncidentContext, type Language } from './payload.js';
 
 const ALARM_SMS_SQL = {
   // The incident's recipients (but the one who pressed) with a phone number and no live device that can
-  // receive push: none subscribed, push denied on it (as devices.ts's ableToReceive decides), or its last
-  // test push failed. One SMS each, in the person's language. Runs in the raise's transaction: one pass over
-  // the recipients, a lookup per recipient on the subscriptions' person index and the test pushes' index.
+  // receive alarms (devices.ts's canReceiveAlarms): none subscribed, push denied on it, or its last test push
+  // failed. One SMS each, in the person's language. Runs in the raise's transaction: one pass over the
+  // recipients, a lookup per recipient on the subscriptions' person index and the test pushes' index.
   enqueue: `
     INSERT INTO deliveries (incident_id, person_id, channel, kind, origin, address, payload, ttl_seconds, due_at, expires_at)
     SELECT $1, r.person_id, 'sms', 'alarm', $2, p.phone, CASE WHEN p.language = 'en' THEN $4::jsonb ELSE $3::jsonb END,
@@ -18,10 +19,7 @@ const ALARM_SMS_SQL = {
        AND NOT EXISTS (
          SELECT 1 FROM push_subscriptions ps
            JOIN live_sessions s ON s.id = ps.session_id AND s.push_permission IS DISTINCT FROM 'denied'
-          WHERE ps.person_id = r.person_id
-            AND NOT coalesce((SELECT t.state = 'failed' FROM deliveries t
-                               WHERE t.subscription_id = ps.id AND t.kind = 'test' AND t.state IN ('sent', 'failed', 'gone')
-                               ORDER BY t.id DESC LIMIT 1), false))`,
+          WHERE ps.person_id = r.person_id AND NOT ${LAST_TEST_PUSH_FAILED})`,
 } as const;
 
 /** Long enough for type, site, instruction and link; a gateway splits it into at most five parts. */

@@ -17,6 +17,15 @@ const TEST_PUSH_TTL_SECONDS = 300;
 
 export type PushPermission = 'granted' | 'denied' | 'default' | 'unsupported';
 
+/**
+ * Whether the push subscription `ps`'s latest finished test push failed: the push service refused it, so the
+ * device is counted as unable to receive alarms (and gets them by SMS: ADR 025) until a test push gets through.
+ * One definition for the device check, device health, the link warnings and the alarm SMS.
+ */
+export const LAST_TEST_PUSH_FAILED = `coalesce((SELECT t.state = 'failed' FROM deliveries t
+     WHERE t.subscription_id = ps.id AND t.kind = 'test' AND t.state IN ('sent', 'failed', 'gone')
+     ORDER BY t.id DESC LIMIT 1), false)`;
+
 const DEVICE_SQL = {
   // Serialises one person's registrations, so that devices registering at once cannot together pass the cap.
   // NO KEY UPDATE: rows referring to the person (sessions, receipts) can still be written meanwhile.
@@ -49,8 +58,8 @@ const DEVICE_SQL = {
      WHERE id = $1`,
   device: `
     SELECT s.id AS "sessionId", s.kind, s.label, s.platform, s.push_permission AS "pushPermission", s.standalone,
-           ps.id IS NOT NULL AS "pushSubscribed", s.last_seen_at AS "lastSeenAt", s.status_reported_at AS "reportedAt",
-           ps.last_success_at AS "lastPushAt"
+           ps.id IS NOT NULL AS "pushSubscribed", ps.id IS NOT NULL AND ${LAST_TEST_PUSH_FAILED} AS "testPushFailed",
+           s.last_seen_at AS "lastSeenAt", s.status_reported_at AS "reportedAt", ps.last_success_at AS "lastPushAt"
       FROM sessions s LEFT JOIN push_subscriptions ps ON ps.session_id = s.id
      WHERE s.id = $1`,
   subscriptionOf: 'SELECT id FROM push_subscriptions WHERE session_id = $1',
@@ -61,7 +70,7 @@ const DEVICE_SQL = {
            coalesce(json_agg(json_build_object(
              'sessionId', s.id, 'kind', s.kind, 'label', s.label, 'platform', s.platform,
              'pushPermission', s.push_permission, 'pushSubscribed', ps.id IS NOT NULL,
-             'lastSeenAt', s.last_seen_at) ORDER BY s.last_seen_at DESC) FILTER (WHERE s.id IS NOT NULL), '[]') AS devices
+             'testPushFailed', ps.id IS NOT NULL AND ${LAST_TEST_PUSH_FAILED}, 'lastSeenAt', s.last_seen_at) ORDER BY s.last_seen_at DESC) FILTER (WHERE s.id IS NOT NULL), '[]') AS devices
       FROM person_sites x
       JOIN people p ON p.id = x.person_id AND p.active
       LEFT JOIN live_sessions s ON s.person_id = p.id
@@ -69,12 +78,12 @@ const DEVICE_SQL = {
      WHERE x.site_id = $1
      GROUP BY p.id, p.name
      ORDER BY p.name`,
-  // Of these people, those with a live device that can receive alarms in a pocket (as withVerdict decides).
+  // Of these people, those with a live device that can receive alarms in a pocket (as canReceiveAlarms decides).
   ableToReceive: `
     SELECT DISTINCT p.id FROM people p
       JOIN live_sessions s ON s.person_id = p.id
       JOIN push_subscriptions ps ON ps.session_id = s.id
-     WHERE p.id = ANY($1::uuid[]) AND p.active AND s.push_permission IS DISTINCT FROM 'denied'`,
+     WHERE p.id = ANY($1::uuid[]) AND p.active AND s.push_permission IS DISTINCT FROM 'denied' AND NOT ${LAST_TEST_PUSH_FAILED}`,
 } as const;
 
 /** Device health that acts: removing a stale device, reminding people whose devices cannot receive alarms. */
@@ -154,15 +163,23 @@ export interface DeviceView {
   pushPermission: PushPermission | null;
   standalone: boolean | null;
   pushSubscribed: boolean;
+  /** Its latest test push did not get through (the push service refused it). */
+  testPushFailed: boolean;
   lastSeenAt: Date;
   reportedAt: Date | null;
   lastPushAt: Date | null;
   canReceiveAlarms: boolean;
 }
 
-/** A device can receive alarms in a pocket when push is allowed and subscribed. */
-const withVerdict = (d: Omit<DeviceView, 'canReceiveAlarms'>): DeviceView =>
-  ({ ...d, canReceiveAlarms: d.pushSubscribed && d.pushPermission !== 'denied' });
+type PushFacts = Pick<DeviceView, 'pushPermission' | 'pushSubscribed' | 'testPushFailed'>;
+
+/**
+ * A device can receive alarms in a pocket when push is allowed and subscribed, and its latest test push (if
+ * any) got through. ALARM_SMS_SQL and DEVICE_SQL.ableToReceive say the same in SQL.
+ */
+const canReceiveAlarms = (d: PushFacts): boolean => d.pushSubscribed && d.pushPermission !== 'denied' && !d.testPushFailed;
+
+const withVerdict = (d: Omit<DeviceView, 'canReceiveAlarms'>): DeviceView => ({ ...d, canReceiveAlarms: canReceiveAlarms(d) });
 
 export async function thisDevice(db: Queryable, principal: Principal): Promise<DeviceView> {
   const row = (await db.query<Omit<DeviceView, 'canReceiveAlarms'>>(DEVICE_SQL.device, [principal.sessionId])).rows[0];
@@ -189,7 +206,7 @@ export async function queueTestPush(db: Queryable, clock: Clock, principal: Prin
   return { deliveryId: row.id };
 }
 
-export type DeviceProblem = 'no_device' | 'push_denied' | 'push_not_enabled';
+export type DeviceProblem = 'no_device' | 'push_denied' | 'push_failing' | 'push_not_enabled';
 
 export type ReminderChannel = 'push' | 'email' | 'sms' | 'none';
 export interface LastReminder { at: Date; channel: ReminderChannel; by: string | null }
@@ -202,7 +219,7 @@ export interface PersonDeviceHealth {
   smsAlarms: boolean;
   problem: DeviceProblem | null;
   lastReminder: LastReminder | null;
-  devices: { sessionId: string; kind: string; label: string | null; platform: string | null; pushPermission: PushPermission | null; pushSubscribed: boolean; lastSeenAt: string }[];
+  devices: ({ sessionId: string; kind: string; label: string | null; platform: string | null; lastSeenAt: string } & PushFacts)[];
 }
 
 /** The people of a site, those whose devices cannot receive alarms first. */
@@ -215,11 +232,12 @@ export async function siteDeviceHealth(db: Queryable, principal: Principal, site
   const reminders = new Map((await db.query<LastReminder & { personId: string }>(DEVICE_ACTION_SQL.lastReminders, [site.id])).rows
     .map(({ personId, ...r }) => [personId, r]));
   const people = rows.map(({ hasPhone, ...person }) => {
-    const canReceiveAlarms = person.devices.some((d) => d.pushSubscribed && d.pushPermission !== 'denied');
-    const problem: DeviceProblem | null = canReceiveAlarms ? null
+    const able = person.devices.some(canReceiveAlarms);
+    const problem: DeviceProblem | null = able ? null
       : person.devices.length === 0 ? 'no_device'
-        : person.devices.some((d) => d.pushPermission === 'denied') ? 'push_denied' : 'push_not_enabled';
-    return { ...person, canReceiveAlarms, smsAlarms: !canReceiveAlarms && hasPhone && smsGateway, problem, lastReminder: reminders.get(person.personId) ?? null };
+        : person.devices.some((d) => d.pushPermission === 'denied') ? 'push_denied'
+          : person.devices.some((d) => d.pushSubscribed && d.testPushFailed) ? 'push_failing' : 'push_not_enabled';
+    return { ...person, canReceiveAlarms: able, smsAlarms: !able && hasPhone && smsGateway, problem, lastReminder: reminders.get(person.personId) ?? null };
   });
   return [...people.filter((p) => !p.canReceiveAlarms), ...people.filter((p) => p.canReceiveAlarms)];
 }

@@ -22,10 +22,11 @@ const Device = Type.Object({
   pushPermission: Nullable(PushPermission),
   standalone: Nullable(Type.Boolean()),
   pushSubscribed: Type.Boolean(),
+  testPushFailed: Type.Boolean({ description: 'Its latest test push did not get through: subscribe again, then send another test push' }),
   lastSeenAt: Timestamp,
   reportedAt: Nullable(Timestamp),
   lastPushAt: Nullable(Timestamp),
-  canReceiveAlarms: Type.Boolean({ description: 'Push is allowed and subscribed: alarms reach this device with the app closed' }),
+  canReceiveAlarms: Type.Boolean({ description: 'Push is allowed and subscribed, and its latest test push (if any) got through: alarms reach this device with the app closed' }),
 });
 
 const ReminderChannel = StringEnum(['push', 'email', 'sms', 'none'] as const, {
@@ -122,11 +123,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
             smsAlarms: Type.Boolean({
               description: 'Cannot receive push, but has a phone number and an SMS gateway is configured: alarms of types with smsWhenNoPush reach them by SMS',
             }),
-            problem: Nullable(StringEnum(['no_device', 'push_denied', 'push_not_enabled'] as const)),
+            problem: Nullable(StringEnum(['no_device', 'push_denied', 'push_failing', 'push_not_enabled'] as const)),
             lastReminder: Nullable(Type.Object({ at: Timestamp, channel: ReminderChannel, by: Nullable(Type.String()) })),
             devices: Type.Array(Type.Object({
               sessionId: Uuid, kind: Type.String(), label: Nullable(Type.String()), platform: Nullable(Type.String()),
-              pushPermission: Nullable(PushPermission), pushSubscribed: Type.Boolean(), lastSeenAt: Timestamp,
+              pushPermission: Nullable(PushPermission), pushSubscribed: Type.Boolean(), testPushFailed: Type.Boolean(), lastSeenAt: Timestamp,
             })),
           })),
         }),

@@ -46,8 +46,11 @@ export async function enablePush(): Promise<PushOutcome> {
   return subscribe();
 }
 
-/** Subscribes (again) with the server's VAPID key; keeps an existing subscription. */
-export async function subscribe(): Promise<PushOutcome> {
+/**
+ * Subscribes (again) with the server's VAPID key. Keeps an existing subscription, unless `renew`: a test push
+ * failed on it, so it is replaced with a new one.
+ */
+export async function subscribe(options: { renew?: boolean } = {}): Promise<PushOutcome> {
   let key: string;
   try {
     key = (await api<{ vapidPublicKey: string }>('GET', '/push/config', undefined, { auth: false })).vapidPublicKey;
@@ -57,7 +60,9 @@ export async function subscribe(): Promise<PushOutcome> {
   try {
     const registration = (await registerServiceWorker()) ?? (await navigator.serviceWorker.ready);
     const fresh = () => registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: base64UrlToBytes(key) });
-    const subscription = (await registration.pushManager.getSubscription()) ?? (await fresh());
+    const existing = await registration.pushManager.getSubscription();
+    if (existing && options.renew) await existing.unsubscribe();
+    const subscription = (options.renew ? null : existing) ?? (await fresh());
     try {
       await api('PUT', '/me/device/push-subscription', subscription.toJSON());
     } catch (err) {

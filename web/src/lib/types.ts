@@ -66,12 +66,15 @@ export interface AuditEntry {
 
 export interface DeviceHealth {
   people: {
-    personId: string; name: string; canReceiveAlarms: boolean; problem: 'no_device' | 'push_denied' | 'push_not_enabled' | null;
-    devices: { sessionId: string; label: string | null; platform: string | null; pushPermission: 'granted' | 'denied' | 'default' | 'unsupported' | null; pushSubscribed: boolean; lastSeenAt: string | null }[];
+    personId: string; name: string; canReceiveAlarms: boolean; problem: 'no_device' | 'push_denied' | 'push_failing' | 'push_not_enabled' | null;
+    devices: {
+      sessionId: string; label: string | null; platform: string | null; pushPermission: 'granted' | 'denied' | 'default' | 'unsupported' | null;
+      pushSubscribed: boolean; testPushFailed: boolean; lastSeenAt: string | null;
+    }[];
   }[];
 }
 
-export interface MyDevice { pushPermission: string; pushSubscribed: boolean; lastSeenAt: string | null; canReceiveAlarms: boolean }
+export interface MyDevice { pushPermission: string; pushSubscribed: boolean; testPushFailed: boolean; lastSeenAt: string | null; canReceiveAlarms: boolean }
 
 /** A `repushed` or `escalated` timeline event (docs/realtime.md), as leads see it. */
 export type EscalationNote =

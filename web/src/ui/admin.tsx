@@ -424,9 +424,11 @@ export function AuditPage() {
   );
 }
 
-interface HealthDevice { sessionId: string; label: string | null; platform: string | null; pushPermission: string | null; pushSubscribed: boolean; lastSeenAt: string }
+interface HealthDevice {
+  sessionId: string; label: string | null; platform: string | null; pushPermission: string | null; pushSubscribed: boolean; testPushFailed: boolean; lastSeenAt: string;
+}
 interface HealthPerson {
-  personId: string; name: string; canReceiveAlarms: boolean; smsAlarms: boolean; problem: 'no_device' | 'push_denied' | 'push_not_enabled' | null;
+  personId: string; name: string; canReceiveAlarms: boolean; smsAlarms: boolean; problem: 'no_device' | 'push_denied' | 'push_failing' | 'push_not_enabled' | null;
   lastReminder: { at: string; channel: 'push' | 'email' | 'sms' | 'none'; by: string | null } | null;
   devices: HealthDevice[];
 }
@@ -513,7 +515,8 @@ export function DeviceHealthPage() {
                 {p.devices.map((d) => (
                   <li key={d.sessionId}>
                     {deviceName(d)} · {t('deviceNotifications')}: {d.pushPermission ? t(`perm_${d.pushPermission as 'granted'}`) : t('unknown')}
-                    {' '}· {t('devicePush')}: {d.pushSubscribed ? t('yes') : t('no')} · {t('lastSeenDate', { date: formatDateTime(lang, d.lastSeenAt) })}
+                    {' '}· {t('devicePush')}: {d.pushSubscribed ? t('yes') : t('no')}{d.testPushFailed && <> · {t('deviceTestFailed')}</>}
+                    {' '}· {t('lastSeenDate', { date: formatDateTime(lang, d.lastSeenAt) })}
                     {canEdit && <> <button type="button" class="link" onClick={() => setRemoving({ person: p, device: d })}>{t('removeDevice')}</button></>}
                   </li>
                 ))}

@@ -111,9 +111,10 @@ export function DevicePage() {
       {pushSupported() && permission() !== 'granted' && permission() !== 'denied' && (
         <button type="button" class="primary" onClick={() => void enablePush().then(setPushState)}>{t('enableNotifications')}</button>
       )}
-      {/* Allowed, but this device is not registered for pushes (a failed subscription): a way out. */}
-      {pushSupported() && permission() === 'granted' && server && !server.pushSubscribed && (
-        <button type="button" class="primary" onClick={() => void subscribe().then(setPushState)}>{t('tryAgain')}</button>
+      {server?.testPushFailed && <p class="card notice">{t('deviceTestPushFailed')}</p>}
+      {/* Allowed, but this device is not registered for pushes (a failed subscription) or its test push failed: a way out. */}
+      {pushSupported() && permission() === 'granted' && server && (!server.pushSubscribed || server.testPushFailed) && (
+        <button type="button" class="primary" onClick={() => void subscribe({ renew: server.testPushFailed }).then(setPushState)}>{t('tryAgain')}</button>
       )}
       {permission() === 'denied' && <p class="card notice">{t('notificationsDenied')}</p>}
       {pushState && <p role="status">{t(PUSH_TEXT[pushState])}</p>}
