@@ -108,7 +108,6 @@ export async function startApp(env: Record<string, string> = {}, options: { cloc
     REDIS_URL: inject('redisUrl'),
     // Test files share one Redis; a prefix of their own keeps their rate-limit counters apart.
     REDIS_KEY_PREFIX: `test-${database.name}:`,
-    DATABASE_CONNECT_TIMEOUT_MS: '1000',
     LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
     // The delivery worker runs only where a test asks for it: escalation coming due in the background
     // (30 s after a fire alarm) would otherwise change the tables a long test file compares.
