@@ -7,6 +7,23 @@
  * BENCH_LINKED_SIZE (100 people of another organisation linked to the school), BENCH_LINKED_ALARMS (20 school
  * alarms that also reach them over the link: docs/linking.md).
  * `node_kb_per_device`: the nodes' resident memory growth from before the devices connect to after, per device.
+ *
+ * Then a reconnection storm (BENCH_STORM=0 skips it; it needs two nodes): every device syncs once (the app's
+ * 20 s sync, so its cursor is recent), BENCH_STORM_ALARMS (2) alarms go to every device from a node that survives,
+ * the last of them still on its way when the last node is killed (SIGKILL) right after its raise is answered. Every
+ * device that node held (the linked organisation's too) connects at once, round robin, to the survivors with its
+ * cursor and epoch, as a load balancer would send it; at the same moment one more alarm to every device is raised
+ * at another site on a survivor. Cursors follow docs/realtime.md: only `catch_up` and `sync` answers move them.
+ * - `storm_devices`: devices on the killed node. `storm_ms`: from the kill until every one of them is connected to a
+ *   survivor and has applied its first `catch_up` there (the web app's "connected": transport.ts `caughtUp`);
+ *   `storm_p50_ms` the median device. A device whose handshake is refused or whose connection drops tries again as
+ *   the app does, and one whose `catch_up` never comes syncs after 20 s as the app's timer does: `storm_retries`.
+ *   `storm_resyncs`: catch-ups that were a resync rather than the missed events.
+ * - `storm_lost`: `raised` copies missing, after the storm, from the BENCH_DEVICES devices (moved or not), of the
+ *   storm's alarms (those before the kill and the one during it), whether they came live or in a catch-up.
+ * - `storm_raise_answered_ms`: the alarm raised during the storm, until its HTTP answer. `storm_raise_p50_ms`,
+ *   `storm_raise_p99_ms`, `storm_raise_max_ms`: its latency at the devices that stayed connected to a survivor (live);
+ *   `storm_raise_all_ms`: until every device has it, moved ones included (live or from the catch-up; null if one never did).
  * The last line of output is one JSON object.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -17,11 +34,13 @@ import { rm } from 'node:fs/promises';
 import pg from 'pg';
 import { pino } from 'pino';
 import { io as connect, type Socket } from 'socket.io-client';
+import type { EventEnvelope } from '../src/contract/alarms.js';
+import type { Ack, CatchUpPayload } from '../src/contract/realtime.js';
 import { migrate } from '../src/db/migrate.js';
 import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { seedDemo } from '../src/seed/demo.js';
 import { freePort, startTestRedis } from '../test/helpers/services.js';
-import { startNode } from '../test/helpers/nodes.js';
+import { startNode, type AppNode } from '../test/helpers/nodes.js';
 import { percentile, waitFor } from './support.js';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 5000);
@@ -31,6 +50,12 @@ const SCHOOL_ALARMS = Number(process.env.BENCH_SCHOOL_ALARMS ?? 20);
 const SCHOOL_SIZE = Math.min(300, DEVICES);
 const LINKED_SIZE = Number(process.env.BENCH_LINKED_SIZE ?? 100);
 const LINKED_ALARMS = Number(process.env.BENCH_LINKED_ALARMS ?? 20);
+const STORM = process.env.BENCH_STORM !== '0';
+const STORM_ALARMS = Number(process.env.BENCH_STORM_ALARMS ?? 2);
+/** Past this, the storm's figures are taken as they stand: stragglers count as not caught up, missing copies as lost. */
+const STORM_TIMEOUT_MS = 120_000;
+/** The web app's timed sync (web/src/lib/realtime/transport.ts): what catches up a connection whose `catch_up` never came. */
+const APP_SYNC_EVERY_MS = 20_000;
 const log = pino({ level: 'warn' });
 
 interface Fixture {
@@ -104,9 +129,19 @@ async function linkSchoolToLibrary(db: pg.Pool, fixture: Fixture): Promise<void>
   await db.query("INSERT INTO link_receiving_groups (link_id, direction, group_id, site_id) VALUES ($1, 'to_partner', $2, $3)", [link, linked.group, linked.site]);
 }
 
+/** Where a device is in the timeline (docs/realtime.md): the cursor and the epoch it came from. */
+interface Position {
+  cursor: string | null;
+  epoch: string | null;
+}
+
 interface Client {
   socket: Socket;
   received: Map<string, number>;
+  /** The node it connected to, and the handshake it connected with. */
+  url: string;
+  auth: Record<string, unknown>;
+  position: Position;
 }
 
 async function connectClients(urls: string[], count: number, auth: (i: number) => Record<string, unknown>, event: string, key: (payload: Record<string, unknown>) => string | null): Promise<Client[]> {
@@ -115,11 +150,16 @@ async function connectClients(urls: string[], count: number, auth: (i: number) =
   for (let start = 0; start < count; start += batch) {
     const connecting: Promise<void>[] = [];
     for (let i = start; i < Math.min(count, start + batch); i++) {
-      const socket = connect(urls[i % urls.length] as string, { transports: ['websocket'], reconnection: false, forceNew: true, auth: auth(i) });
-      const client: Client = { socket, received: new Map() };
+      const url = urls[i % urls.length] as string;
+      const hello = auth(i);
+      const socket = connect(url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: hello });
+      const client: Client = { socket, received: new Map(), url, auth: hello, position: { cursor: null, epoch: null } };
       socket.on(event, (payload: Record<string, unknown>) => {
         const k = key(payload);
         if (k && !client.received.has(k)) client.received.set(k, performance.now());
+      });
+      socket.on('catch_up', (answer: CatchUpPayload) => {
+        client.position = advanced(client.position, answer);
       });
       clients.push(client);
       connecting.push(new Promise((resolve, reject) => {
@@ -130,6 +170,37 @@ async function connectClients(urls: string[], count: number, auth: (i: number) =
     await Promise.all(connecting);
   }
   return clients;
+}
+
+/** Keyed by the alarm as raised: a linked incident by its source, so one raise is one key on both sides of a link. */
+function raisedKey(e: Record<string, unknown>): string | null {
+  if (e.type !== 'raised') return null;
+  const incident = (e.data as { incident: { id: string; linkedFrom: { incidentId: string | null } | null } }).incident;
+  return String(incident.linkedFrom?.incidentId ?? incident.id);
+}
+
+/** The lead raises a lockdown at `siteId` through the node at `url`; resolves with the incident's id once it is answered. */
+async function raiseAlarm(url: string, fixture: Fixture, siteId: string): Promise<string> {
+  const res = await fetch(`${url}/api/v1/alarms`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${fixture.leadToken}` },
+    body: JSON.stringify({ pressId: randomUUID(), siteId, alarmTypeId: fixture.lockdown }),
+  });
+  const body = (await res.json()) as { incident: { id: string } };
+  if (res.status !== 201) throw new Error(`raise failed: ${res.status} ${JSON.stringify(body)}`);
+  return body.incident.id;
+}
+
+function allClear(url: string, fixture: Fixture, incidentId: string): Promise<Response> {
+  return fetch(`${url}/api/v1/incidents/${incidentId}/resolve`, {
+    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${fixture.leadToken}` }, body: '{}',
+  });
+}
+
+/** The cursor's rules (docs/realtime.md): only catch-up and sync answers move it, never back within one epoch. */
+function advanced(position: Position, answer: CatchUpPayload): Position {
+  const behind = position.epoch !== answer.epoch || position.cursor === null || BigInt(answer.cursor) > BigInt(position.cursor);
+  return behind ? { cursor: answer.cursor, epoch: answer.epoch } : position;
 }
 
 interface Measured {
@@ -184,6 +255,176 @@ function subset(clients: Client[], measured: Measured): { latencies: number[]; l
   return { latencies, lost };
 }
 
+/** Another site whose group holds every bench device's person: its alarm is a new incident while one at the first is active. */
+async function addStormSite(db: pg.Pool, fixture: Fixture): Promise<string> {
+  const site = (await db.query<{ id: string }>(
+    "INSERT INTO sites (organisation_id, name, kind) SELECT organisation_id, 'Stormskolan', 'school' FROM sites WHERE id = $1 RETURNING id", [fixture.siteAll],
+  )).rows[0]?.id as string;
+  const group = (await db.query<{ id: string }>(
+    "INSERT INTO alarm_groups (site_id, organisation_id, name) SELECT $1, organisation_id, 'Alla' FROM sites WHERE id = $1 RETURNING id", [site],
+  )).rows[0]?.id;
+  await db.query(
+    `INSERT INTO alarm_group_members (group_id, person_id)
+     SELECT $1, m.person_id FROM alarm_group_members m JOIN alarm_groups g ON g.id = m.group_id WHERE g.site_id = $2`, [group, fixture.siteAll],
+  );
+  await db.query('INSERT INTO alarm_group_types (group_id, alarm_type_id, receives, may_raise) VALUES ($1, $2, true, true)', [group, fixture.lockdown]);
+  return site;
+}
+
+interface Storm {
+  /** The figures are taken: nothing connects again. */
+  over: boolean;
+  retries: number;
+  resyncs: number;
+}
+
+/** A moved device's way back: when it was connected to a survivor, and when its first catch-up there was applied and what that carried. */
+interface Return {
+  connectedAt?: number;
+  caughtUpAt?: number;
+  events?: number;
+}
+
+/** A `raised` the device holds now (live, in a catch-up, or as an active incident of a resync): kept, and confirmed as the app does. */
+function hold(client: Client, key: string | null, incidentId: string): void {
+  if (key === null || client.received.has(key)) return;
+  client.received.set(key, performance.now());
+  client.socket.emit('receipt', { incidentId, kind: 'delivered' });
+}
+
+/**
+ * Connects a device of the killed node to `url` with its cursor and epoch, as the app's transport does after
+ * its connection died: a refused handshake is tried again with the app's back-off, a dropped connection at
+ * once (jittered), and a connection whose `catch_up` never comes syncs on the app's timer.
+ */
+function comeBack(client: Client, url: string, storm: Storm): Return {
+  const back: Return = {};
+  const open = (refusals: number) => {
+    if (storm.over) return;
+    const socket = connect(url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { ...client.auth, ...client.position } });
+    client.socket = socket;
+    let late: NodeJS.Timeout | undefined;
+    const again = (delayMs: number, refused: number) => {
+      storm.retries += 1;
+      clearTimeout(late);
+      setTimeout(() => open(refused), delayMs * (0.5 + Math.random()));
+    };
+    const caughtUp = (answer: CatchUpPayload) => {
+      if (answer.kind === 'events') {
+        for (const e of answer.events) hold(client, raisedKey(e), e.incidentId);
+      } else {
+        storm.resyncs += 1;
+        for (const { incident } of answer.incidents) hold(client, incident.linkedFrom?.incidentId ?? incident.id, incident.id);
+      }
+      client.position = advanced(client.position, answer);
+      clearTimeout(late);
+      if (back.caughtUpAt !== undefined) return;
+      back.caughtUpAt = performance.now();
+      back.events = answer.kind === 'events' ? answer.events.length : 0;
+    };
+    socket.on('event', (e: EventEnvelope) => hold(client, raisedKey(e), e.incidentId));
+    socket.on('catch_up', caughtUp);
+    socket.on('connect', () => {
+      back.connectedAt ??= performance.now();
+      late = setTimeout(() => {
+        storm.retries += 1;
+        void (socket.timeout(30_000).emitWithAck('sync', client.position) as Promise<Ack<CatchUpPayload>>)
+          .then((ack) => {
+            if (ack.ok) caughtUp(ack.data);
+          }, () => undefined);
+      }, APP_SYNC_EVERY_MS);
+    });
+    socket.on('connect_error', () => again(Math.min(500 * 2 ** Math.min(refusals + 1, 5), 10_000), refusals + 1));
+    socket.on('disconnect', (reason) => {
+      clearTimeout(late);
+      if (reason !== 'io client disconnect') again(300, 0);
+    });
+  };
+  open(0);
+  return back;
+}
+
+/**
+ * The reconnection storm (issue 15 item 6; described at the top of this file). `devices` are the ones every
+ * storm alarm targets; the linked organisation's devices move with their node but expect none of them.
+ */
+async function reconnectionStorm(db: pg.Pool, fixture: Fixture, nodes: AppNode[], devices: Client[], linkedDevices: Client[]): Promise<Record<string, number | null>> {
+  const killed = nodes[nodes.length - 1] as AppNode;
+  const survivors = nodes.filter((n) => n !== killed).map((n) => n.url);
+  const raiseAt = survivors[0] as string;
+  const siteStorm = await addStormSite(db, fixture);
+  const everyone = [...devices, ...linkedDevices];
+
+  // As the app's 20 s sync would have lately: the storm's catch-ups then carry what came after it, not the whole bench.
+  for (let start = 0; start < everyone.length; start += 250) {
+    await Promise.all(everyone.slice(start, start + 250).map(async (c) => {
+      const ack = (await c.socket.timeout(30_000).emitWithAck('sync', c.position)) as Ack<CatchUpPayload>;
+      if (!ack.ok) throw new Error(`sync refused: ${ack.error.code}`);
+      c.position = advanced(c.position, ack.data);
+    }));
+  }
+
+  const expected: string[] = [];
+  for (let n = 0; n < STORM_ALARMS; n++) {
+    const incidentId = await raiseAlarm(raiseAt, fixture, fixture.siteAll);
+    expected.push(incidentId);
+    if (n === STORM_ALARMS - 1) break;
+    await waitFor(() => devices.every((d) => d.received.has(incidentId)), 30_000).catch(() => undefined);
+    await allClear(raiseAt, fixture, incidentId);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+
+  // The last alarm was just answered: its copies for the killed node's devices are in flight as it dies.
+  const moved = everyone.filter((c) => c.url === killed.url);
+  const stayed = devices.filter((c) => c.url !== killed.url);
+  const killedAt = performance.now();
+  await killed.kill();
+  const inFlight = expected.at(-1);
+  const movedDevices = devices.filter((c) => c.url === killed.url);
+  const movedHadIt = inFlight === undefined ? 0 : movedDevices.filter((c) => c.received.has(inFlight)).length;
+  const storm: Storm = { over: false, retries: 0, resyncs: 0 };
+  const back = moved.map((c, i) => comeBack(c, survivors[i % survivors.length] as string, storm));
+  progress(`storm: node killed with ${moved.length} devices; all of them reconnecting, an alarm raised at once`);
+  const raiseStarted = performance.now();
+  const stormAlarm = await raiseAlarm(raiseAt, fixture, siteStorm);
+  const answeredMs = performance.now() - raiseStarted;
+  expected.push(stormAlarm);
+
+  await waitFor(
+    () => back.every((b) => b.caughtUpAt !== undefined) && devices.every((d) => expected.every((k) => d.received.has(k))), STORM_TIMEOUT_MS,
+  ).catch(() => undefined);
+  storm.over = true;
+
+  const caughtUp = back.map((b) => b.caughtUpAt).filter((t) => t !== undefined).map((t) => t - killedAt);
+  const connected = back.map((b) => b.connectedAt).filter((t) => t !== undefined).map((t) => t - killedAt);
+  const carried = back.map((b) => b.events).filter((n) => n !== undefined);
+  let lost = 0;
+  for (const d of devices) for (const k of expected) if (!d.received.has(k)) lost += 1;
+  const arrival = (c: Client) => {
+    const at = c.received.get(stormAlarm);
+    return at === undefined ? undefined : at - raiseStarted;
+  };
+  const live = stayed.map(arrival).filter((ms) => ms !== undefined);
+  const everywhere = devices.map(arrival);
+  progress(`storm: ${connected.length}/${moved.length} connected elsewhere within ${round(Math.max(...connected))} ms, `
+    + `${caughtUp.length}/${moved.length} caught up within ${round(Math.max(...caughtUp))} ms (a median of ${percentile(carried, 50)} events each); `
+    + `${inFlight === undefined ? 'no alarm' : `the alarm in flight had reached ${movedHadIt}/${movedDevices.length} of its devices there`} before the kill; ${lost} copies missing`);
+  return {
+    storm_devices: moved.length,
+    storm_alarms: STORM_ALARMS,
+    storm_ms: caughtUp.length === moved.length ? round(Math.max(0, ...caughtUp)) : null,
+    storm_p50_ms: round(percentile(caughtUp, 50)),
+    storm_retries: storm.retries,
+    storm_resyncs: storm.resyncs,
+    storm_lost: lost,
+    storm_raise_answered_ms: round(answeredMs),
+    storm_raise_p50_ms: round(percentile(live, 50)),
+    storm_raise_p99_ms: round(percentile(live, 99)),
+    storm_raise_max_ms: round(Math.max(...live)),
+    storm_raise_all_ms: everywhere.every((ms) => ms !== undefined) ? round(Math.max(...everywhere)) : null,
+  };
+}
+
 async function main(): Promise<void> {
   const dataDir = path.join(os.tmpdir(), `samlarm-bench-${process.pid}`);
   const postgres = await startEmbeddedPostgres({ dataDir, port: await freePort(), log });
@@ -204,12 +445,6 @@ async function main(): Promise<void> {
     progress(`${NODES} nodes up; connecting ${DEVICES} devices`);
     const rssBefore = await nodesRss(urls, metricsToken);
 
-    // Keyed by the alarm as raised: a linked incident by its source, so one raise is one key on both sides of a link.
-    const raisedKey = (e: Record<string, unknown>) => {
-      if (e.type !== 'raised') return null;
-      const incident = (e.data as { incident: { id: string; linkedFrom: { incidentId: string | null } | null } }).incident;
-      return String(incident.linkedFrom?.incidentId ?? incident.id);
-    };
     const devices = await connectClients(urls, DEVICES, (i) => ({ token: fixture.tokens[i], deviceId: `bench-device-${i}`, cursor: null }), 'event', raisedKey);
     const linkedDevices = await connectClients(urls, LINKED_SIZE, (i) => ({ token: fixture.linked.tokens[i], deviceId: `bench-linked-${i}`, cursor: null }), 'event', raisedKey);
     // Settled a moment, so the handshakes' catch-ups are done and their garbage is not counted as held memory.
@@ -225,18 +460,10 @@ async function main(): Promise<void> {
 
     const resolving: Promise<unknown>[] = [];
     const raiseAndResolve = (siteId: string) => async (round: number) => {
-      const res = await fetch(`${urls[round % urls.length]}/api/v1/alarms`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${fixture.leadToken}` },
-        body: JSON.stringify({ pressId: randomUUID(), siteId, alarmTypeId: fixture.lockdown }),
-      });
-      const body = (await res.json()) as { incident: { id: string } };
-      if (res.status !== 201) throw new Error(`raise failed: ${res.status} ${JSON.stringify(body)}`);
+      const incidentId = await raiseAlarm(urls[round % urls.length] as string, fixture, siteId);
       // All clear after a while, so the next alarm at the site is a new incident, not a join.
-      resolving.push(new Promise((r) => setTimeout(r, 2000)).then(() => fetch(`${urls[0]}/api/v1/incidents/${body.incident.id}/resolve`, {
-        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${fixture.leadToken}` }, body: '{}',
-      })));
-      return body.incident.id;
+      resolving.push(new Promise((r) => setTimeout(r, 2000)).then(() => allClear(urls[0] as string, fixture, incidentId)));
+      return incidentId;
     };
     const all = await measure(devices, ALARMS, 3000, raiseAndResolve(fixture.siteAll));
     await new Promise((r) => setTimeout(r, 3000));
@@ -250,8 +477,11 @@ async function main(): Promise<void> {
     const linkedSchool = subset(schoolDevices, both);
     const linkedOrganisation = subset(linkedDevices, both);
     await Promise.all(resolving);
+    if (STORM && NODES < 2) progress('storm skipped: no node would survive the kill (BENCH_NODES is 1)');
+    const storm = STORM && NODES >= 2 ? await reconnectionStorm(pool, fixture, nodes, devices, linkedDevices) : {};
     for (const d of [...devices, ...linkedDevices]) d.socket.disconnect();
-    await Promise.all(nodes.map((n) => n.stop()));
+    // A node the storm killed is gone already.
+    await Promise.all(nodes.filter((n) => n.isRunning()).map((n) => n.stop()));
     await pool.end();
 
     // Baseline: a bare Socket.IO server broadcasting a payload of the same size to as many clients.
@@ -298,6 +528,7 @@ async function main(): Promise<void> {
       linked_p99_ms: round(percentile(linkedOrganisation.latencies, 99)),
       linked_raise_answered_p50_ms: round(percentile(both.answered, 50)),
       linked_lost: linkedSchool.lost + linkedOrganisation.lost,
+      ...storm,
       node_kb_per_device: round(nodeKbPerDevice),
       rss_mb_bench_process: Math.round(process.memoryUsage().rss / 1e6),
     };
