@@ -14,7 +14,7 @@ import { seedDemoLinks } from '../src/seed/demo.js';
  * are refused), over HTTP and the socket.
  */
 
-type Method = 'GET' | 'POST' | 'PUT' | 'PATCH';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 type TypeKey = 'brand' | 'inrymning' | 'utrymning' | 'hot';
 
 const PEOPLE: Who[] = ['admin', 'rektor', 'kris', 'anna', 'bertil', 'solrosRektor', 'klara', 'bo', 'lisa', 'system'];
@@ -57,6 +57,17 @@ describe('links between organisations', () => {
   };
 
   const snapshot = () => t.snapshot();
+
+  /** The person's signed-in phone subscribes to push (nothing is sent here: no delivery worker runs in this file). */
+  const subscribePush = async (who: Who) => {
+    const ecdh = createECDH('prime256v1');
+    ecdh.generateKeys();
+    const subscribed = await api(who, 'PUT', '/me/device/push-subscription', {
+      endpoint: `https://fcm.googleapis.com/fcm/send/${randomUUID()}`, expirationTime: null,
+      keys: { p256dh: ecdh.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') },
+    });
+    expect(subscribed.status, JSON.stringify(subscribed.body)).toBe(200);
+  };
 
   /** Ends every active incident (sources first: their linked incidents end with them). */
   const endAll = async () => {
@@ -339,6 +350,30 @@ describe('links between organisations', () => {
       expect((await api('kris', 'GET', `/incidents/${fire}/rollcall`)).body.linked[0].state).toBe('active');
     });
 
+    it('the ask for a held linked fire reaches the library leads\' phones too, as a silent message on their lockdown, and nobody else\'s', async () => {
+      await subscribePush('bo');
+      await subscribePush('lisa');
+      try {
+        const lockdown = await raise('bo', 'biblioteket', 'inrymning');
+        const fire = await raise('anna', 'vasaskolan', 'brand');
+        expect((await crossings(fire))[0]?.state).toBe('held');
+        const asks = (await t.db.query<{ person_id: string; payload: Record<string, unknown> }>(
+          "SELECT person_id, payload FROM deliveries WHERE incident_id = $1 AND kind = 'message'", [lockdown],
+        )).rows;
+        expect(asks.map((a) => a.person_id)).toEqual([t.personId('bo')]);
+        expect(asks[0]?.payload).toMatchObject({
+          kind: 'message', incidentId: lockdown, drill: false, alarmType: { key: 'inrymning', sound: 'silent' },
+          body: 'Brand från Utbildningsförvaltningen väntar på ditt beslut. Öppna larmet: larma ut det här, eller avvisa det.',
+        });
+        // Nothing of the fire itself goes to the library's phones.
+        expect((await t.db.query("SELECT 1 FROM deliveries WHERE person_id = ANY($1::uuid[]) AND incident_id <> $2", [
+          [t.personId('bo'), t.personId('lisa')], lockdown,
+        ])).rowCount).toBe(0);
+      } finally {
+        for (const who of ['bo', 'lisa'] as const) expect((await api(who, 'DELETE', '/me/device/push-subscription')).status).toBe(204);
+      }
+    });
+
     it('a held linked fire can be dismissed, and lapses when its source ends first', async () => {
       await raise('bo', 'biblioteket', 'inrymning');
       const fire = await raise('anna', 'vasaskolan', 'brand');
@@ -607,13 +642,7 @@ describe('links between organisations', () => {
         ]));
       }
       // Lisa's phone subscribes to push: the library's receiving group can now be reached.
-      const ecdh = createECDH('prime256v1');
-      ecdh.generateKeys();
-      const subscribed = await api('lisa', 'PUT', '/me/device/push-subscription', {
-        endpoint: `https://fcm.googleapis.com/fcm/send/${randomUUID()}`, expirationTime: null,
-        keys: { p256dh: ecdh.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') },
-      });
-      expect(subscribed.status, JSON.stringify(subscribed.body)).toBe(200);
+      await subscribePush('lisa');
       for (const who of ['admin', 'klara'] as const) {
         const now = await warnings(who);
         expect(now).not.toContainEqual(expect.objectContaining({ direction: 'to_partner' }));

@@ -1,11 +1,12 @@
 import type { Queryable } from '../../db/pool.js';
-import { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy } from '../alarm-types/alarm-types.js';
+import { alarmTypeBriefs, DEFAULT_DELIVERY_POLICY, type DeliveryPolicy } from '../alarm-types/alarm-types.js';
 import type { NewEvent } from '../alarms/events.js';
 import { incidentBrief } from '../alarms/incidents.js';
 import type { SiteInstruction } from '../alarms/instruction.js';
+import { recipientsOf } from '../alarms/recipients.js';
 import type { PendingChange } from '../alarms/pipeline.js';
 import { enqueueAlarmSms, smsWhenNoPush } from './alarm-sms.js';
-import { buildPayload, type IncidentContext, type PayloadInput } from './payload.js';
+import { buildPayload, heldAskText, type IncidentContext, type Language, type PayloadInput } from './payload.js';
 import { enqueueIncidentPush, OUTBOX_SQL } from './outbox.js';
 
 const INCIDENT_PUSH_SQL = {
@@ -67,6 +68,10 @@ export async function queueIncidentPushes(tx: Queryable, change: PendingChange, 
   // An incident that is itself alerting everyone in this change needs no second push about the instruction.
   const alerted = new Set(events.filter((e) => ALERTING.has(e.type)).map((e) => e.incidentId));
   for (const event of events) {
+    if (event.type === 'link_held') {
+      await queueHeldAsk(tx, event, now);
+      continue;
+    }
     const push = pushFor(event);
     if (!push) continue;
     if (push.kind === 'instruction' && alerted.has(event.incidentId)) continue;
@@ -91,6 +96,24 @@ export async function queueIncidentPushes(tx: Queryable, change: PendingChange, 
       await tx.query(INCIDENT_PUSH_SQL.cancelSteps, [context.id, now]);
     }
   }
+}
+
+/**
+ * A linked alarm held at a receiving site (a fire during its lockdown, docs/linking.md) asks that site's leads on
+ * their phones too, not only in an open app: a message on the incident they have, so it is as silent as it is.
+ */
+async function queueHeldAsk(tx: Queryable, event: NewEvent, now: Date): Promise<void> {
+  const context = await incidentBrief(tx, event.incidentId);
+  const [type] = await alarmTypeBriefs(tx, [String(event.data.alarmTypeId)]);
+  if (!context || !type) return;
+  const leads = (await recipientsOf(tx, context.id)).filter((r) => r.lead).map((r) => r.personId);
+  const drill = event.data.drill === true;
+  const payload = (lang: Language) =>
+    buildPayload({ kind: 'message', incident: context, message: heldAskText(lang, type.label, String(event.data.organisationName), drill), at: now }, lang);
+  await enqueueIncidentPush(tx, {
+    incidentId: context.id, kind: 'message', ttlSeconds: policyOf(context).pushTtlSeconds, now, exceptPersonId: null, onlyPersonIds: leads,
+    payloads: { sv: payload('sv'), en: payload('en') },
+  });
 }
 
 async function scheduleEscalation(tx: Queryable, incidentId: string, policy: DeliveryPolicy, raisedAt: Date): Promise<void> {

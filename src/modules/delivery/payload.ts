@@ -55,6 +55,8 @@ const TEXT = {
     from: (site: string, organisation: string) => `Larm från ${site}, ${organisation}`,
     atYourSite: 'Instruktion på din arbetsplats',
     nothingActive: 'Inget larm gäller längre här.',
+    heldAsk: (type: string, organisation: string) =>
+      `${type} från ${organisation} väntar på ditt beslut. Öppna larmet: larma ut det här, eller avvisa det.`,
   },
   en: {
     drill: 'DRILL',
@@ -73,6 +75,8 @@ const TEXT = {
     from: (site: string, organisation: string) => `Alarm from ${site}, ${organisation}`,
     atYourSite: 'Instruction at your workplace',
     nothingActive: 'No alarm is in force here any more.',
+    heldAsk: (type: string, organisation: string) =>
+      `${type} from ${organisation} is waiting for your decision. Open the alarm: raise it here, or dismiss it.`,
   },
 } as const;
 
@@ -138,6 +142,14 @@ export interface PayloadInput {
   /** escalation: who has not confirmed. */
   unreached?: string[];
   at: Date;
+}
+
+/**
+ * What a receiving lead's phone says of a linked alarm held at their site (docs/linking.md): sent as a message on
+ * the incident whose instruction it contradicts, so it is as silent as that incident is.
+ */
+export function heldAskText(lang: Language, typeLabel: { sv: string; en: string }, organisationName: string, drill: boolean): string {
+  return `${drill ? `${TEXT[lang].drill}: ` : ''}${TEXT[lang].heldAsk(typeLabel[lang], organisationName)}`;
 }
 
 export function buildPayload(input: PayloadInput, lang: Language): PushPayload {
