@@ -67,15 +67,15 @@ describe('web app: the alarm by SMS to those without push', () => {
     });
     expect((await report(reference('+46700000006'), 'delivered')).status).toBe(204);
     expect((await report(reference('+46700000002'), 'failed')).status).toBe(204);
-    await kim.page.reload();
-    await kim.page.locator('tr[data-person="Cecilia Carlsson"]', { hasText: /SMS levererat \d/ }).waitFor();
+    // The open roll call shows the reports without a reload (it reads again what no event announces).
+    await kim.page.locator('tr[data-person="Cecilia Carlsson"]', { hasText: /SMS levererat \d/ }).waitFor({ timeout: 60_000 });
     await kim.page.locator('tr[data-person="Rebecka Rektor"]', { hasText: 'SMS gick inte fram – ring personen' }).waitFor();
     await screenshot(kim.page, 'rollcall-sms');
     await switchLanguage(kim.page, 'en');
     await kim.page.locator('tr[data-person="Cecilia Carlsson"]', { hasText: /SMS delivered \d/ }).waitFor();
     await kim.page.locator('tr[data-person="Rebecka Rektor"]', { hasText: 'SMS did not get through – call them' }).waitFor();
     await switchLanguage(kim.page, 'sv');
-  });
+  }, 120_000);
 
   it('an organisation admin turns on SMS for a silent type of their own only after a warning that it makes a sound', async () => {
     const admin = await t.loginAs('admin');
@@ -107,5 +107,5 @@ describe('web app: the alarm by SMS to those without push', () => {
     await row.getByText('SMS till den som saknar push: på').waitFor();
     expect((await t.request({ method: 'GET', url: `/api/v1/alarm-types/${created.body.id}`, token: admin })).body.delivery.smsWhenNoPush).toBe(true);
     await olle.context.close();
-  });
+  }, 120_000);
 });

@@ -165,6 +165,9 @@ export function RollCallPage({ id }: { id: string }) {
   );
 }
 
+/** How often an open roll call reads again what no event announces (delivery progress). */
+const ROLLCALL_REFRESH_MS = 15_000;
+
 /**
  * The roll call of an incident, read again whenever something it shows has changed (receipts arrive in
  * bursts: gathered for a quarter of a second, then read once). Shared by the roll-call page and the
@@ -177,7 +180,16 @@ export function useRollCall(id: string, state?: string): { incident: Incident | 
   const [summary, setSummary] = useState<RollCallSummary | null>(null);
   const [people, setPeople] = useState<RollCallPerson[]>([]);
   const [error, setError] = useState<string | null>(null);
+  const [tick, setTick] = useState(0);
   const version = rollcallVersion[id] ?? 0;
+  useEffect(() => {
+    // What changes without an event (a push handed to the push service, an SMS sent, the gateway's report that it
+    // was delivered or not) is read again while the page is in view.
+    const timer = window.setInterval(() => {
+      if (document.visibilityState === 'visible') setTick((n) => n + 1);
+    }, ROLLCALL_REFRESH_MS);
+    return () => window.clearInterval(timer);
+  }, [id]);
   useEffect(() => {
     const timer = window.setTimeout(() => {
       void Promise.all([
@@ -189,9 +201,9 @@ export function useRollCall(id: string, state?: string): { incident: Incident | 
         setPeople(r.people);
         setError(null);
       }, (err: unknown) => setError(err instanceof ApiError && err.code === 'forbidden' ? t('onlyLeads') : errorMessage(t, err)));
-    }, version === 0 ? 0 : 250);
+    }, version === 0 && tick === 0 ? 0 : 250);
     return () => window.clearTimeout(timer);
-  }, [id, version, state]);
+  }, [id, version, state, tick]);
   return { incident, summary, people, error };
 }
 
