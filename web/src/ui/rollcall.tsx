@@ -184,9 +184,9 @@ export function useRollCall(id: string, state?: string): { incident: Incident | 
   const version = rollcallVersion[id] ?? 0;
   useEffect(() => {
     // What changes without an event (a push handed to the push service, an SMS sent, the gateway's report that it
-    // was delivered or not) is read again while the page is in view.
+    // was delivered or not) is read again while the page is in view and the device online.
     const timer = window.setInterval(() => {
-      if (document.visibilityState === 'visible') setTick((n) => n + 1);
+      if (document.visibilityState === 'visible' && navigator.onLine) setTick((n) => n + 1);
     }, ROLLCALL_REFRESH_MS);
     return () => window.clearInterval(timer);
   }, [id]);
