@@ -64,16 +64,6 @@ export interface AuditEntry {
   id: string; action: string; entityType: string; entityId: string; actor: { id: string; name: string | null } | null; at: string;
 }
 
-export interface DeviceHealth {
-  people: {
-    personId: string; name: string; canReceiveAlarms: boolean; problem: 'no_device' | 'push_denied' | 'push_failing' | 'push_not_enabled' | null;
-    devices: {
-      sessionId: string; label: string | null; platform: string | null; pushPermission: 'granted' | 'denied' | 'default' | 'unsupported' | null;
-      pushSubscribed: boolean; testPushFailed: boolean; lastSeenAt: string | null;
-    }[];
-  }[];
-}
-
 export interface MyDevice { pushPermission: string; pushSubscribed: boolean; testPushFailed: boolean; lastSeenAt: string | null; canReceiveAlarms: boolean }
 
 /** A `repushed` or `escalated` timeline event (docs/realtime.md), as leads see it. */
