@@ -121,12 +121,16 @@ describe('several nodes on one Redis and one Postgres', () => {
     await Promise.all(moving.map((d) => d.waitFor((x) => x.cursor !== null, 5000, 'a first cursor')));
 
     const raised: string[] = [];
+    const raisedAfterExit: string[] = [];
+    let exited = false;
     let stopRaising = false;
     const raising = (async () => {
       // Alarms keep coming while the devices move: raise, all clear, raise again.
       while (!stopRaising) {
+        const startedAfterExit = exited;
         const { incidentId, eventId } = await raiseThrough(nodeA, 'inrymning');
         raised.push(eventId);
+        if (startedAfterExit) raisedAfterExit.push(eventId);
         await resolveThrough(nodeA, incidentId);
         await sleep(100);
       }
@@ -153,7 +157,10 @@ describe('several nodes on one Redis and one Postgres', () => {
       await polling;
       expect(await exitCode).toBe(0);
       countAtExit = raised.length;
-      await sleep(500);
+      exited = true;
+      // The loop goes on until an alarm raised wholly after the node left has been answered (on a busy
+      // machine one raise can take longer than any fixed pause).
+      for (let waited = 0; raisedAfterExit.length === 0 && waited < 30_000; waited += 100) await sleep(100);
     } finally {
       stopRaising = true;
       await raising;
@@ -166,7 +173,7 @@ describe('several nodes on one Redis and one Postgres', () => {
     expect(sinceDrain.filter((r) => r.body.failing?.includes('draining')).length).toBeGreaterThan(3);
     expect(sinceDrain.filter((r) => r.body.failing && !r.body.failing.includes('draining'))).toEqual([]);
     expect(countAtExit).toBeGreaterThan(1);
-    expect(raised.length).toBeGreaterThan(countAtExit);
+    expect(raisedAfterExit.length).toBeGreaterThan(0);
     for (const device of [...moving, kris]) await device.waitFor(hasEvents(raised), 10_000, 'every alarm raised during the drain');
     for (const device of moving) {
       expect(device.url).toBe(nodeA.url);
@@ -174,5 +181,5 @@ describe('several nodes on one Redis and one Postgres', () => {
       // Dropped, not told to go away: a real client would give up after "io server disconnect".
       expect(device.disconnectReasons).toEqual(['transport close']);
     }
-  });
+  }, 120_000);
 });
