@@ -229,9 +229,9 @@ describe('faults lose no alarm and no response', () => {
     admin.on('error', () => undefined);
     try {
       const count = (list: unknown) => String(list).split('\n').filter(Boolean).length;
-      // Each node subscribes once, and holds a command connection, a stream reader and an app connection (the seventh is ours).
+      // Each node subscribes once, and holds a command connection, the adapter's and the inter-node stream's readers and an app connection (the ninth is ours).
       await expect.poll(async () => count(await admin.client('LIST', 'TYPE', 'PUBSUB')), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
-      await expect.poll(async () => count(await admin.client('LIST', 'TYPE', 'NORMAL')), { timeout: 10_000 }).toBeGreaterThanOrEqual(7);
+      await expect.poll(async () => count(await admin.client('LIST', 'TYPE', 'NORMAL')), { timeout: 10_000 }).toBeGreaterThanOrEqual(9);
       const expected: Expected = { raised: [], responded: [] };
       const killed: number[] = [];
       await burst(expected, 12, new Map([
@@ -243,7 +243,7 @@ describe('faults lose no alarm and no response', () => {
         }],
       ]));
       expect(killed[0]).toBeGreaterThanOrEqual(2);
-      expect(killed[1]).toBeGreaterThanOrEqual(6);
+      expect(killed[1]).toBeGreaterThanOrEqual(8);
       await everythingArrives(expected, [...staff, ...quiet], leads);
       await recovered(quiet);
     } finally {
@@ -251,7 +251,16 @@ describe('faults lose no alarm and no response', () => {
     }
   });
 
-  it('only the pub/sub subscribers killed: devices that never sync on their own still get an alarm raised on the other node', async () => {
+  /** The node's own Redis connections named `name`, killed by id; returns how many. */
+  const killConnections = async (admin: Redis, name: string): Promise<number> => {
+    const list = String(await admin.client('LIST', 'TYPE', 'NORMAL'));
+    const ids = list.split('\n').filter((line) => line.includes(` name=${name} `)).map((line) => /\bid=(\d+)/.exec(line)?.[1]);
+    let killed = 0;
+    for (const id of ids) if (id) killed += Number(await admin.client('KILL', 'ID', id));
+    return killed;
+  };
+
+  it('the pub/sub subscribers killed: a device that never syncs on its own gets an alarm raised on the other node live, with no sync hint', async () => {
     const server = c.redis;
     if (!server) throw new Error('no redis');
     const { a, b } = nodes;
@@ -262,10 +271,76 @@ describe('faults lose no alarm and no response', () => {
       const expected: Expected = { raised: [], responded: [] };
       expect(Number(await admin.client('KILL', 'TYPE', 'pubsub'))).toBeGreaterThanOrEqual(2);
       await raiseAndAnswer(expected, a, c.vasaskolan, 'hot');
-      await onB.waitFor(hasEvents(expected.raised), 3000, 'the alarm, through the sync hint after the subscriber reconnected');
+      await onB.waitFor(hasEvents(expected.raised), RECOVERY_MS, 'the alarm, live over the inter-node stream');
+      expect(onB.syncHints).toBe(0);
+      expect(onB.resyncs, 'no resync but the first connection\'s').toHaveLength(1);
     } finally {
       admin.disconnect();
     }
+  });
+
+  it('the inter-node stream readers killed during a burst: devices that never sync on their own get every alarm live from where their node was, with no sync hint', async () => {
+    const server = c.redis;
+    if (!server) throw new Error('no redis');
+    const { staff, leads, quiet } = await devicesOnBothNodes();
+    const admin = new Redis(server.url);
+    admin.on('error', () => undefined);
+    try {
+      const expected: Expected = { raised: [], responded: [] };
+      const killed: number[] = [];
+      await burst(expected, 12, new Map([
+        [1, async () => void killed.push(await killConnections(admin, 'samlarm-inter-node'))],
+        [3, async () => void killed.push(await killConnections(admin, 'samlarm-inter-node'))],
+      ]));
+      expect(killed).toEqual([2, 2]);
+      await everythingArrives(expected, [...staff, ...quiet], leads);
+      for (const device of quiet) {
+        expect(device.syncHints).toBe(0);
+        expect(device.resyncs, 'no resync but the first connection\'s').toHaveLength(1);
+      }
+    } finally {
+      admin.disconnect();
+    }
+  });
+
+  it('a node stalled for 5 s (SIGSTOP) and resumed: its devices that never sync get the alarms and answers raised meanwhile on the other node, from the stream, with no sync hint', async () => {
+    const { a, b } = nodes;
+    const kris = await connect('kris', [b.url, a.url], { syncEveryMs: 0 });
+    const expected: Expected = { raised: [], responded: [] };
+    b.freeze();
+    try {
+      const stalledAt = Date.now();
+      for (const type of ['brand', 'hot'] as const) await raiseAndAnswer(expected, a, c.vasaskolan, type, { who: 'bertil', through: a });
+      await sleep(Math.max(0, 5000 - (Date.now() - stalledAt)));
+    } finally {
+      b.thaw();
+    }
+    await kris.waitFor(hasEvents([...expected.raised, ...expected.responded]), RECOVERY_MS, 'the alarms and answers raised during the stall');
+    expect(kris.url).toBe(b.url);
+    expect(kris.syncHints).toBe(0);
+    expect(kris.resyncs, 'no resync but the first connection\'s').toHaveLength(1);
+  });
+
+  it('when the stream was trimmed past where a stalled node was, its devices are told to sync and catch up on what the stream no longer holds', async () => {
+    const server = c.redis;
+    if (!server) throw new Error('no redis');
+    const { a, b } = nodes;
+    const onB = await connect('cecilia', [b.url, a.url], { syncEveryMs: 0 });
+    const admin = new Redis(server.url);
+    admin.on('error', () => undefined);
+    const expected: Expected = { raised: [], responded: [] };
+    b.freeze();
+    try {
+      // Two alarms: the stalled node's read already waiting may still bring the first one's first message.
+      await raiseAndAnswer(expected, a, c.vasaskolan, 'brand');
+      await raiseAndAnswer(expected, a, sites[1] as string, 'hot');
+      expect(await admin.xtrim('samlarm:inter-node', 'MAXLEN', 0)).toBeGreaterThan(0);
+    } finally {
+      b.thaw();
+      admin.disconnect();
+    }
+    await onB.waitFor(hasEvents(expected.raised), RECOVERY_MS, 'the alarm, through the sync its node asked for');
+    expect(onB.syncHints).toBeGreaterThanOrEqual(1);
   });
 
   it('a device offline while three alarms are raised receives all three, in order, when it reconnects to the other node', async () => {

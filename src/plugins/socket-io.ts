@@ -1,9 +1,10 @@
 import fp from 'fastify-plugin';
 import { Redis } from 'ioredis';
-import { Server } from 'socket.io';
+import { Server, type Socket } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { ClientToServerEvents, ServerToClientEvents } from '../contract/realtime.js';
 import type { Principal } from '../modules/auth/policies.js';
+import { InterNodeStream } from './inter-node-stream.js';
 
 /** What a connected socket carries once its handshake is accepted (modules/realtime). */
 export interface SocketData {
@@ -12,22 +13,26 @@ export interface SocketData {
   deviceId: string;
 }
 
-/** Server-side events between nodes: each module that fans out across nodes names its own. */
-export type InterNodeEvents = Record<string, (payload: never) => void>;
+/** Socket.IO's own server-side events are not used: messages between nodes go over the inter-node stream. */
+type InterNodeEvents = Record<string, never>;
 
 export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, InterNodeEvents, SocketData>;
+export type DeviceSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterNodeEvents, SocketData>;
+
+/** Messages to every other node, in order, from where each node was (ADR 030). */
+export interface InterNode {
+  send(payload: unknown): void;
+  onMessage(listener: (payload: unknown) => void): void;
+  /** The stream no longer holds what this node had yet to read (trimmed, or lost with Redis): messages may be gone. */
+  onGap(listener: () => void): void;
+}
 
 declare module 'fastify' {
   interface FastifyInstance {
     io: {
       server: IoServer;
-      /** Other nodes exist behind the Redis adapter and receive server-side events. */
-      clustered: boolean;
-      /**
-       * Called after any of the adapter's Redis connections comes back: whatever crossed between nodes
-       * while it was down may be lost (the adapter's pub/sub drops it).
-       */
-      onReconnect(listener: () => void): void;
+      /** The other nodes, behind Redis; null on a single node (REDIS_URL unset). */
+      nodes: InterNode | null;
     };
   }
 }
@@ -52,7 +57,8 @@ function handleFireAndForget(client: Redis, log: { debug: (obj: object, msg: str
 
 /**
  * Socket.IO on the app's HTTP server, across nodes through the Redis Streams adapter (ADR 007) when
- * REDIS_URL is set. Infrastructure only: the protocol spoken over it is modules/realtime's.
+ * REDIS_URL is set, and the inter-node stream that carries deliveries to the other nodes (ADR 030).
+ * Infrastructure only: the protocol spoken over it is modules/realtime's.
  */
 export default fp(async (app) => {
   const server: IoServer = new Server(app.server, {
@@ -65,8 +71,8 @@ export default fp(async (app) => {
     // A draining node takes no new connections; refused clients retry, and the balancer sends them elsewhere.
     allowRequest: (_request, callback) => callback(null, !app.lifecycle.draining),
   });
-  const listeners: (() => void)[] = [];
   let adapterRedis: Redis | undefined;
+  let stream: InterNodeStream | undefined;
   if (app.config.REDIS_URL) {
     // A connection of its own with the offline queue on: the adapter's reads wait out a Redis restart.
     // Commands wait out an outage however long it lasts (maxRetriesPerRequest null): a session's
@@ -75,11 +81,6 @@ export default fp(async (app) => {
     const watched = (client: Redis) => {
       client.on('error', (err) => app.log.debug({ err: err.message }, 'adapter redis error'));
       handleFireAndForget(client, app.log);
-      let connectedOnce = false;
-      client.on('ready', () => {
-        if (connectedOnce) setTimeout(() => listeners.forEach((listener) => listener()), 200);
-        connectedOnce = true;
-      });
       return client;
     };
     watched(adapterRedis);
@@ -93,8 +94,12 @@ export default fp(async (app) => {
       blockTimeInMs: 2000,
       onlyPlaintext: true,
     }));
+    stream = new InterNodeStream(adapterRedis, adapterRedis.duplicate({ connectionName: 'samlarm-inter-node' }), `${app.config.REDIS_KEY_PREFIX}inter-node`, app.log);
   }
-  app.decorate('io', { server, clustered: adapterRedis !== undefined, onReconnect: (listener: () => void) => listeners.push(listener) });
+  const nodes = stream ?? null;
+  app.decorate('io', { server, nodes });
+  // Read once every module has said what it listens for: nothing read is for no one.
+  app.addHook('onReady', async () => nodes?.start());
 
   app.addHook('preClose', async () => {
     // Close transports without a disconnect packet: clients see the connection drop and reconnect
@@ -105,6 +110,7 @@ export default fp(async (app) => {
     // close() publishes the node's goodbye without waiting for it: QUIT is queued behind it, so it goes
     // out before the connection ends (and does not hang if Redis is away).
     await server.of('/').adapter.close();
+    await stream?.close();
     if (adapterRedis) {
       const client = adapterRedis;
       await Promise.race([client.quit().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 500))]);

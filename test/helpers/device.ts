@@ -44,6 +44,8 @@ export class TestDevice {
   /** Every distinct event seen, in the order it arrived (live or in a catch-up answer). */
   readonly arrivals: Envelope[] = [];
   readonly resyncs: CatchUpResult[] = [];
+  /** How many times a node told this device to sync (a `sync_hint`). */
+  syncHints = 0;
   /** Why each connection ended, as Socket.IO reports it ("io server disconnect" would make a real client give up). */
   readonly disconnectReasons: string[] = [];
   readonly rollcalls: { incidentId: string; summary: Record<string, number> }[] = [];
@@ -86,7 +88,10 @@ export class TestDevice {
     this.socket = socket;
     socket.on('event', (e: Envelope) => this.receive([e]));
     socket.on('catch_up', (r: CatchUpResult) => this.apply(r));
-    socket.on('sync_hint', () => void this.sync().catch(() => undefined));
+    socket.on('sync_hint', () => {
+      this.syncHints += 1;
+      void this.sync().catch(() => undefined);
+    });
     socket.on('rollcall', (r: { incidentId: string; summary: Record<string, number> }) => this.rollcalls.push(r));
     socket.on('site_instruction', (n: SiteInstructionPayload) => this.siteInstructions.push(n));
     socket.on('org_incident', (n: OrgIncidentPayload) => this.orgIncidents.push(n));

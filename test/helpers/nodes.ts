@@ -13,6 +13,9 @@ export interface AppNode {
   kill(): Promise<void>;
   /** SIGTERM: graceful shutdown; resolves with the exit code. */
   stop(): Promise<number | null>;
+  /** SIGSTOP, then SIGCONT: the node stalls (a hung host, a long pause) and goes on where it was. */
+  freeze(): void;
+  thaw(): void;
 }
 
 /**
@@ -47,6 +50,8 @@ export async function startNode(env: Record<string, string>, options: { port?: n
       child.kill('SIGTERM');
       return exited;
     },
+    freeze: () => child.kill('SIGSTOP'),
+    thaw: () => child.kill('SIGCONT'),
   };
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
   for (;;) {

@@ -1,16 +1,15 @@
 import fp from 'fastify-plugin';
 import { Counter, Gauge } from 'prom-client';
-import type { Socket } from 'socket.io';
 import type { Static } from 'typebox';
 import { Handshake, SocketRaiseRequest, SocketReceiptRequest, SyncRequest, type Ack } from '../../contract/realtime.js';
 import { AppError, errorLanguage, toWireError } from '../../lib/errors.js';
-import type { ClientToServerEvents, ServerToClientEvents } from '../../contract/realtime.js';
-import type { InterNodeEvents, SocketData } from '../../plugins/socket-io.js';
+import type { ClientToServerEvents } from '../../contract/realtime.js';
+import type { DeviceSocket } from '../../plugins/socket-io.js';
 import { principalForToken } from '../auth/sessions.js';
 import { incidentSummary } from '../alarms/incidents.js';
 import { presentCatchUp } from '../alarms/presenters.js';
 import { parser, personRoom, sessionRoom } from './protocol.js';
-import { Publisher, REMOTE_DELIVERY, type RemoteDelivery } from './publisher.js';
+import { Publisher, type RemoteDelivery } from './publisher.js';
 import { SocketBudget } from './budget.js';
 import { RollCallSummaries } from './rollcall-summaries.js';
 import { SiteInstructions } from './site-instructions.js';
@@ -23,8 +22,6 @@ declare module 'fastify' {
     };
   }
 }
-
-type DeviceSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterNodeEvents, SocketData>;
 
 const parse = {
   handshake: parser(Handshake),
@@ -39,7 +36,7 @@ const parse = {
  * pipeline's after-commit processors, committed events to devices and live roll-call counts.
  */
 export default fp(async (app) => {
-  const { server: io, clustered } = app.io;
+  const { server: io, nodes } = app.io;
   const published = new Counter({
     name: 'samlarm_incident_events_published_total',
     help: 'Timeline events this node published to devices, by type (raised, responded, resolved…)',
@@ -61,16 +58,17 @@ export default fp(async (app) => {
     },
   });
   const log = app.log.child({ category: 'realtime' });
-  const publisher = new Publisher(io, clustered, app.db, app.alarms, log, (type) => published.inc({ type }));
+  const publisher = new Publisher(io, nodes, app.db, app.alarms, log, (type) => published.inc({ type }));
   const summaries = new RollCallSummaries(app.db, publisher, app.clock, log);
   app.alarms.pipeline.afterCommit('publish-to-devices', (change) => publisher.publish(change));
   app.alarms.pipeline.afterCommit('roll-call-summaries', (change) => summaries.process(change));
   const siteInstructions = new SiteInstructions(app.db, publisher, log);
   app.alarms.pipeline.afterCommit('site-instructions', (change) => siteInstructions.process(change));
   // Deliveries published by other nodes: to this node's devices only (each node delivers its own).
-  io.on(REMOTE_DELIVERY, ((delivery: RemoteDelivery) => void publisher.receive(delivery)) as never);
-  // Whatever reached other nodes while a Redis connection was down may be gone: this node's devices sync from their cursors.
-  app.io.onReconnect(() => io.local.emit('sync_hint'));
+  nodes?.onMessage((delivery) => void publisher.receive(delivery as RemoteDelivery));
+  // Only when the stream no longer holds what this node had yet to read (ADR 030) may a delivery be
+  // gone: this node's devices then sync from their cursors.
+  nodes?.onGap(() => io.local.emit('sync_hint'));
   const budget = new SocketBudget();
 
   app.decorate('realtime', {

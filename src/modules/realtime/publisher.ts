@@ -1,16 +1,13 @@
 import type { Db } from '../../db/pool.js';
 import type { EventEnvelope } from '../../contract/alarms.js';
 import type { Log } from '../../lib/log.js';
-import type { IoServer } from '../../plugins/socket-io.js';
+import type { InterNode, IoServer } from '../../plugins/socket-io.js';
 import { envelope, type Audience } from '../alarms/events.js';
 import type { CommittedChange } from '../alarms/pipeline.js';
 import { presentCatchUp } from '../alarms/presenters.js';
 import { recipientsOf, type RecipientRow } from '../alarms/recipients.js';
 import type { AlarmCore } from '../alarms/plugin.js';
 import { personRoom } from './protocol.js';
-
-/** The server-side event that carries a delivery to the other nodes. */
-export const REMOTE_DELIVERY = 'samlarm:deliver';
 
 /**
  * A delivery for the other nodes: an event with its audience, which each node resolves to its own
@@ -63,7 +60,7 @@ export class Publisher {
 
   constructor(
     private readonly io: IoServer,
-    private readonly clustered: boolean,
+    private readonly nodes: InterNode | null,
     private readonly db: Db,
     private readonly alarms: AlarmCore,
     private readonly log: Log,
@@ -80,7 +77,7 @@ export class Publisher {
       const people = this.people(audience, event.audience, event.actorPersonId);
       const sent = envelope(event);
       this.emitLocal(people, 'event', sent);
-      if (this.clustered) this.remote({ kind: 'event', envelope: sent, audience: event.audience, ...(people.length <= PEOPLE_SENT_ALONG ? { people } : {}) });
+      this.nodes?.send({ kind: 'event', envelope: sent, audience: event.audience, ...(people.length <= PEOPLE_SENT_ALONG ? { people } : {}) } satisfies RemoteDelivery);
     }
     // Joining by pressing makes someone part of an incident whose earlier events lie before their cursor.
     for (const personId of change.joinedRecipients ?? []) await this.resync(personId);
@@ -118,7 +115,7 @@ export class Publisher {
   toPeople(people: string[], name: PeopleEvent, payload: unknown): void {
     if (people.length === 0) return;
     this.emitLocal(people, name, payload);
-    if (this.clustered) this.remote({ kind: 'people', people, name, payload });
+    this.nodes?.send({ kind: 'people', people, name, payload } satisfies RemoteDelivery);
   }
 
   private people(audience: IncidentAudience, who: Audience, actor: string | null): string[] {
@@ -138,9 +135,5 @@ export class Publisher {
   /** Socket.IO's `to([])` is every socket of the node: an empty audience must send nothing at all (invariant 7). */
   private emitLocal(people: string[], name: PeopleEvent | 'event', payload: unknown): void {
     if (people.length) this.io.local.to(rooms(people)).emit(name, payload as never);
-  }
-
-  private remote(delivery: RemoteDelivery): void {
-    this.io.serverSideEmit(REMOTE_DELIVERY, delivery as never);
   }
 }
