@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { seedDemoLinks } from '../../src/seed/demo.js';
 import { startApp, type TestApp } from '../helpers/app.js';
@@ -84,7 +84,9 @@ describe('web app: links between organisations', () => {
 
   it('a drill crosses as a drill and is marked on the receiving phone', async () => {
     const { kim, lisa } = phones;
-    await kim.page.getByRole('radio', { name: 'Övning' }).check();
+    // A busy-machine CI run saw this click lost right after the page loaded ("did not change its state"; the
+    // page showed nothing that moved): it is made again until the choice holds. The lost tap is a known open weakness.
+    await vi.waitFor(() => kim.page.getByRole('radio', { name: 'Övning' }).check({ timeout: 3000 }), { timeout: 30_000, interval: 200 });
     await holdToRaise(kim.page, /^ÖVNING.*Brand/);
     await lisa.page.locator('main.alarm.drill[data-state=active]').waitFor();
     await lisa.page.locator('.drill-banner', { hasText: 'ÖVNING' }).waitFor();

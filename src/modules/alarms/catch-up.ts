@@ -54,12 +54,12 @@ async function activeState(db: Queryable, personId: string): Promise<ActiveIncid
  * gap. The resync's cursor is read before the state, so nothing falls between them.
  */
 export async function catchUp(db: Queryable, personId: string, device: DevicePosition): Promise<CatchUp> {
-  const latest = await timelinePosition(db);
   const { cursor } = device;
-  if (cursor === null) return resync(db, personId, 'no_cursor', latest);
+  if (cursor === null) return resync(db, personId, 'no_cursor');
+  // One round trip for the usual case, a device a few events behind (a storm of reconnections is thousands of these).
+  const { position: latest, events } = await eventsSince(db, personId, { cursor, epoch: device.epoch }, CATCH_UP_LIMIT + 1);
   if (device.epoch !== latest.epoch) return resync(db, personId, 'other_epoch', latest);
   if (BigInt(cursor) > BigInt(latest.id)) return resync(db, personId, 'unknown_cursor', latest);
-  const events = await eventsSince(db, personId, cursor, CATCH_UP_LIMIT + 1);
   if (events.length > CATCH_UP_LIMIT) return resync(db, personId, 'too_far_behind', latest);
   return { kind: 'events', epoch: latest.epoch, cursor: events.at(-1)?.id ?? cursor, events };
 }

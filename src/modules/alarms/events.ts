@@ -44,18 +44,30 @@ const EVENT_SQL = {
     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::boolean[], $5::text[], $6::event_audience[], $7::uuid[], $8::jsonb[],
                          $9::timestamptz[])
     RETURNING ${EVENT_COLUMNS}`,
-  // Catch-up for one person: events after the cursor in incidents they were targeted by; leads
+  // Catch-up for one person, in one round trip and one snapshot: where the timeline is (its epoch and
+  // latest cursor, as `position` below) and the events after the device's cursor ($2) in incidents
+  // they were targeted by, unless the cursor is from another epoch ($4) or beyond the latest. Leads
   // see every event devices may see, others the ones for everyone and their own. Served by the
   // recipients (person_id, incident_id) index and the events' partial (incident_id, id) index that
-  // leaves out review events (delivery attempts: one per push).
+  // leaves out review events (delivery attempts: one per push). With no events, one row of nulls.
   since: `
-    SELECT e.id, e.incident_id AS "incidentId", e.organisation_id AS "organisationId", e.site_id AS "siteId", e.drill, e.type,
-           e.audience, e.actor_person_id AS "actorPersonId", e.data, e.at
-      FROM incident_recipients r
-      JOIN incident_events e ON e.incident_id = r.incident_id AND e.id > $2
-     WHERE r.person_id = $1 AND e.audience IN ('all', 'leads') AND (e.audience = 'all' OR r.lead OR e.actor_person_id = $1)
-     ORDER BY e.id
-     LIMIT $3`,
+    WITH position AS (
+      SELECT (SELECT epoch::text FROM timeline_epoch) AS epoch,
+             (SELECT coalesce(max(id), 0) FROM incident_events WHERE audience IN ('all', 'leads')) AS id
+    )
+    SELECT position.epoch AS "positionEpoch", position.id::text AS "positionId", missed.*
+      FROM position
+      LEFT JOIN LATERAL (
+        SELECT e.id, e.incident_id AS "incidentId", e.organisation_id AS "organisationId", e.site_id AS "siteId", e.drill, e.type,
+               e.audience, e.actor_person_id AS "actorPersonId", e.data, e.at
+          FROM incident_recipients r
+          JOIN incident_events e ON e.incident_id = r.incident_id AND e.id > $2::bigint
+         WHERE r.person_id = $1 AND e.audience IN ('all', 'leads') AND (e.audience = 'all' OR r.lead OR e.actor_person_id = $1)
+           AND position.epoch = $4 AND $2::bigint <= position.id
+         ORDER BY e.id
+         LIMIT $3
+      ) missed ON true
+     ORDER BY missed.id`,
   // Review events are inserted without the ordering lock: a cursor must never be one of them, or an
   // alarm event with a lower id still committing would fall behind it.
   // The latest cursor, with the epoch it belongs to (ADR 029).
@@ -101,12 +113,25 @@ export function envelope(e: IncidentEvent): EventEnvelope {
   };
 }
 
-export async function eventsSince(db: Queryable, personId: string, cursor: string, limit: number): Promise<IncidentEvent[]> {
-  return (await db.query<IncidentEvent>(EVENT_SQL.since, [personId, cursor, limit])).rows;
-}
-
 /** Where the timeline is: its epoch and the latest cursor in it. */
 export interface TimelinePosition { epoch: string; id: string }
+
+type MissedRow = { positionEpoch: string; positionId: string } & ({ [K in keyof IncidentEvent]: IncidentEvent[K] } | { [K in keyof IncidentEvent]: null });
+
+/**
+ * Where the timeline is, and up to `limit` events a person missed after a device's cursor, read
+ * together: none when the cursor is from another epoch or beyond the latest (the caller resyncs).
+ */
+export async function eventsSince(
+  db: Queryable, personId: string, device: { cursor: string; epoch: string | null }, limit: number,
+): Promise<{ position: TimelinePosition; events: IncidentEvent[] }> {
+  const rows = (await db.query<MissedRow>(EVENT_SQL.since, [personId, device.cursor, limit, device.epoch])).rows;
+  const first = rows[0] as MissedRow;
+  const events: IncidentEvent[] = [];
+  // The position's columns are left out of each event (rest siblings).
+  for (const { positionEpoch, positionId, ...event } of rows) if (event.id !== null) events.push(event);
+  return { position: { epoch: first.positionEpoch, id: first.positionId }, events };
+}
 
 export async function timelinePosition(db: Queryable): Promise<TimelinePosition> {
   return (await db.query<TimelinePosition>(EVENT_SQL.position)).rows[0] as TimelinePosition;
