@@ -284,6 +284,27 @@ describe('authenticating requests', () => {
     expect(await meStatus(t, anna)).toBe(200);
   });
 
+  it('a session in use is renewed: used after five minutes or more, its expiry moves to its lifetime from now; used again at once, it is not written', async () => {
+    const device = await t.login('bertil@vasaskolan.example');
+    const browserLogin = await signIn(t, { email: 'cecilia@vasaskolan.example', password: DEMO_PASSWORD, kind: 'browser' });
+    const browser = browserLogin.body.token as string;
+    const sessionOf = async (token: string) => (await t.db.query<{ expires_at: Date; last_seen_at: Date }>(
+      'SELECT expires_at, last_seen_at FROM sessions WHERE id = $1', [await sessionIdOf(t, token)])).rows[0];
+    for (const [token, days] of [[device, t.app.config.DEVICE_SESSION_TTL_DAYS], [browser, t.app.config.SESSION_TTL_DAYS]] as const) {
+      const sessionId = await sessionIdOf(t, token);
+      await t.db.query("UPDATE sessions SET last_seen_at = now() - interval '6 minutes', expires_at = now() + interval '1 day' WHERE id = $1", [sessionId]);
+      expect(await meStatus(t, token)).toBe(200);
+      const renewed = await sessionOf(token);
+      expect(Math.abs((renewed?.expires_at.getTime() ?? 0) - (Date.now() + days * DAY_MS))).toBeLessThan(60_000);
+      expect(Date.now() - (renewed?.last_seen_at.getTime() ?? 0)).toBeLessThan(60_000);
+
+      await t.db.query("UPDATE sessions SET last_seen_at = now() - interval '4 minutes', expires_at = now() + interval '1 day' WHERE id = $1", [sessionId]);
+      const before = await sessionOf(token);
+      expect(await meStatus(t, token)).toBe(200);
+      expect(await sessionOf(token)).toEqual(before);
+    }
+  });
+
   it('an expired session token gets 401 unauthenticated', async () => {
     const token = await t.login('bertil@vasaskolan.example');
     const sessionId = await sessionIdOf(t, token);

@@ -30,15 +30,24 @@ export const AUTH_SQL = {
     VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(days => $7))
     RETURNING id, kind, expires_at`,
   // Runs on every authenticated request: one indexed lookup by token hash.
+  // The session behind a token and, in the same statement, its renewal when it was last renewed more
+  // than $4 seconds ago: its expiry moves to its kind's lifetime from now ($2 days for a browser
+  // session, $3 for a device). One round trip per request, socket event and handshake.
   principalByToken: `
-    SELECT s.id AS session_id, s.person_id, s.kind, s.last_seen_at, p.organisation_id, p.language,
-           coalesce((SELECT json_agg(json_build_object('role', r.role, 'siteId', r.site_id))
-                       FROM role_assignments r WHERE r.person_id = p.id), '[]') AS roles
-      FROM live_sessions s JOIN people p ON p.id = s.person_id
-     WHERE s.token_hash = $1 AND p.active`,
-  touchSession: `
-    UPDATE sessions SET last_seen_at = now(), expires_at = now() + make_interval(days => $2)
-     WHERE id = $1 AND revoked_at IS NULL`,
+    WITH found AS (
+      SELECT s.id AS session_id, s.person_id, s.kind, p.organisation_id, p.language,
+             coalesce((SELECT json_agg(json_build_object('role', r.role, 'siteId', r.site_id))
+                         FROM role_assignments r WHERE r.person_id = p.id), '[]') AS roles,
+             s.last_seen_at < now() - make_interval(secs => $4) AS due
+        FROM live_sessions s JOIN people p ON p.id = s.person_id
+       WHERE s.token_hash = $1 AND p.active
+    ), renewed AS (
+      UPDATE sessions s
+         SET last_seen_at = now(), expires_at = now() + make_interval(days => CASE f.kind WHEN 'device' THEN $3::int ELSE $2::int END)
+        FROM found f
+       WHERE s.id = f.session_id AND f.due AND s.revoked_at IS NULL
+    )
+    SELECT session_id, person_id, organisation_id, language, roles FROM found`,
   listSessions: `
     SELECT s.id, s.kind, s.label, s.user_agent, s.created_at, s.last_seen_at, s.expires_at, s.platform,
            s.push_permission, ps.id IS NOT NULL AS push_subscribed

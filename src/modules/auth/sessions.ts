@@ -119,25 +119,24 @@ export async function login(db: Db, config: Config, input: LoginInput, onThrottl
 }
 
 // Renewing a sliding session on every request would write on every read; once in a while is enough.
-const TOUCH_INTERVAL_MS = 5 * 60_000;
+/** A session in use is renewed at most this often (a write per request would be pointless). */
+const RENEW_EVERY_SECONDS = 5 * 60;
 
-/** Resolves a bearer token to the acting principal, or null when it is unknown, expired or revoked. */
+/**
+ * Resolves a bearer token to the acting principal, or null when it is unknown, expired or revoked;
+ * a session in use is renewed in the same round trip.
+ */
 export async function principalForToken(db: Db, config: Config, token: string): Promise<Principal | null> {
   if (!looksLikeSessionToken(token)) return null;
   const result = await db.query<{
     session_id: string;
     person_id: string;
-    kind: SessionKind;
-    last_seen_at: Date;
     organisation_id: string;
     language: Language;
     roles: RoleGrant[];
-  }>(AUTH_SQL.principalByToken, [hashToken(token)]);
+  }>(AUTH_SQL.principalByToken, [hashToken(token), config.SESSION_TTL_DAYS, config.DEVICE_SESSION_TTL_DAYS, RENEW_EVERY_SECONDS]);
   const row = result.rows[0];
   if (!row) return null;
-  if (Date.now() - row.last_seen_at.getTime() > TOUCH_INTERVAL_MS) {
-    await db.query(AUTH_SQL.touchSession, [row.session_id, ttlDays(config, row.kind)]);
-  }
   return {
     personId: row.person_id, organisationId: row.organisation_id, sessionId: row.session_id, language: row.language, roles: row.roles,
   };
