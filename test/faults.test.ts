@@ -120,6 +120,23 @@ describe('faults lose no alarm and no response', () => {
     }
   };
 
+  /** A connection of the test's own to the cluster's Redis, for CLIENT KILL and XTRIM. */
+  const redisAdmin = (): Redis => {
+    if (!c.redis) throw new Error('no redis');
+    const admin = new Redis(c.redis.url);
+    admin.on('error', () => undefined);
+    return admin;
+  };
+
+  /** The node's own Redis connections named `name`, killed by id; returns how many. */
+  const killConnections = async (admin: Redis, name: string): Promise<number> => {
+    const list = String(await admin.client('LIST', 'TYPE', 'NORMAL'));
+    const ids = list.split('\n').filter((line) => line.includes(` name=${name} `)).map((line) => /\bid=(\d+)/.exec(line)?.[1]);
+    let killed = 0;
+    for (const id of ids) if (id) killed += Number(await admin.client('KILL', 'ID', id));
+    return killed;
+  };
+
   beforeAll(async () => {
     c = await Cluster.start(2);
     [nodes.a, nodes.b] = c.nodes as [AppNode, AppNode];
@@ -222,11 +239,8 @@ describe('faults lose no alarm and no response', () => {
   });
 
   it('Redis connections killed during a burst (the pub/sub subscribers, then the stream readers): nothing is lost', async () => {
-    const server = c.redis;
-    if (!server) throw new Error('no redis');
     const { staff, leads, quiet } = await devicesOnBothNodes();
-    const admin = new Redis(server.url);
-    admin.on('error', () => undefined);
+    const admin = redisAdmin();
     try {
       const count = (list: unknown) => String(list).split('\n').filter(Boolean).length;
       // Each node subscribes once, and holds a command connection, the adapter's and the inter-node stream's readers and an app connection (the ninth is ours).
@@ -251,22 +265,10 @@ describe('faults lose no alarm and no response', () => {
     }
   });
 
-  /** The node's own Redis connections named `name`, killed by id; returns how many. */
-  const killConnections = async (admin: Redis, name: string): Promise<number> => {
-    const list = String(await admin.client('LIST', 'TYPE', 'NORMAL'));
-    const ids = list.split('\n').filter((line) => line.includes(` name=${name} `)).map((line) => /\bid=(\d+)/.exec(line)?.[1]);
-    let killed = 0;
-    for (const id of ids) if (id) killed += Number(await admin.client('KILL', 'ID', id));
-    return killed;
-  };
-
   it('the pub/sub subscribers killed: a device that never syncs on its own gets an alarm raised on the other node live, with no sync hint', async () => {
-    const server = c.redis;
-    if (!server) throw new Error('no redis');
     const { a, b } = nodes;
     const onB = await connect('cecilia', [b.url, a.url], { syncEveryMs: 0 });
-    const admin = new Redis(server.url);
-    admin.on('error', () => undefined);
+    const admin = redisAdmin();
     try {
       const expected: Expected = { raised: [], responded: [] };
       expect(Number(await admin.client('KILL', 'TYPE', 'pubsub'))).toBeGreaterThanOrEqual(2);
@@ -280,11 +282,8 @@ describe('faults lose no alarm and no response', () => {
   });
 
   it('the inter-node stream readers killed during a burst: devices that never sync on their own get every alarm live from where their node was, with no sync hint', async () => {
-    const server = c.redis;
-    if (!server) throw new Error('no redis');
     const { staff, leads, quiet } = await devicesOnBothNodes();
-    const admin = new Redis(server.url);
-    admin.on('error', () => undefined);
+    const admin = redisAdmin();
     try {
       const expected: Expected = { raised: [], responded: [] };
       const killed: number[] = [];
@@ -322,12 +321,9 @@ describe('faults lose no alarm and no response', () => {
   });
 
   it('when the stream was trimmed past where a stalled node was, its devices are told to sync and catch up on what the stream no longer holds', async () => {
-    const server = c.redis;
-    if (!server) throw new Error('no redis');
     const { a, b } = nodes;
     const onB = await connect('cecilia', [b.url, a.url], { syncEveryMs: 0 });
-    const admin = new Redis(server.url);
-    admin.on('error', () => undefined);
+    const admin = redisAdmin();
     const expected: Expected = { raised: [], responded: [] };
     b.freeze();
     try {
