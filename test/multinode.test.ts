@@ -63,6 +63,29 @@ describe('several nodes on one Redis and one Postgres', () => {
     expect(bertil.of('instruction_changed', viaHttp.incidentId)[0]?.data.contradiction).toBe(true);
   });
 
+  it("a node delivers another node's new alarm, and the answers made through it, without reading the recipients from the database: they come with the alarm", async () => {
+    const metricsToken = 'scraped-with-this-long-token';
+    const nodeC = await c.launch({ env: { METRICS_TOKEN: metricsToken } });
+    try {
+      const bertil = await c.connect('bertil', [nodeC.url]);
+      const kris = await c.connect('kris', [nodeC.url]);
+      const { incidentId, eventId } = await raiseThrough(nodeA, 'inrymning');
+      await bertil.waitFor(hasEvents([eventId]), 5000, 'the alarm raised on A');
+      // An answer made through C is published by C, to the incident's leads: C needs the incident's audience.
+      const answered = await callNode<EventsAnswer>(nodeC.url, 'POST', `/api/v1/incidents/${incidentId}/responses`, {
+        token: c.token.bertil, body: { status: 'safe' },
+      });
+      expect(answered.status, JSON.stringify(answered.body)).toBe(200);
+      const responded = answered.body.events.filter((e) => e.type === 'responded').map((e) => e.id);
+      await kris.waitFor(hasEvents(responded), 5000, "bertil's answer, published by C");
+      const res = await fetch(`${nodeC.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });
+      expect(/^samlarm_audience_reads_total (\d+)$/m.exec(await res.text())?.[1]).toBe('0');
+    } finally {
+      await c.closeDevices();
+      await nodeC.stop();
+    }
+  });
+
   it('a response made on node B reaches the crisis lead on node A, and the roll call on A counts a receipt sent on B', async () => {
     const kris = await c.connect('kris', [nodeA.url], { autoReceipt: false });
     const bertil = await c.connect('bertil', [nodeB.url], { autoReceipt: false });

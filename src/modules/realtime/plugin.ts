@@ -49,6 +49,11 @@ export default fp(async (app) => {
     labelNames: ['event'] as const,
     registers: [app.metrics],
   });
+  const audienceReads = new Counter({
+    name: 'samlarm_audience_reads_total',
+    help: "Incidents' recipients read from PostgreSQL to deliver an event: misses of the node's cache (a new incident's come with it from the raising node)",
+    registers: [app.metrics],
+  });
   new Gauge({
     name: 'samlarm_connected_devices',
     help: 'Socket.IO connections open on this node',
@@ -58,7 +63,10 @@ export default fp(async (app) => {
     },
   });
   const log = app.log.child({ category: 'realtime' });
-  const publisher = new Publisher(io, nodes, app.db, app.alarms, log, (type) => published.inc({ type }));
+  const publisher = new Publisher(io, nodes, app.db, app.alarms, log, {
+    published: (type) => published.inc({ type }),
+    audienceRead: () => audienceReads.inc(),
+  });
   const summaries = new RollCallSummaries(app.db, publisher, app.clock, log);
   app.alarms.pipeline.afterCommit('publish-to-devices', (change) => publisher.publish(change));
   app.alarms.pipeline.afterCommit('roll-call-summaries', (change) => summaries.process(change));

@@ -12,11 +12,21 @@ import { personRoom } from './protocol.js';
 /**
  * A delivery for the other nodes: an event with its audience, which each node resolves to its own
  * devices (a list of thousands of rooms would cross Redis with every alarm), or a small message to
- * named people (roll-call summaries to the leads, a resync to someone who joined an incident).
+ * named people (roll-call summaries to the leads, a resync to someone who joined an incident). A new
+ * incident's recipients go ahead of its events, once, so that no node reads them before its first
+ * emission.
  */
 export type RemoteDelivery =
+  | { kind: 'audience'; incidentId: string; all: string[]; leads: string[]; summaries: string[] }
   | { kind: 'event'; envelope: EventEnvelope; audience: Audience; people?: string[] }
   | { kind: 'people'; people: string[]; name: PeopleEvent; payload: unknown };
+
+/** What the publisher counts for /metrics. */
+export interface PublisherCounts {
+  published(type: string): void;
+  /** An incident's recipients read from PostgreSQL to deliver an event (a miss of the node's cache). */
+  audienceRead(): void;
+}
 
 /** Server events sent to named people rather than to an event's audience. */
 export type PeopleEvent = 'rollcall' | 'catch_up' | 'site_instruction' | 'org_incident';
@@ -64,15 +74,21 @@ export class Publisher {
     private readonly db: Db,
     private readonly alarms: AlarmCore,
     private readonly log: Log,
-    private readonly counted: (type: string) => void,
+    private readonly counts: PublisherCounts,
   ) {}
 
   async publish(change: CommittedChange): Promise<void> {
-    for (const opened of change.newIncidents ?? []) this.audiences.set(opened.incidentId, toAudience(opened.recipients));
+    for (const opened of change.newIncidents ?? []) {
+      const audience = toAudience(opened.recipients);
+      this.audiences.set(opened.incidentId, audience);
+      this.nodes?.send({
+        kind: 'audience', incidentId: opened.incidentId, all: audience.all, leads: audience.leads, summaries: audience.summaries,
+      } satisfies RemoteDelivery);
+    }
     for (const event of change.events) {
       // Review events (delivery attempts) are for the timeline, never for devices.
       if (event.audience === 'review' || SUMMARISED_TYPES.has(event.type)) continue;
-      this.counted(event.type);
+      this.counts.published(event.type);
       const audience = await this.audienceOf(event.incidentId, AUDIENCE_CHANGES.has(event.type));
       const people = this.people(audience, event.audience, event.actorPersonId);
       const sent = envelope(event);
@@ -86,6 +102,11 @@ export class Publisher {
   /** A delivery published by another node: to this node's devices only. */
   async receive(delivery: RemoteDelivery): Promise<void> {
     try {
+      if (delivery.kind === 'audience') {
+        const { incidentId, all, leads, summaries } = delivery;
+        this.audiences.set(incidentId, { all, leads, summaries, loadedAt: Date.now() });
+        return;
+      }
       if (delivery.kind === 'people') {
         this.emitLocal(delivery.people, delivery.name, delivery.payload);
         return;
@@ -103,6 +124,7 @@ export class Publisher {
   async audienceOf(incidentId: string, reload = false): Promise<IncidentAudience> {
     const cached = this.audiences.get(incidentId);
     if (cached && !reload && Date.now() - cached.loadedAt < AUDIENCE_TTL_MS) return cached;
+    this.counts.audienceRead();
     const audience = toAudience(await recipientsOf(this.db, incidentId));
     this.audiences.set(incidentId, audience);
     for (const [id, entry] of this.audiences) {
