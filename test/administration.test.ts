@@ -410,6 +410,12 @@ describe('device health that acts', () => {
     expect(pushed?.payload?.body).toContain('Rebecka Rektor');
     const mail = await smtp.waitFor('cecilia@vasaskolan.example', (m) => m.subject === 'Samlarm: get your phone ready for alarms');
     expect(mail.text).toContain(PUBLIC_URL);
+    // The push service has answered; the worker records the outcome after that, on its own time.
+    await expect.poll(async () => (await t.db.query("SELECT 1 FROM deliveries WHERE state IN ('queued', 'sending')")).rowCount, { timeout: 20_000 }).toBe(0);
+    const recorded = await t.db.query<{ state: string }>(
+      "SELECT state FROM deliveries WHERE kind = 'test' AND payload->>'tag' = 'samlarm-reminder' AND person_id = $1", [person('anna@vasaskolan.example')],
+    );
+    expect(recorded.rows.map((r) => r.state)).toContain('sent');
 
     const health = await api(rektor, 'GET', `/sites/${t.ids.site.vasaskolan}/device-health`);
     const entry = (health.body.people as { personId: string; lastReminder: { channel: string; by: string } | null }[]).find((p) => p.personId === cecilia);
