@@ -8,6 +8,16 @@
  * alarms that also reach them over the link: docs/linking.md).
  * `node_kb_per_device`: the nodes' resident memory growth from before the devices connect to after, per device.
  *
+ * Where the time of the alarm to every device goes (issue 15 item 1), seen from the devices: `split_*` per round's
+ * median, from the raise being sent, until the first and the last device on the node that took the raise
+ * (`local`) and on the other nodes (`remote`) had it; `raise_answered_p50_ms` is the commit. The hand-over to the
+ * other node is `split_remote_first` − `split_local_first`; the socket writes of a node, its last − its first.
+ * `no_receipts_p50_ms`, `no_receipts_p99_ms`: the same alarms once more with the devices sending no receipts, so
+ * the receipts' share of the latency is the difference from `p50_ms`, `p99_ms`.
+ * BENCH_PROFILE=1 runs every node under `--cpu-prof` (and skips the storm, whose killed node would leave no
+ * profile) and adds `profile`: per phase (`alarm`: every device, `school`: the school's alarms) and node, the busy
+ * time in the phase and the ten functions with the most self time (bench/profile.ts).
+ *
  * Then a reconnection storm (BENCH_STORM=0 skips it; it needs two nodes): every device syncs once (the app's
  * 20 s sync, so its cursor is recent), BENCH_STORM_ALARMS (2) alarms go to every device from a node that survives,
  * the last of them still on its way when the last node is killed (SIGKILL) right after its raise is answered. Every
@@ -41,6 +51,7 @@ import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { seedDemo } from '../src/seed/demo.js';
 import { freePort, startTestRedis } from '../test/helpers/services.js';
 import { startNode, type AppNode } from '../test/helpers/nodes.js';
+import { monotonicUs, profileWindow, readProfileIn, type WindowProfile } from './profile.js';
 import { percentile, waitFor } from './support.js';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 5000);
@@ -50,7 +61,8 @@ const SCHOOL_ALARMS = Number(process.env.BENCH_SCHOOL_ALARMS ?? 20);
 const SCHOOL_SIZE = Math.min(300, DEVICES);
 const LINKED_SIZE = Number(process.env.BENCH_LINKED_SIZE ?? 100);
 const LINKED_ALARMS = Number(process.env.BENCH_LINKED_ALARMS ?? 20);
-const STORM = process.env.BENCH_STORM !== '0';
+const PROFILE = process.env.BENCH_PROFILE === '1';
+const STORM = process.env.BENCH_STORM !== '0' && !PROFILE;
 const STORM_ALARMS = Number(process.env.BENCH_STORM_ALARMS ?? 2);
 /** Past this, the storm's figures are taken as they stand: stragglers count as not caught up, missing copies as lost. */
 const STORM_TIMEOUT_MS = 120_000;
@@ -207,6 +219,8 @@ interface Measured {
   latencies: number[];
   /** Per round: the incident's id and when the raise was sent, to read any subset of the clients' latencies. */
   rounds: { key: string; started: number }[];
+  /** The monotonic clock (µs) before the first round and after the last: the phase's window in a CPU profile. */
+  window: { fromUs: number; toUs: number };
   /** Per round: until the HTTP answer (the alarm committed and handed to this node's devices). */
   answered: number[];
   /** Per round: until the first device had it. */
@@ -221,6 +235,7 @@ async function measure(clients: Client[], rounds: number, pauseMs: number, trigg
   const first: number[] = [];
   const keys: Measured['rounds'] = [];
   let lost = 0;
+  const fromUs = monotonicUs();
   for (let round = 0; round < rounds; round++) {
     // Quiet between rounds: the previous alarm's receipts and all clear are not measured with this one.
     if (round > 0) await new Promise((r) => setTimeout(r, pauseMs));
@@ -238,7 +253,30 @@ async function measure(clients: Client[], rounds: number, pauseMs: number, trigg
     }
     first.push(Math.min(...latencies.slice(before)));
   }
-  return { latencies, rounds: keys, answered, first, lost };
+  return { latencies, rounds: keys, window: { fromUs, toUs: monotonicUs() }, answered, first, lost };
+}
+
+/**
+ * The alarm's time split by where the devices are (described at the top of this file): per round, the first and
+ * the last arrival on the node that took the raise and on the others; the figures are the rounds' medians.
+ */
+function timeSplit(clients: Client[], measured: Measured, raisedVia: Map<string, string>): Record<string, number> {
+  const sides = { local: { first: [] as number[], last: [] as number[] }, remote: { first: [] as number[], last: [] as number[] } };
+  for (const { key, started } of measured.rounds) {
+    for (const [side, local] of [['local', true], ['remote', false]] as const) {
+      const arrivals = clients.filter((c) => (c.url === raisedVia.get(key)) === local)
+        .map((c) => c.received.get(key)).filter((at) => at !== undefined).map((at) => at - started);
+      if (arrivals.length === 0) continue;
+      sides[side].first.push(Math.min(...arrivals));
+      sides[side].last.push(Math.max(...arrivals));
+    }
+  }
+  return {
+    split_local_first_p50_ms: round(percentile(sides.local.first, 50)),
+    split_local_last_p50_ms: round(percentile(sides.local.last, 50)),
+    split_remote_first_p50_ms: round(percentile(sides.remote.first, 50)),
+    split_remote_last_p50_ms: round(percentile(sides.remote.last, 50)),
+  };
 }
 
 /** The latencies of some of the measured clients, and how many of their copies never came. */
@@ -437,6 +475,7 @@ async function main(): Promise<void> {
   const postgres = await startEmbeddedPostgres({ dataDir, port: await freePort(), log });
   const redis = await startTestRedis();
   const children: ChildProcess[] = [];
+  const nodes: AppNode[] = [];
   try {
     const pool = new pg.Pool({ connectionString: postgres.connectionString, max: 4 });
     pool.on('error', () => undefined);
@@ -445,9 +484,10 @@ async function main(): Promise<void> {
     const fixture = await createFixture(pool);
 
     const metricsToken = randomBytes(16).toString('hex');
-    const nodes = await Promise.all(Array.from({ length: NODES }, () => startNode({
+    const profileDir = (i: number) => path.join(dataDir, `profile-${i + 1}`);
+    nodes.push(...await Promise.all(Array.from({ length: NODES }, (_, i) => startNode({
       DATABASE_URL: postgres.connectionString, REDIS_URL: redis.url, SEED_DEMO: 'false', DATABASE_POOL_MAX: '20', METRICS_TOKEN: metricsToken,
-    })));
+    }, PROFILE ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir(i)}`] } : {}))));
     const urls = nodes.map((n) => n.url);
     progress(`${NODES} nodes up; connecting ${DEVICES} devices`);
     const rssBefore = await nodesRss(urls, metricsToken);
@@ -459,20 +499,28 @@ async function main(): Promise<void> {
     const nodeKbPerDevice = (await nodesRss(urls, metricsToken) - rssBefore) / 1024 / (devices.length + linkedDevices.length);
     progress(`node memory: ${round(nodeKbPerDevice)} KB per connected device`);
     // Like the app: every device confirms receipt, so the measured path carries the receipt load too.
+    let receipting = true;
     for (const d of [...devices, ...linkedDevices]) {
       d.socket.on('event', (e: { type: string; incidentId: string }) => {
-        if (e.type === 'raised') d.socket.emit('receipt', { incidentId: e.incidentId, kind: 'delivered' });
+        if (receipting && e.type === 'raised') d.socket.emit('receipt', { incidentId: e.incidentId, kind: 'delivered' });
       });
     }
 
     const resolving: Promise<unknown>[] = [];
+    const raisedVia = new Map<string, string>();
     const raiseAndResolve = (siteId: string) => async (round: number) => {
-      const incidentId = await raiseAlarm(urls[round % urls.length] as string, fixture, siteId);
+      const via = urls[round % urls.length] as string;
+      const incidentId = await raiseAlarm(via, fixture, siteId);
+      raisedVia.set(incidentId, via);
       // All clear after a while, so the next alarm at the site is a new incident, not a join.
       resolving.push(new Promise((r) => setTimeout(r, 2000)).then(() => allClear(urls[0] as string, fixture, incidentId)));
       return incidentId;
     };
     const all = await measure(devices, ALARMS, 3000, raiseAndResolve(fixture.siteAll));
+    await new Promise((r) => setTimeout(r, 3000));
+    receipting = false;
+    const withoutReceipts = await measure(devices, ALARMS, 3000, raiseAndResolve(fixture.siteAll));
+    receipting = true;
     await new Promise((r) => setTimeout(r, 3000));
     const school = await measure(devices.slice(0, SCHOOL_SIZE), SCHOOL_ALARMS, 2300, raiseAndResolve(fixture.siteSchool));
     // The same school alarm once the school is linked to the library: the linked incident is raised in the
@@ -485,11 +533,13 @@ async function main(): Promise<void> {
     const linkedOrganisation = subset(linkedDevices, both);
     await Promise.all(resolving);
     if (STORM && NODES < 2) progress('storm skipped: no node would survive the kill (BENCH_NODES is 1)');
+    if (PROFILE) progress('storm skipped: the killed node would leave no profile (BENCH_PROFILE is 1)');
     const storm = STORM && NODES >= 2 ? await reconnectionStorm(pool, fixture, nodes, devices, linkedDevices) : {};
     for (const d of [...devices, ...linkedDevices]) d.socket.disconnect();
     // A node the storm killed is gone already.
     await Promise.all(nodes.filter((n) => n.isRunning()).map((n) => n.stop()));
     await pool.end();
+    const profile = PROFILE ? await profilesOf(nodes.map((_, i) => profileDir(i)), { alarm: all.window, school: school.window }) : undefined;
 
     // Baseline: a bare Socket.IO server broadcasting a payload of the same size to as many clients.
     const samplePayload = JSON.stringify({ id: '1', type: 'raised', data: { pad: 'x'.repeat(1500) } });
@@ -519,6 +569,10 @@ async function main(): Promise<void> {
       ratio_p99: round(percentile(all.latencies, 99) / percentile(base.latencies, 99)),
       lost: all.lost,
       raise_answered_p50_ms: round(percentile(all.answered, 50)),
+      ...timeSplit(devices, all, raisedVia),
+      no_receipts_p50_ms: round(percentile(withoutReceipts.latencies, 50)),
+      no_receipts_p99_ms: round(percentile(withoutReceipts.latencies, 99)),
+      no_receipts_lost: withoutReceipts.lost,
       first_device_p50_ms: round(percentile(all.first, 50)),
       baseline_first_device_p50_ms: round(percentile(base.first, 50)),
       baseline_lost: base.lost,
@@ -538,9 +592,12 @@ async function main(): Promise<void> {
       ...storm,
       node_kb_per_device: round(nodeKbPerDevice),
       rss_mb_bench_process: Math.round(process.memoryUsage().rss / 1e6),
+      ...(profile ? { profile } : {}),
     };
     console.log(JSON.stringify(figures));
   } finally {
+    // A run that failed leaves no node behind (one that finished has stopped them).
+    await Promise.all(nodes.filter((n) => n.isRunning()).map((n) => n.kill()));
     for (const c of children) c.kill('SIGKILL');
     await redis.stop();
     await postgres.stop();
@@ -549,6 +606,20 @@ async function main(): Promise<void> {
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
+
+/** Each node's profile, for each phase's window; the heaviest functions also go to stderr as a table. */
+async function profilesOf(dirs: string[], phases: Record<string, { fromUs: number; toUs: number }>): Promise<Record<string, WindowProfile[]>> {
+  const profiles = await Promise.all(dirs.map(readProfileIn));
+  const out: Record<string, WindowProfile[]> = {};
+  for (const [phase, { fromUs, toUs }] of Object.entries(phases)) {
+    out[phase] = profiles.map((p) => profileWindow(p, fromUs, toUs));
+    out[phase].forEach((w, i) => {
+      progress(`profile, ${phase}, node ${i + 1}: busy ${w.busy_ms} of ${w.window_ms} ms`);
+      for (const h of w.heaviest) progress(`  | ${h.fn} | ${h.where} | ${h.self_ms} | ${Math.round(h.share * 1000) / 10} % |`);
+    });
+  }
+  return out;
+}
 
 /** The nodes' resident memory together, in bytes, as each reports it in /metrics (prom-client's process metrics). */
 async function nodesRss(urls: string[], token: string): Promise<number> {

@@ -20,14 +20,14 @@ export interface AppNode {
 
 /**
  * Starts a real Samlarm node (`src/server.ts`, as `npm start` does) in its own process. Without
- * DATABASE_URL in `env` it runs on the embedded default.
+ * DATABASE_URL in `env` it runs on the embedded default. `nodeArgs` go to Node itself (a benchmark's `--cpu-prof`).
  */
-export async function startNode(env: Record<string, string>, options: { port?: number; readyTimeoutMs?: number } = {}): Promise<AppNode> {
+export async function startNode(env: Record<string, string>, options: { port?: number; readyTimeoutMs?: number; nodeArgs?: string[] } = {}): Promise<AppNode> {
   const port = options.port ?? (await freePort());
   const inherited = { ...process.env };
   delete inherited.DATABASE_URL;
   delete inherited.REDIS_URL;
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'src/server.ts'], {
     env: { ...inherited, LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), SHUTDOWN_DRAIN_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
