@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Locator, Page, Route } from 'playwright-core';
+import type { APIResponse, Browser, BrowserContext, Locator, Page, Route } from 'playwright-core';
 import { DEMO_PASSWORD } from '../../src/seed/demo.js';
 import { startApp, type TestApp } from '../helpers/app.js';
 import {
@@ -66,6 +66,17 @@ describe('web app in an emergency', { timeout: 120_000 }, () => {
     await browser?.close();
     await t?.close();
   });
+
+  /** The presses the app keeps on the device until the server has stored them (ADR 013). */
+  const storedPressIds = (page: Page) => page.evaluate(() => new Promise<string[]>((resolve, reject) => {
+    const open = indexedDB.open('samlarm');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const all = open.result.transaction('presses').objectStore('presses').getAll();
+      all.onsuccess = () => resolve((all.result as { pressId: string }[]).map((p) => p.pressId));
+      all.onerror = () => reject(all.error);
+    };
+  }));
 
   /** A signed-in phone of this test (closed after it). */
   async function signedIn(email: string, viewport: Viewport = PHONE, options: { vibrations?: boolean; textScale?: number; skipSetup?: boolean } = {}): Promise<Phone> {
@@ -141,17 +152,8 @@ describe('web app in an emergency', { timeout: 120_000 }, () => {
     await anna.context.setOffline(true);
     await holdToRaise(anna.page, /Utrymning/);
     await anna.page.getByRole('alert').filter({ hasText: 'INTE skickat' }).first().waitFor();
-    const stored = async (page: Page) => page.evaluate(() => new Promise<string[]>((resolve, reject) => {
-      const open = indexedDB.open('samlarm');
-      open.onerror = () => reject(open.error);
-      open.onsuccess = () => {
-        const all = open.result.transaction('presses').objectStore('presses').getAll();
-        all.onsuccess = () => resolve((all.result as { pressId: string }[]).map((p) => p.pressId));
-        all.onerror = () => reject(all.error);
-      };
-    }));
-    await expect.poll(() => stored(anna.page)).toHaveLength(1);
-    const [pressId] = await stored(anna.page);
+    await expect.poll(() => storedPressIds(anna.page)).toHaveLength(1);
+    const [pressId] = await storedPressIds(anna.page);
     await anna.page.close();
 
     anna.page = await anna.context.newPage();
@@ -163,7 +165,33 @@ describe('web app in an emergency', { timeout: 120_000 }, () => {
     const presses = await t.db.query<{ press_id: string }>(
       "SELECT p.press_id FROM incident_presses p JOIN incidents i ON i.id = p.incident_id WHERE i.state = 'active'");
     expect(presses.rows.map((r) => r.press_id)).toEqual([pressId]);
-    await expect.poll(() => stored(anna.page)).toEqual([]);
+    await expect.poll(() => storedPressIds(anna.page)).toEqual([]);
+  });
+
+  it('a press answered while the app is still starting opens its alarm screen, not only a note that it was sent', async () => {
+    const anna = await signedIn('anna@vasaskolan.example', SMALL_PHONE);
+    await anna.context.setOffline(true);
+    await holdToRaise(anna.page, /Utrymning/);
+    await expect.poll(() => storedPressIds(anna.page)).toHaveLength(1);
+    await anna.page.close();
+
+    // Opened again online: who is signed in and the press's answer come back together, as on a slow network.
+    // A busy-machine CI run saw the press sent and the screen left on the raise page: the page's router had not
+    // yet listened for the navigation to the alarm.
+    anna.page = await anna.context.newPage();
+    const held: { route: Route; response: APIResponse }[] = [];
+    let released = false;
+    await anna.page.route((url) => url.pathname === '/api/v1/me' || url.pathname === '/api/v1/alarms', async (route) => {
+      if (released) return route.continue();
+      held.push({ route, response: await route.fetch() });
+    });
+    await anna.context.setOffline(false);
+    await anna.page.goto(`${base}/`);
+    await expect.poll(() => held.map((h) => new URL(h.route.request().url()).pathname).sort(), { timeout: 20_000 }).toEqual(['/api/v1/alarms', '/api/v1/me']);
+    released = true;
+    await Promise.all(held.map(({ route, response }) => route.fulfill({ response })));
+    await anna.page.locator('main.alarm[data-state=active]', { hasText: 'Utrymning' }).waitFor();
+    expect(await activeOf('anna@vasaskolan.example')).toEqual(['utrymning']);
   });
 
   it('the focus ring contrasts at least 3:1 with every alarm colour, the all clear and the page', async () => {

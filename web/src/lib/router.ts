@@ -17,6 +17,9 @@ export function usePath(): string {
   useEffect(() => {
     const listener = () => setPath(location.pathname);
     listeners.add(listener);
+    // Effects run after the next paint: a navigation between the render and here (a press answered as the
+    // page mounts) would otherwise leave this component on the old page until the next one.
+    listener();
     return () => {
       listeners.delete(listener);
     };

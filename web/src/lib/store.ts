@@ -59,9 +59,13 @@ export function setState(update: Partial<AppState> | ((s: AppState) => Partial<A
 
 export function useAppState(): AppState {
   const [, force] = useState(0);
+  const rendered = state;
   useEffect(() => {
     const listener = () => force((n) => n + 1);
     listeners.add(listener);
+    // Effects run after the next paint: a change between the render and here would otherwise not be
+    // shown until the next one.
+    if (state !== rendered) listener();
     return () => {
       listeners.delete(listener);
     };
