@@ -18,7 +18,10 @@
  * profile) and adds `profile`: per phase (`alarm`: every device, `school`: the school's alarms) and node, the busy
  * time in the phase and the ten functions with the most self time (bench/profile.ts).
  *
- * Then a reconnection storm (BENCH_STORM=0 skips it; it needs two nodes): every device syncs once (the app's
+ * The measured devices live in BENCH_CLIENT_PROCESSES (2) client processes, the baseline's too (bench/client-fleet.ts).
+ *
+ * Then a reconnection storm (BENCH_STORM=0 skips it; it needs two nodes), with the devices connected again in this
+ * process (the storm moves them from node to node): every device syncs once (the app's
  * 20 s sync, so its cursor is recent), BENCH_STORM_ALARMS (2) alarms go to every device from a node that survives,
  * the last of them still on its way when the last node is killed (SIGKILL) right after its raise is answered. Every
  * device that node held (the linked organisation's too) connects at once, round robin, to the survivors with its
@@ -51,6 +54,7 @@ import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { seedDemo } from '../src/seed/demo.js';
 import { freePort, startTestRedis } from '../test/helpers/services.js';
 import { startNode, type AppNode } from '../test/helpers/nodes.js';
+import { ClientFleet, nowMs, raisedKey, type Measurable } from './client-fleet.js';
 import { monotonicUs, profileWindow, readProfileIn, type WindowProfile } from './profile.js';
 import { percentile, waitFor } from './support.js';
 
@@ -62,6 +66,8 @@ const SCHOOL_SIZE = Math.min(300, DEVICES);
 const LINKED_SIZE = Number(process.env.BENCH_LINKED_SIZE ?? 100);
 const LINKED_ALARMS = Number(process.env.BENCH_LINKED_ALARMS ?? 20);
 const PROFILE = process.env.BENCH_PROFILE === '1';
+/** Processes the measured devices are spread over, for the app and the baseline alike (bench/client-fleet.ts). */
+const CLIENT_PROCESSES = Number(process.env.BENCH_CLIENT_PROCESSES ?? 2);
 const STORM = process.env.BENCH_STORM !== '0' && !PROFILE;
 const STORM_ALARMS = Number(process.env.BENCH_STORM_ALARMS ?? 2);
 /** Past this, the storm's figures are taken as they stand: stragglers count as not caught up, missing copies as lost. */
@@ -147,16 +153,15 @@ interface Position {
   epoch: string | null;
 }
 
-interface Client {
+/** A device of the storm, in the bench's own process: the storm moves it from node to node. */
+interface Client extends Measurable {
   socket: Socket;
-  received: Map<string, number>;
-  /** The node it connected to, and the handshake it connected with. */
-  url: string;
+  /** The handshake it connected with (`url` is the node it connected to). */
   auth: Record<string, unknown>;
   position: Position;
 }
 
-async function connectClients(urls: string[], count: number, auth: (i: number) => Record<string, unknown>, event: string, key: (payload: Record<string, unknown>) => string | null): Promise<Client[]> {
+async function connectClients(urls: string[], count: number, auth: (i: number) => Record<string, unknown>): Promise<Client[]> {
   const clients: Client[] = [];
   const batch = 250;
   for (let start = 0; start < count; start += batch) {
@@ -166,10 +171,7 @@ async function connectClients(urls: string[], count: number, auth: (i: number) =
       const hello = auth(i);
       const socket = connect(url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: hello });
       const client: Client = { socket, received: new Map(), url, auth: hello, position: { cursor: null, epoch: null } };
-      socket.on(event, (payload: Record<string, unknown>) => {
-        const k = key(payload);
-        if (k && !client.received.has(k)) client.received.set(k, performance.now());
-      });
+      socket.on('event', (e: EventEnvelope) => hold(client, raisedKey(e), e.incidentId));
       socket.on('catch_up', (answer: CatchUpPayload) => {
         client.position = advanced(client.position, answer);
       });
@@ -182,13 +184,6 @@ async function connectClients(urls: string[], count: number, auth: (i: number) =
     await Promise.all(connecting);
   }
   return clients;
-}
-
-/** Keyed by the alarm as raised: a linked incident by its source, so one raise is one key on both sides of a link. */
-function raisedKey(e: Record<string, unknown>): string | null {
-  if (e.type !== 'raised') return null;
-  const incident = (e.data as { incident: { id: string; linkedFrom: { incidentId: string | null } | null } }).incident;
-  return String(incident.linkedFrom?.incidentId ?? incident.id);
 }
 
 /** The lead raises a lockdown at `siteId` through the node at `url`; resolves with the incident's id once it is answered. */
@@ -229,7 +224,7 @@ interface Measured {
 }
 
 /** Sends `trigger` and records, per targeted client, the time until its copy arrived. */
-async function measure(clients: Client[], rounds: number, pauseMs: number, trigger: (round: number) => Promise<string>, timeoutMs = 30_000): Promise<Measured> {
+async function measure(fleet: ClientFleet, clients: (Measurable & { index: number })[], rounds: number, pauseMs: number, trigger: (round: number) => Promise<string>, timeoutMs = 30_000): Promise<Measured> {
   const latencies: number[] = [];
   const answered: number[] = [];
   const first: number[] = [];
@@ -239,11 +234,11 @@ async function measure(clients: Client[], rounds: number, pauseMs: number, trigg
   for (let round = 0; round < rounds; round++) {
     // Quiet between rounds: the previous alarm's receipts and all clear are not measured with this one.
     if (round > 0) await new Promise((r) => setTimeout(r, pauseMs));
-    const started = performance.now();
+    const started = nowMs();
     const key = await trigger(round);
-    answered.push(performance.now() - started);
+    answered.push(nowMs() - started);
     keys.push({ key, started });
-    await waitFor(() => clients.every((c) => c.received.has(key)), timeoutMs).catch(() => undefined);
+    await fleet.settle(clients, key, timeoutMs);
     progress(`round ${round + 1}/${rounds}: ${clients.filter((c) => c.received.has(key)).length}/${clients.length} received`);
     const before = latencies.length;
     for (const c of clients) {
@@ -260,7 +255,7 @@ async function measure(clients: Client[], rounds: number, pauseMs: number, trigg
  * The alarm's time split by where the devices are (described at the top of this file): per round, the first and
  * the last arrival on the node that took the raise and on the others; the figures are the rounds' medians.
  */
-function timeSplit(clients: Client[], measured: Measured, raisedVia: Map<string, string>): Record<string, number> {
+function timeSplit(clients: Measurable[], measured: Measured, raisedVia: Map<string, string>): Record<string, number> {
   const sides = { local: { first: [] as number[], last: [] as number[] }, remote: { first: [] as number[], last: [] as number[] } };
   for (const { key, started } of measured.rounds) {
     for (const [side, local] of [['local', true], ['remote', false]] as const) {
@@ -280,7 +275,7 @@ function timeSplit(clients: Client[], measured: Measured, raisedVia: Map<string,
 }
 
 /** The latencies of some of the measured clients, and how many of their copies never came. */
-function subset(clients: Client[], measured: Measured): { latencies: number[]; lost: number } {
+function subset(clients: Measurable[], measured: Measured): { latencies: number[]; lost: number } {
   const latencies: number[] = [];
   let lost = 0;
   for (const { key, started } of measured.rounds) {
@@ -326,7 +321,7 @@ interface Return {
 /** A `raised` the device holds now (live, in a catch-up, or as an active incident of a resync): kept, and confirmed as the app does. */
 function hold(client: Client, key: string | null, incidentId: string): void {
   if (key === null || client.received.has(key)) return;
-  client.received.set(key, performance.now());
+  client.received.set(key, nowMs());
   client.socket.emit('receipt', { incidentId, kind: 'delivered' });
 }
 
@@ -357,13 +352,13 @@ function comeBack(client: Client, url: string, storm: Storm): Return {
       client.position = advanced(client.position, answer);
       clearTimeout(late);
       if (back.caughtUpAt !== undefined) return;
-      back.caughtUpAt = performance.now();
+      back.caughtUpAt = nowMs();
       back.events = answer.kind === 'events' ? answer.events.length : 0;
     };
     socket.on('event', (e: EventEnvelope) => hold(client, raisedKey(e), e.incidentId));
     socket.on('catch_up', caughtUp);
     socket.on('connect', () => {
-      back.connectedAt ??= performance.now();
+      back.connectedAt ??= nowMs();
       late = setTimeout(() => {
         storm.retries += 1;
         void (socket.timeout(30_000).emitWithAck('sync', client.position) as Promise<Ack<CatchUpPayload>>)
@@ -422,7 +417,7 @@ async function reconnectionStorm(db: pg.Pool, fixture: Fixture, nodes: AppNode[]
   // The last alarm was just answered: its copies for the killed node's devices are in flight as it dies.
   const moved = everyone.filter((c) => c.url === killed.url);
   const stayed = devices.filter((c) => c.url !== killed.url);
-  const killedAt = performance.now();
+  const killedAt = nowMs();
   await killed.kill();
   const inFlight = expected.at(-1);
   const movedDevices = devices.filter((c) => c.url === killed.url);
@@ -430,9 +425,9 @@ async function reconnectionStorm(db: pg.Pool, fixture: Fixture, nodes: AppNode[]
   const storm: Storm = { over: false, retries: 0, resyncs: 0 };
   const back = moved.map((c, i) => comeBack(c, survivors[i % survivors.length] as string, storm));
   progress(`storm: node killed with ${moved.length} devices; all of them reconnecting, an alarm raised at once`);
-  const raiseStarted = performance.now();
+  const raiseStarted = nowMs();
   const stormAlarm = await raiseAlarm(raiseAt, fixture, siteStorm);
-  const answeredMs = performance.now() - raiseStarted;
+  const answeredMs = nowMs() - raiseStarted;
   expected.push(stormAlarm);
 
   await waitFor(
@@ -470,11 +465,27 @@ async function reconnectionStorm(db: pg.Pool, fixture: Fixture, nodes: AppNode[]
   };
 }
 
+/** Connects the storm's devices in this process, to the nodes the fleet had them on, runs the storm, and disconnects them. */
+async function stormWith<T>(
+  urls: string[],
+  auth: { devices: (i: number) => Record<string, unknown>; linked: (i: number) => Record<string, unknown> },
+  storm: (devices: Client[], linked: Client[]) => Promise<T>,
+): Promise<T> {
+  const devices = await connectClients(urls, DEVICES, auth.devices);
+  const linked = await connectClients(urls, LINKED_SIZE, auth.linked);
+  try {
+    return await storm(devices, linked);
+  } finally {
+    for (const d of [...devices, ...linked]) d.socket.disconnect();
+  }
+}
+
 async function main(): Promise<void> {
   const dataDir = path.join(os.tmpdir(), `samlarm-bench-${process.pid}`);
   const postgres = await startEmbeddedPostgres({ dataDir, port: await freePort(), log });
   const redis = await startTestRedis();
   const children: ChildProcess[] = [];
+  const fleets: ClientFleet[] = [];
   const nodes: AppNode[] = [];
   try {
     const pool = new pg.Pool({ connectionString: postgres.connectionString, max: 4 });
@@ -492,19 +503,19 @@ async function main(): Promise<void> {
     progress(`${NODES} nodes up; connecting ${DEVICES} devices`);
     const rssBefore = await nodesRss(urls, metricsToken);
 
-    const devices = await connectClients(urls, DEVICES, (i) => ({ token: fixture.tokens[i], deviceId: `bench-device-${i}`, cursor: null }), 'event', raisedKey);
-    const linkedDevices = await connectClients(urls, LINKED_SIZE, (i) => ({ token: fixture.linked.tokens[i], deviceId: `bench-linked-${i}`, cursor: null }), 'event', raisedKey);
+    const fleet = new ClientFleet(CLIENT_PROCESSES);
+    fleets.push(fleet);
+    const deviceAuth = (i: number) => ({ token: fixture.tokens[i], deviceId: `bench-device-${i}`, cursor: null });
+    const linkedAuth = (i: number) => ({ token: fixture.linked.tokens[i], deviceId: `bench-linked-${i}`, cursor: null });
+    const spread = (count: number, auth: (i: number) => Record<string, unknown>) =>
+      Array.from({ length: count }, (_, i) => ({ url: urls[i % urls.length] as string, auth: auth(i) }));
+    // Like the app, every device confirms receipt, so the measured path carries the receipt load too.
+    const devices = await fleet.connect(spread(DEVICES, deviceAuth), 'event');
+    const linkedDevices = await fleet.connect(spread(LINKED_SIZE, linkedAuth), 'event');
     // Settled a moment, so the handshakes' catch-ups are done and their garbage is not counted as held memory.
     await new Promise((r) => setTimeout(r, 2000));
     const nodeKbPerDevice = (await nodesRss(urls, metricsToken) - rssBefore) / 1024 / (devices.length + linkedDevices.length);
     progress(`node memory: ${round(nodeKbPerDevice)} KB per connected device`);
-    // Like the app: every device confirms receipt, so the measured path carries the receipt load too.
-    let receipting = true;
-    for (const d of [...devices, ...linkedDevices]) {
-      d.socket.on('event', (e: { type: string; incidentId: string }) => {
-        if (receipting && e.type === 'raised') d.socket.emit('receipt', { incidentId: e.incidentId, kind: 'delivered' });
-      });
-    }
 
     const resolving: Promise<unknown>[] = [];
     const raisedVia = new Map<string, string>();
@@ -516,26 +527,29 @@ async function main(): Promise<void> {
       resolving.push(new Promise((r) => setTimeout(r, 2000)).then(() => allClear(urls[0] as string, fixture, incidentId)));
       return incidentId;
     };
-    const all = await measure(devices, ALARMS, 3000, raiseAndResolve(fixture.siteAll));
+    const all = await measure(fleet, devices, ALARMS, 3000, raiseAndResolve(fixture.siteAll));
     await new Promise((r) => setTimeout(r, 3000));
-    receipting = false;
-    const withoutReceipts = await measure(devices, ALARMS, 3000, raiseAndResolve(fixture.siteAll));
-    receipting = true;
+    await fleet.receipting(false);
+    const withoutReceipts = await measure(fleet, devices, ALARMS, 3000, raiseAndResolve(fixture.siteAll));
+    await fleet.receipting(true);
     await new Promise((r) => setTimeout(r, 3000));
-    const school = await measure(devices.slice(0, SCHOOL_SIZE), SCHOOL_ALARMS, 2300, raiseAndResolve(fixture.siteSchool));
+    const school = await measure(fleet, devices.slice(0, SCHOOL_SIZE), SCHOOL_ALARMS, 2300, raiseAndResolve(fixture.siteSchool));
     // The same school alarm once the school is linked to the library: the linked incident is raised in the
     // alarm's own transaction, so the school's devices and the library's are measured from the same raise.
     await Promise.all(resolving);
     await linkSchoolToLibrary(pool, fixture);
     const schoolDevices = devices.slice(0, SCHOOL_SIZE);
-    const both = await measure([...schoolDevices, ...linkedDevices], LINKED_ALARMS, 2300, raiseAndResolve(fixture.siteSchool));
+    const both = await measure(fleet, [...schoolDevices, ...linkedDevices], LINKED_ALARMS, 2300, raiseAndResolve(fixture.siteSchool));
     const linkedSchool = subset(schoolDevices, both);
     const linkedOrganisation = subset(linkedDevices, both);
     await Promise.all(resolving);
     if (STORM && NODES < 2) progress('storm skipped: no node would survive the kill (BENCH_NODES is 1)');
     if (PROFILE) progress('storm skipped: the killed node would leave no profile (BENCH_PROFILE is 1)');
-    const storm = STORM && NODES >= 2 ? await reconnectionStorm(pool, fixture, nodes, devices, linkedDevices) : {};
-    for (const d of [...devices, ...linkedDevices]) d.socket.disconnect();
+    await fleet.close();
+    // The storm moves devices from node to node: they are connected again, in this process, as they were.
+    const storm = STORM && NODES >= 2
+      ? await stormWith(urls, { devices: deviceAuth, linked: linkedAuth }, (d, l) => reconnectionStorm(pool, fixture, nodes, d, l))
+      : {};
     // A node the storm killed is gone already.
     await Promise.all(nodes.filter((n) => n.isRunning()).map((n) => n.stop()));
     await pool.end();
@@ -549,17 +563,20 @@ async function main(): Promise<void> {
     });
     children.push(baseline);
     await waitFor(async () => (await fetch(`http://127.0.0.1:${baselinePort}/ready`).catch(() => undefined))?.ok === true, 20_000);
-    const baseClients = await connectClients([`http://127.0.0.1:${baselinePort}`], DEVICES, () => ({}), 'broadcast', (p) => String(p.key));
-    const base = await measure(baseClients, ALARMS, 3000, async () => {
+    const baseFleet = new ClientFleet(CLIENT_PROCESSES);
+    fleets.push(baseFleet);
+    const baseClients = await baseFleet.connect(Array.from({ length: DEVICES }, () => ({ url: `http://127.0.0.1:${baselinePort}`, auth: {} })), 'broadcast');
+    const base = await measure(baseFleet, baseClients, ALARMS, 3000, async () => {
       const key = randomUUID();
       await fetch(`http://127.0.0.1:${baselinePort}/broadcast?key=${key}`);
       return key;
     });
-    for (const c of baseClients) c.socket.disconnect();
+    await baseFleet.close();
 
     const figures = {
       devices: DEVICES,
       nodes: NODES,
+      client_processes: CLIENT_PROCESSES,
       alarms: ALARMS,
       p50_ms: round(percentile(all.latencies, 50)),
       p99_ms: round(percentile(all.latencies, 99)),
@@ -599,6 +616,7 @@ async function main(): Promise<void> {
     // A run that failed leaves no node behind (one that finished has stopped them).
     await Promise.all(nodes.filter((n) => n.isRunning()).map((n) => n.kill()));
     for (const c of children) c.kill('SIGKILL');
+    for (const f of fleets) f.kill();
     await redis.stop();
     await postgres.stop();
     await rm(dataDir, { recursive: true, force: true });
