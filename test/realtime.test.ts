@@ -437,6 +437,29 @@ describe('realtime protocol on one node', () => {
       await phone.waitFor((d) => !d.socket.connected, 5000, 'socket closed');
       await laptop.waitFor((d) => !d.socket.connected, 5000, 'socket closed');
     });
+
+    it('takes no receipt through a socket whose session ended behind its back: unauthenticated, nothing written, the socket closed; a live session\'s counts', async () => {
+      const ended = await t.loginAs('bertil');
+      const phone = await device(ended, { deviceId: 'bertil-phone-3', autoReceipt: false });
+      const id = await raised('anna', { alarmTypeId: t.ids.alarmType.brand });
+      await phone.waitFor((d) => d.of('raised', id).length === 1, 5000, 'the alarm');
+      await t.db.query(
+        "UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = (SELECT id FROM sessions WHERE person_id = $1 ORDER BY created_at DESC LIMIT 1)",
+        [person.bertil],
+      );
+      const bertilsReceipts = 'SELECT 1 FROM incident_receipts WHERE incident_id = $1 AND person_id = $2';
+      const reached = 'SELECT 1 FROM incident_recipients WHERE incident_id = $1 AND person_id = $2 AND delivered_at IS NOT NULL';
+
+      expect(await phone.emit('receipt', { incidentId: id, kind: 'delivered' })).toMatchObject({ ok: false, error: { code: 'unauthenticated' } });
+      expect(await count(bertilsReceipts, [id, person.bertil])).toBe(0);
+      expect(await count(reached, [id, person.bertil])).toBe(0);
+      await phone.waitFor((d) => !d.socket.connected, 5000, 'socket closed');
+
+      const live = await device(await t.loginAs('bertil'), { deviceId: 'bertil-phone-4', autoReceipt: false });
+      expect(await live.emit('receipt', { incidentId: id, kind: 'delivered' })).toMatchObject({ ok: true });
+      expect(await count(bertilsReceipts, [id, person.bertil])).toBe(1);
+      expect(await count(reached, [id, person.bertil])).toBe(1);
+    });
   });
 
   describe('one contract with HTTP', () => {

@@ -35,7 +35,7 @@ export async function respond(deps: AlarmDeps, principal: Principal, incidentId:
     ])).rows[0] as { id: string };
     // An answer proves the alarm was seen: it counts as delivered and acknowledged.
     const seen = await receiptEvents(tx, [{
-      incidentId: incident.id, personId: principal.personId, deviceId: `session:${principal.sessionId}`,
+      incidentId: incident.id, personId: principal.personId, sessionId: principal.sessionId, deviceId: `session:${principal.sessionId}`,
       kind: 'acknowledged', channel: 'response', at: now,
     }]);
     return {

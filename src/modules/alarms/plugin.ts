@@ -61,13 +61,16 @@ function createAlarmCore(deps: AlarmDeps, registered: Partial<AlarmSources>) {
 
     /**
      * A device confirms it has the alarm; resolves once committed. An incident that did not target the
-     * person is not found, whether it exists or not, on every channel.
+     * person is not found, whether it exists or not, on every channel. The session is checked as the
+     * receipt is written (with its batch), so a socket need not check it before: one that has ended is
+     * unauthenticated, and nothing is written.
      */
     async recordReceipt(principal: Principal, incidentId: string, input: ReceiptInput): Promise<void> {
-      const counted = await receipts.add({
-        incidentId, personId: principal.personId, deviceId: input.deviceId, kind: input.kind, channel: input.channel, at: deps.clock.now(),
+      const outcome = await receipts.add({
+        incidentId, personId: principal.personId, sessionId: principal.sessionId, deviceId: input.deviceId, kind: input.kind, channel: input.channel, at: deps.clock.now(),
       });
-      if (!counted) throw new AppError('not_found');
+      if (outcome === 'session_ended') throw new AppError('unauthenticated');
+      if (outcome === 'not_recipient') throw new AppError('not_found');
     },
     /** Writes the receipts gathered so far (shutdown). */
     flushReceipts: () => receipts.flush(),

@@ -111,10 +111,12 @@ export default fp(async (app) => {
     /**
      * Runs a handler, answering with { ok, data } or { ok: false, error } (never a thrown error), with
      * the session's current rights: roles may have changed since the handshake, and a revoked session
-     * stops at its next action. Events beyond the socket's and the person's budget are answered
-     * rate_limited before anything else is done; a raise has a budget of its own, so a flood never starves it.
+     * stops at its next action. `session: 'checked-by-work'`: the work checks the session itself where it
+     * writes (receipts: thousands within a second of an alarm, checked per batch, not per event). Events
+     * beyond the socket's and the person's budget are answered rate_limited before anything else is done;
+     * a raise has a budget of its own, so a flood never starves it.
      */
-    const handle = <T>(name: keyof ClientToServerEvents, work: (payload: unknown) => Promise<T>) => {
+    const handle = <T>(name: keyof ClientToServerEvents, work: (payload: unknown) => Promise<T>, options: { session: 'reread' | 'checked-by-work' } = { session: 'reread' }) => {
       socket.on(name, ((...args: unknown[]) => {
         // An event sent without a payload has its acknowledgement first.
         const ack = typeof args.at(-1) === 'function' ? args.at(-1) as (answer: Ack<T>) => void : undefined;
@@ -130,9 +132,11 @@ export default fp(async (app) => {
           return;
         }
         void (async () => {
-          const current = await principalForToken(app.db, app.config, socket.data.token);
-          if (!current) throw new AppError('unauthenticated');
-          socket.data.principal = current;
+          if (options.session === 'reread') {
+            const current = await principalForToken(app.db, app.config, socket.data.token);
+            if (!current) throw new AppError('unauthenticated');
+            socket.data.principal = current;
+          }
           return work(payload);
         })().then(
           (data) => ack?.({ ok: true, data }),
@@ -164,7 +168,7 @@ export default fp(async (app) => {
       const r = parse.receipt(payload);
       await app.alarms.recordReceipt(socket.data.principal, r.incidentId, { kind: r.kind, deviceId, channel: 'socket' });
       return null;
-    });
+    }, { session: 'checked-by-work' });
     handle('raise', async (payload) => {
       const result = await app.alarms.raise(socket.data.principal, parse.raise(payload));
       return { outcome: result.outcome, incident: incidentSummary(result.incident), instruction: result.instruction };
