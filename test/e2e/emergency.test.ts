@@ -144,7 +144,7 @@ describe('web app in an emergency', { timeout: 120_000 }, () => {
     for (const route of held) await route.continue().catch(() => undefined);
     await expect.poll(() => activeOf('anna@vasaskolan.example'), { timeout: 30_000 }).toEqual(['brand']);
     expect(new Set(pressIds).size).toBe(1);
-    await anna.page.unroute('**/api/v1/alarms');
+    await anna.page.unrouteAll({ behavior: 'wait' });
   });
 
   it('a press made offline and promised, then the app closed and opened again online, makes exactly one alarm', async () => {
@@ -376,7 +376,7 @@ describe('web app in an emergency', { timeout: 120_000 }, () => {
     await anna.page.getByText('Notiser är tillåtna, men telefonen kunde inte anmälas för larm. Försök igen.').waitFor();
     expect(await anna.page.getByText(/blockerade/).count()).toBe(0);
     await anna.page.getByRole('button', { name: 'Försök igen' }).waitFor();
-    await anna.page.unroute('**/api/v1/me/device/push-subscription');
+    await anna.page.unrouteAll({ behavior: 'wait' });
     await anna.page.getByRole('button', { name: 'Hoppa över just nu' }).click();
     await anna.page.locator('details.menu summary').click();
     await anna.page.getByRole('link', { name: 'Enhetskontroll' }).click();
