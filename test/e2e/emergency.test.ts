@@ -4,7 +4,7 @@ import type { APIResponse, Browser, BrowserContext, Locator, Page, Route } from 
 import { DEMO_PASSWORD } from '../../src/seed/demo.js';
 import { startApp, type TestApp } from '../helpers/app.js';
 import {
-  PHONE, SMALL_PHONE, autoplayAsOnPhones, holdToRaise, inViewport, launchChromium, phone, recordVibrations, resetVibrations, screenshot, signIn, vibrations, type Viewport,
+  HOLD_MS, PHONE, SMALL_PHONE, autoplayAsOnPhones, holdToRaise, inViewport, launchChromium, phone, recordVibrations, resetVibrations, screenshot, signIn, vibrations, type Viewport,
 } from './browser.js';
 
 type Phone = { context: BrowserContext; page: Page };
@@ -192,6 +192,28 @@ describe('web app in an emergency', { timeout: 120_000 }, () => {
     await Promise.all(held.map(({ route, response }) => route.fulfill({ response })));
     await anna.page.locator('main.alarm[data-state=active]', { hasText: 'Utrymning' }).waitFor();
     expect(await activeOf('anna@vasaskolan.example')).toEqual(['utrymning']);
+  });
+
+  it('a held alarm button keeps its hold when the focus moves elsewhere meanwhile (a question appearing takes it): only letting go cancels', async () => {
+    const anna = await signedIn('anna@vasaskolan.example', SMALL_PHONE);
+    const button = anna.page.getByRole('button', { name: /Brand/ });
+    await button.scrollIntoViewIfNeeded();
+    const box = await button.boundingBox();
+    if (!box) throw new Error('no Brand button');
+    await anna.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await anna.page.mouse.down();
+    await anna.page.waitForTimeout(300);
+    // As a press's question does when it appears (press.tsx focuses its answer): here, another alarm button.
+    const moved = await anna.page.evaluate(() => {
+      const other = [...document.querySelectorAll<HTMLButtonElement>('button.hold')].find((b) => !b.textContent?.includes('Brand'));
+      other?.focus();
+      return other !== undefined && document.activeElement === other;
+    });
+    expect(moved).toBe(true);
+    await anna.page.waitForTimeout(HOLD_MS + 500);
+    await anna.page.mouse.up();
+    await expect.poll(() => activeOf('anna@vasaskolan.example'), { timeout: 15_000 }).toEqual(['brand']);
+    await resolveAll();
   });
 
   it('the focus ring contrasts at least 3:1 with every alarm colour, the all clear and the page', async () => {

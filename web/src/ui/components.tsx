@@ -51,6 +51,8 @@ export function HoldButton({ type, onConfirm, describedBy, drill }: { type: Alar
   const button = useRef<HTMLButtonElement>(null);
   const confirmButton = useRef<HTMLButtonElement>(null);
   const started = useRef<number | null>(null);
+  /** What holds the button: a pointer (captured, so only its release ends the hold) or a key. */
+  const heldBy = useRef<'pointer' | 'key' | null>(null);
   const fire = useRef<number | undefined>(undefined);
   const frame = useRef<number | undefined>(undefined);
   const hintTimer = useRef<number | undefined>(undefined);
@@ -58,6 +60,7 @@ export function HoldButton({ type, onConfirm, describedBy, drill }: { type: Alar
   const end = () => {
     const heldFor = started.current === null ? 0 : performance.now() - started.current;
     started.current = null;
+    heldBy.current = null;
     window.clearTimeout(fire.current);
     if (frame.current !== undefined) cancelAnimationFrame(frame.current);
     setProgress(0);
@@ -67,10 +70,11 @@ export function HoldButton({ type, onConfirm, describedBy, drill }: { type: Alar
       hintTimer.current = window.setTimeout(() => setHint(false), HINT_MS);
     }
   };
-  const begin = () => {
+  const begin = (by: 'pointer' | 'key') => {
     gestureAt.current = performance.now();
     if (started.current !== null) return;
     started.current = performance.now();
+    heldBy.current = by;
     setHint(false);
     const tick = () => {
       if (started.current === null) return;
@@ -120,7 +124,7 @@ export function HoldButton({ type, onConfirm, describedBy, drill }: { type: Alar
         // The hold belongs to this button until released, also if the page moves under the finger (a bar
         // above it goes away at the first touch) or a shaking finger slides: only letting go cancels.
         target.setPointerCapture(e.pointerId);
-        begin();
+        begin('pointer');
       }}
       onPointerUp={end}
       onPointerCancel={end}
@@ -132,14 +136,16 @@ export function HoldButton({ type, onConfirm, describedBy, drill }: { type: Alar
       onKeyDown={(e) => {
         if ((e.key === ' ' || e.key === 'Enter') && !e.repeat) {
           e.preventDefault();
-          begin();
+          begin('key');
         }
       }}
       onKeyUp={(e) => {
         if (e.key === ' ' || e.key === 'Enter') end();
       }}
       onBlur={() => {
-        if (started.current !== null) end();
+        // A key held here is released elsewhere once the focus has gone: that hold ends now. A finger's
+        // hold does not: something else taking the focus meanwhile (a question appearing) is no letting go.
+        if (started.current !== null && heldBy.current === 'key') end();
       }}
     >
       <span class="hold-fill" style={{ transform: `scaleX(${progress})`, background: colour }} aria-hidden="true" />
