@@ -4,7 +4,7 @@ import type { APIResponse, Browser, BrowserContext, Locator, Page, Route } from 
 import { DEMO_PASSWORD } from '../../src/seed/demo.js';
 import { startApp, type TestApp } from '../helpers/app.js';
 import {
-  HOLD_MS, PHONE, SMALL_PHONE, autoplayAsOnPhones, holdToRaise, inViewport, launchChromium, phone, recordVibrations, resetVibrations, screenshot, signIn, vibrations, type Viewport,
+  HOLD_MS, PHONE, SMALL_PHONE, autoplayAsOnPhones, holdToRaise, inViewport, launchChromium, phone, pressDown, recordVibrations, resetVibrations, screenshot, signIn, vibrations, type Viewport,
 } from './browser.js';
 
 type Phone = { context: BrowserContext; page: Page };
@@ -196,12 +196,7 @@ describe('web app in an emergency', { timeout: 120_000 }, () => {
 
   it('a held alarm button keeps its hold when the focus moves elsewhere meanwhile (a question appearing takes it): only letting go cancels', async () => {
     const anna = await signedIn('anna@vasaskolan.example', SMALL_PHONE);
-    const button = anna.page.getByRole('button', { name: /Brand/ });
-    await button.scrollIntoViewIfNeeded();
-    const box = await button.boundingBox();
-    if (!box) throw new Error('no Brand button');
-    await anna.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-    await anna.page.mouse.down();
+    await pressDown(anna.page, /Brand/);
     await anna.page.waitForTimeout(300);
     // As a press's question does when it appears (press.tsx focuses its answer): here, another alarm button.
     const moved = await anna.page.evaluate(() => {
@@ -268,12 +263,7 @@ describe('web app in an emergency', { timeout: 120_000 }, () => {
     expect(onFire.frame).not.toBe('none');
 
     await bertil.page.locator('main.alarm').getByRole('button', { name: 'Stäng' }).click();
-    const button = bertil.page.getByRole('button', { name: /Hot/ });
-    await button.scrollIntoViewIfNeeded();
-    const box = await button.boundingBox();
-    if (!box) throw new Error('no Hot button');
-    await bertil.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-    await bertil.page.mouse.down();
+    const { button } = await pressDown(bertil.page, /Hot/);
     const progress = await button.evaluate((b) => new Promise<{ fill: string; button: string; scale: string }>((resolve) => setTimeout(() => {
       const fill = b.querySelector('.hold-fill') as HTMLElement;
       resolve({ fill: getComputedStyle(fill).backgroundColor, button: getComputedStyle(b).backgroundColor, scale: fill.style.transform });
