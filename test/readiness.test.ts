@@ -122,6 +122,21 @@ describe('readiness when a part is down', () => {
     await expect.poll(async () => (await readyz()).body.degraded, { timeout: 15_000, interval: 200 }).toEqual([]);
   });
 
+  it('a node shuts down within moments while Redis is away and its connections are still trying to reconnect', async () => {
+    const other = await buildApp({ config: app.config, connectionString: postgres.adminUrl.replace(/\/postgres$/, '/samlarm') });
+    await other.ready();
+    await redis.stop();
+    try {
+      // Long enough for every connection to have lost Redis and be waiting for its next attempt.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const closing = other.close().then(() => 'closed' as const);
+      const outcome = await Promise.race([closing, new Promise<'still closing'>((resolve) => setTimeout(() => resolve('still closing'), 20_000))]);
+      expect(outcome).toBe('closed');
+    } finally {
+      await redis.start();
+    }
+  });
+
   it('answers 503 naming draining once shutdown has begun', async () => {
     app.lifecycle.draining = true;
     try {

@@ -35,13 +35,20 @@ export class InterNodeStream {
   private lastId: string | undefined;
   private closed = false;
   private running: Promise<void> | undefined;
+  /** Settles when close() is called: a read queued while the reader reconnects is not waited for then. */
+  private readonly closing: Promise<void>;
+  private signalClosing: () => void = () => undefined;
 
   constructor(
     private readonly writer: Redis,
     private readonly reader: Redis,
     private readonly key: string,
     private readonly log: StreamLog,
-  ) {}
+  ) {
+    this.closing = new Promise((resolve) => {
+      this.signalClosing = resolve;
+    });
+  }
 
   /** To every other node, after whatever this node sent before. Never throws. */
   send(payload: unknown): void {
@@ -61,8 +68,15 @@ export class InterNodeStream {
     this.running ??= this.run();
   }
 
+  /**
+   * Ends the reading at once. ioredis settles no command queued while a connection waits to reconnect
+   * when that connection is disconnected (it would have been sent on reconnecting), so the read in
+   * progress is left behind rather than waited for: a node shutting down during a Redis outage would
+   * otherwise never finish.
+   */
   async close(): Promise<void> {
     this.closed = true;
+    this.signalClosing();
     this.reader.disconnect();
     await this.running;
   }
@@ -70,7 +84,7 @@ export class InterNodeStream {
   private async run(): Promise<void> {
     while (!this.closed) {
       try {
-        await this.readOnce();
+        await Promise.race([this.readOnce(), this.closing]);
       } catch (err) {
         if (this.closed) return;
         this.log.debug({ err: errorText(err) }, 'inter-node stream read failed; reading again');
