@@ -16,8 +16,8 @@ interface Held {
 
 const held = new Map<number, Held>();
 let receipting = true;
-/** Waits for every named device to have a key: checked again on each arrival. */
-const waits = new Set<() => void>();
+/** Waits for every named device to have a key: told of each arrival, in constant time (5,000 devices each). */
+const waits = new Set<(index: number, key: string) => void>();
 
 function send(reply: ClientReply): void {
   process.send?.(reply);
@@ -36,7 +36,7 @@ async function connectAll(request: Extract<ClientRequest, { type: 'connect' }>):
         device.received.set(key, nowMs());
         // Like the app: a device confirms the alarm as soon as it has it.
         if (receipting && request.event === 'event') socket.emit('receipt', { incidentId: payload.incidentId, kind: 'delivered' });
-        for (const check of waits) check();
+        for (const arrived of waits) arrived(index, key);
       });
       socket.once('connect', () => resolve());
       socket.once('connect_error', reject);
@@ -53,16 +53,17 @@ function arrivals(key: string, indices: number[], timeoutMs: number): Promise<[n
   });
   return new Promise((resolve) => {
     const finish = () => {
-      waits.delete(check);
+      waits.delete(arrived);
       clearTimeout(timer);
       resolve(collect());
     };
-    const check = () => {
-      if (mine.every((i) => held.get(i)?.received.has(key))) finish();
+    const missing = new Set(mine.filter((i) => !held.get(i)?.received.has(key)));
+    const arrived = (index: number, arrivedKey: string) => {
+      if (arrivedKey === key && missing.delete(index) && missing.size === 0) finish();
     };
     const timer = setTimeout(finish, timeoutMs);
-    waits.add(check);
-    check();
+    waits.add(arrived);
+    if (missing.size === 0) finish();
   });
 }
 
