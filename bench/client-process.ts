@@ -34,8 +34,13 @@ async function connectAll(request: Extract<ClientRequest, { type: 'connect' }>):
         const key = arrivalKey(request.event, payload);
         if (key === null || device.received.has(key)) return;
         device.received.set(key, nowMs());
-        // Like the app: a device confirms the alarm as soon as it has it.
-        if (receipting && request.event === 'event') socket.emit('receipt', { incidentId: payload.incidentId, kind: 'delivered' });
+        // Like the app: a device confirms the alarm as soon as it has it, or within the spread the server asked for.
+        if (receipting && request.event === 'event') {
+          const confirm = () => socket.emit('receipt', { incidentId: payload.incidentId, kind: 'delivered' });
+          const withinMs = typeof payload.receiptWithinMs === 'number' ? payload.receiptWithinMs : 0;
+          if (withinMs > 0) setTimeout(confirm, Math.floor(Math.random() * withinMs));
+          else confirm();
+        }
         for (const arrived of waits) arrived(index, key);
       });
       socket.once('connect', () => resolve());

@@ -83,9 +83,18 @@ export type SocketRaiseAnswer = Static<typeof SocketRaiseAnswer>;
 /** Every client event is answered through its acknowledgement: the result, or the same error body HTTP gives. */
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: WireError };
 
+/**
+ * `event` as it is sent live: the timeline event and, on an alarm to thousands, how long the devices
+ * should spread their `delivered` receipts over (docs/realtime.md, "Confirm receipt").
+ */
+export type LiveEvent = EventEnvelope & {
+  /** Confirm `delivered` at a random moment within this many milliseconds rather than at once; absent: at once. */
+  receiptWithinMs?: number;
+};
+
 /** Events the server emits to devices. */
 export interface ServerToClientEvents {
-  event: (envelope: EventEnvelope) => void;
+  event: (event: LiveEvent) => void;
   catch_up: (payload: CatchUpPayload) => void;
   rollcall: (payload: RollCallPayload) => void;
   site_instruction: (payload: SiteInstructionPayload) => void;

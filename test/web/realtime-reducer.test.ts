@@ -89,6 +89,12 @@ describe('web app realtime reducer', () => {
     expect(again.state.incidents).toEqual(first.state.incidents);
   });
 
+  it('confirms a live alarm within the spread the server asked for, and at once when it asked for none', () => {
+    const spread = run([live({ ...raisedEvent(11, incident('i1')), receiptWithinMs: 2000 }), live(raisedEvent(12, incident('i2')))]);
+    const within = spread.effects.flatMap((e) => (e.kind === 'receipt' ? [[e.incidentId, e.withinMs]] : []));
+    expect(within).toEqual([['i1', 2000], ['i2', undefined]]);
+  });
+
   it('never turns an ended incident active again: not by a late raise, a re-alert, nor a resync read before the end', () => {
     const fire = incident('i1');
     const ended = run([live(resolvedEvent(12, fire)), live(raisedEvent(11, fire)), live(event(13, 'reraised', 'i1', { incident: fire }))]);

@@ -1,5 +1,6 @@
 import type { Db } from '../../db/pool.js';
 import type { EventEnvelope } from '../../contract/alarms.js';
+import type { LiveEvent } from '../../contract/realtime.js';
 import type { Log } from '../../lib/log.js';
 import type { InterNode, IoServer } from '../../plugins/socket-io.js';
 import { envelope, type Audience } from '../alarms/events.js';
@@ -38,6 +39,24 @@ const AUDIENCE_CHANGES = new Set(['joined', 'reraised']);
 const AUDIENCE_TTL_MS = 60_000;
 /** Up to this many people travel with an event to the other nodes (a school); beyond, each node reads them itself. */
 const PEOPLE_SENT_ALONG = 1000;
+/** Events whose devices confirm receipt (docs/realtime.md): an alarm to many asks them to spread it. */
+const RECEIPT_ASKED = new Set(['raised', 'reraised']);
+/** An alarm to fewer people has its receipts at once: a school's few hundred cost nothing. */
+const SPREAD_FROM_PEOPLE = 500;
+/** The receipts of an alarm to many arrive at about this rate, at most over SPREAD_MAX_MS. */
+const RECEIPTS_PER_SECOND = 2500;
+const SPREAD_MAX_MS = 2000;
+
+/**
+ * The event as sent to `people`: an alarm to thousands asks their devices to spread their receipts
+ * (issue 15). Five thousand receipts in the same millisecond would be handled while the alarm is still
+ * being written to the last devices; spread, the roll call fills in within two seconds, far inside the
+ * first repush (five seconds at the least).
+ */
+export function liveEvent(sent: EventEnvelope, people: number): LiveEvent {
+  if (!RECEIPT_ASKED.has(sent.type) || people < SPREAD_FROM_PEOPLE) return sent;
+  return { ...sent, receiptWithinMs: Math.min(SPREAD_MAX_MS, Math.round((people * 1000) / RECEIPTS_PER_SECOND)) };
+}
 
 export interface IncidentAudience {
   all: string[];
@@ -92,7 +111,7 @@ export class Publisher {
       const audience = await this.audienceOf(event.incidentId, AUDIENCE_CHANGES.has(event.type));
       const people = this.people(audience, event.audience, event.actorPersonId);
       const sent = envelope(event);
-      this.emitLocal(people, 'event', sent);
+      this.emitLocal(people, 'event', liveEvent(sent, people.length));
       this.nodes?.send({ kind: 'event', envelope: sent, audience: event.audience, ...(people.length <= PEOPLE_SENT_ALONG ? { people } : {}) } satisfies RemoteDelivery);
     }
     // Joining by pressing makes someone part of an incident whose earlier events lie before their cursor.
@@ -114,7 +133,7 @@ export class Publisher {
       const { envelope: sent } = delivery;
       const people = delivery.people
         ?? this.people(await this.audienceOf(sent.incidentId, AUDIENCE_CHANGES.has(sent.type)), delivery.audience, sent.actorPersonId);
-      this.emitLocal(people, 'event', sent);
+      this.emitLocal(people, 'event', liveEvent(sent, people.length));
     } catch (err) {
       this.log.warn({ err }, 'remote delivery failed; devices will catch up');
     }

@@ -1,14 +1,15 @@
 import type {
-  EventEnvelope, IncidentSummary, InstructionView, LinkedFrom, RaiseRequest, ResponseStatus, RollCallSummary,
+  IncidentSummary, InstructionView, LinkedFrom, RaiseRequest, ResponseStatus, RollCallSummary,
 } from '../../../src/contract/alarms.ts';
-import type { ActiveIncidentState, CatchUpPayload, SiteInstructionPayload } from '../../../src/contract/realtime.ts';
+import type { ActiveIncidentState, CatchUpPayload, LiveEvent, SiteInstructionPayload } from '../../../src/contract/realtime.ts';
 
 /**
  * The API's shapes as the app reads them (README "API overview", docs/realtime.md). The alarm path's
  * shapes come from the server's contract (src/contract), type-only: a change there is a type error here.
  */
 export type { ActiveIncidentState, LinkedFrom, RaiseRequest, ResponseStatus, RollCallSummary };
-export type Envelope = EventEnvelope;
+/** An event as the app holds it: from a catch-up, or live (with the receipt spread of an alarm to thousands). */
+export type Envelope = LiveEvent;
 export type CatchUp = CatchUpPayload;
 export type Instruction = NonNullable<InstructionView>;
 export type Lang = 'sv' | 'en';

@@ -19,13 +19,26 @@ interface Pending { incidentId: string; kind: ReceiptKind; failed: boolean }
 export class ReceiptQueue {
   private readonly pending = new Map<string, Pending>();
 
-  constructor(private readonly send: SendReceipt) {}
+  /** `random` in [0, 1): when within a spread a receipt goes (tests pass their own). */
+  constructor(private readonly send: SendReceipt, private readonly random: () => number = Math.random) {}
 
-  add(incidentId: string, kind: ReceiptKind): void {
+  /**
+   * Sends a receipt, at once or, when the server named a spread (`receiptWithinMs` on an alarm to
+   * thousands), at a random moment within it: five thousand devices do not answer in the same
+   * millisecond, while the alarm is still being written to the last of them.
+   */
+  add(incidentId: string, kind: ReceiptKind, withinMs = 0): void {
     const key = `${incidentId}:${kind}`;
     const receipt: Pending = { incidentId, kind, failed: false };
     this.pending.set(key, receipt);
-    this.sendOne(key, receipt);
+    if (withinMs <= 0) {
+      this.sendOne(key, receipt);
+      return;
+    }
+    setTimeout(() => {
+      // Cleared (sign-out) or replaced meanwhile: that one decides.
+      if (this.pending.get(key) === receipt) this.sendOne(key, receipt);
+    }, Math.floor(this.random() * withinMs));
   }
 
   /** Sends again every receipt whose last attempt failed (on reconnect, at a sync). */

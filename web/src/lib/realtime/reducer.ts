@@ -48,7 +48,8 @@ export type Effect =
   /** Start the alarm (sound and vibration unless silent) and show it. */
   | { kind: 'ring'; incident: Incident; sound: Sound }
   | { kind: 'silence'; incidentId: string }
-  | { kind: 'receipt'; incidentId: string; receipt: 'delivered' | 'acknowledged' }
+  /** Confirm to the server; within `withinMs` at random when it asked for a spread (an alarm to thousands). */
+  | { kind: 'receipt'; incidentId: string; receipt: 'delivered' | 'acknowledged'; withinMs?: number }
   /** The server no longer lists it as active: find out how it ended. */
   | { kind: 'learnEnd'; incidentId: string }
   /** Something a lead's roll call shows has changed. */
@@ -333,7 +334,7 @@ function raisedEvent(d: Draft, e: Envelope, incident: Incident): void {
   // What the device holds, not the event: an end seen first (events can arrive out of order) stays.
   const view = d.s.incidents[incident.id];
   if (view?.incident.state !== 'active') return;
-  d.effects.push({ kind: 'receipt', incidentId: incident.id, receipt: 'delivered' });
+  d.effects.push({ kind: 'receipt', incidentId: incident.id, receipt: 'delivered', withinMs: e.receiptWithinMs });
   if (own) remember(d, incident.id);
   if (!freshRealert && view.acknowledged) return;
   if (d.batch) {
