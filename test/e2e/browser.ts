@@ -153,8 +153,6 @@ export async function signIn(page: Page, baseUrl: string, email: string, options
   await page.locator('.conn.connected').waitFor();
 }
 
-/** Presses and holds an alarm button until it fires (hold-to-confirm), as a finger would; returns when the press began. */
-// Well past HOLD_MS: on a busy machine the page's own 1.5 s timer can fire late, and an early release cancels.
 /** Puts a finger (the mouse) down on the middle of an alarm button and leaves it there; returns the button and when (Date.now()) the finger went down. */
 export async function pressDown(page: Page, name: RegExp): Promise<{ button: Locator; downAt: number }> {
   const button = page.getByRole('button', { name });
@@ -167,6 +165,8 @@ export async function pressDown(page: Page, name: RegExp): Promise<{ button: Loc
   return { button, downAt };
 }
 
+/** Presses and holds an alarm button until it fires (hold-to-confirm), as a finger would; returns when the press began. */
+// Well past HOLD_MS: on a busy machine the page's own 1.5 s timer can fire late, and an early release cancels.
 export async function holdToRaise(page: Page, name: RegExp, holdMs = 2500): Promise<number> {
   const { downAt } = await pressDown(page, name);
   await page.waitForTimeout(holdMs);
