@@ -36,7 +36,10 @@ const RECIPIENT_SQL = {
         UNION ALL
         SELECT $5::uuid, false, NULL WHERE $5::uuid IS NOT NULL
       ) x
-      JOIN people p ON p.id = x.person_id AND p.active AND p.organisation_id = $2
+     -- Each candidate is checked by primary key, not joined: a join let the planner, with statistics not yet
+     -- updated after staff were added ("this organisation has one person"), pair every candidate with every
+     -- person (test/recipients.test.ts).
+     WHERE (SELECT p.active AND p.organisation_id = $2 FROM people p WHERE p.id = x.person_id)
      GROUP BY x.person_id
     RETURNING person_id AS "personId", lead, coalesce(person_id = $5::uuid, false) AS presser`,
   addPresser: `
