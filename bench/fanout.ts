@@ -6,12 +6,17 @@
  * BENCH_SCHOOL_ALARMS (20 alarms to a 300-person school while every device stays connected),
  * BENCH_LINKED_SIZE (100 people of another organisation linked to the school), BENCH_LINKED_ALARMS (20 school
  * alarms that also reach them over the link: docs/linking.md).
- * `node_kb_per_device`: the nodes' resident memory growth from before the devices connect to after, per device.
+ * `node_kb_per_device`: what the nodes hold per connected device: their live memory (JavaScript heap in use and the
+ * buffers its objects own, after a full garbage collection, read through each node's inspector: bench/live-memory.ts)
+ * from before the devices connect to after. `node_rss_kb_per_device`: their resident memory growth over the same
+ * time, also read after a full collection (native memory that no object accounts for is in it, and pages the
+ * collector has not given back to the system).
  *
  * Where the time of the alarm to every device goes (issue 15 item 1), seen from the devices: `split_*` per round's
  * median, from the raise being sent, until the first and the last device on the node that took the raise
  * (`local`) and on the other nodes (`remote`) had it; `raise_answered_p50_ms` is the commit. The hand-over to the
  * other node is `split_remote_first` − `split_local_first`; the socket writes of a node, its last − its first.
+ * The school's alarms have the same split as `school_split_*`, with `school_raise_answered_p50_ms` and `_p99_ms`.
  * `no_receipts_p50_ms`, `no_receipts_p99_ms`: the same alarms once more with the devices sending no receipts, so
  * the receipts' share of the latency is the difference from `p50_ms`, `p99_ms`.
  * BENCH_PROFILE=1 runs every node under `--cpu-prof` (and skips the storm, whose killed node would leave no
@@ -55,6 +60,7 @@ import { seedDemo } from '../src/seed/demo.js';
 import { freePort, startTestRedis } from '../test/helpers/services.js';
 import { startNode, type AppNode } from '../test/helpers/nodes.js';
 import { ClientFleet, nowMs, raisedKey, type Measurable } from './client-fleet.js';
+import { inspectArg, liveMemory } from './live-memory.js';
 import { monotonicUs, profileWindow, readProfileIn, type WindowProfile } from './profile.js';
 import { percentile, waitFor } from './support.js';
 
@@ -255,7 +261,7 @@ async function measure(fleet: ClientFleet, clients: (Measurable & { index: numbe
  * The alarm's time split by where the devices are (described at the top of this file): per round, the first and
  * the last arrival on the node that took the raise and on the others; the figures are the rounds' medians.
  */
-function timeSplit(clients: Measurable[], measured: Measured, raisedVia: Map<string, string>): Record<string, number> {
+function timeSplit(prefix: string, clients: Measurable[], measured: Measured, raisedVia: Map<string, string>): Record<string, number> {
   const sides = { local: { first: [] as number[], last: [] as number[] }, remote: { first: [] as number[], last: [] as number[] } };
   for (const { key, started } of measured.rounds) {
     for (const [side, local] of [['local', true], ['remote', false]] as const) {
@@ -267,10 +273,10 @@ function timeSplit(clients: Measurable[], measured: Measured, raisedVia: Map<str
     }
   }
   return {
-    split_local_first_p50_ms: round(percentile(sides.local.first, 50)),
-    split_local_last_p50_ms: round(percentile(sides.local.last, 50)),
-    split_remote_first_p50_ms: round(percentile(sides.remote.first, 50)),
-    split_remote_last_p50_ms: round(percentile(sides.remote.last, 50)),
+    [`${prefix}_local_first_p50_ms`]: round(percentile(sides.local.first, 50)),
+    [`${prefix}_local_last_p50_ms`]: round(percentile(sides.local.last, 50)),
+    [`${prefix}_remote_first_p50_ms`]: round(percentile(sides.remote.first, 50)),
+    [`${prefix}_remote_last_p50_ms`]: round(percentile(sides.remote.last, 50)),
   };
 }
 
@@ -494,14 +500,14 @@ async function main(): Promise<void> {
     await seedDemo(pool);
     const fixture = await createFixture(pool);
 
-    const metricsToken = randomBytes(16).toString('hex');
     const profileDir = (i: number) => path.join(dataDir, `profile-${i + 1}`);
-    nodes.push(...await Promise.all(Array.from({ length: NODES }, (_, i) => startNode({
-      DATABASE_URL: postgres.connectionString, REDIS_URL: redis.url, SEED_DEMO: 'false', DATABASE_POOL_MAX: '20', METRICS_TOKEN: metricsToken,
-    }, PROFILE ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir(i)}`] } : {}))));
+    const inspectorPorts = await Promise.all(Array.from({ length: NODES }, () => freePort()));
+    nodes.push(...await Promise.all(inspectorPorts.map((inspectorPort, i) => startNode({
+      DATABASE_URL: postgres.connectionString, REDIS_URL: redis.url, SEED_DEMO: 'false', DATABASE_POOL_MAX: '20',
+    }, { nodeArgs: [inspectArg(inspectorPort), ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir(i)}`] : [])] }))));
     const urls = nodes.map((n) => n.url);
     progress(`${NODES} nodes up; connecting ${DEVICES} devices`);
-    const rssBefore = await nodesRss(urls, metricsToken);
+    const memoryBefore = await nodesMemory(inspectorPorts);
 
     const fleet = new ClientFleet(CLIENT_PROCESSES);
     fleets.push(fleet);
@@ -514,8 +520,11 @@ async function main(): Promise<void> {
     const linkedDevices = await fleet.connect(spread(LINKED_SIZE, linkedAuth), 'event');
     // Settled a moment, so the handshakes' catch-ups are done and their garbage is not counted as held memory.
     await new Promise((r) => setTimeout(r, 2000));
-    const nodeKbPerDevice = (await nodesRss(urls, metricsToken) - rssBefore) / 1024 / (devices.length + linkedDevices.length);
-    progress(`node memory: ${round(nodeKbPerDevice)} KB per connected device`);
+    const connected = devices.length + linkedDevices.length;
+    const memoryAfter = await nodesMemory(inspectorPorts);
+    const nodeKbPerDevice = (memoryAfter.live - memoryBefore.live) / 1024 / connected;
+    const nodeRssKbPerDevice = (memoryAfter.rss - memoryBefore.rss) / 1024 / connected;
+    progress(`node memory per connected device: ${round(nodeKbPerDevice)} KB live, ${round(nodeRssKbPerDevice)} KB resident`);
 
     const resolving: Promise<unknown>[] = [];
     const raisedVia = new Map<string, string>();
@@ -586,7 +595,7 @@ async function main(): Promise<void> {
       ratio_p99: round(percentile(all.latencies, 99) / percentile(base.latencies, 99)),
       lost: all.lost,
       raise_answered_p50_ms: round(percentile(all.answered, 50)),
-      ...timeSplit(devices, all, raisedVia),
+      ...timeSplit('split', devices, all, raisedVia),
       no_receipts_p50_ms: round(percentile(withoutReceipts.latencies, 50)),
       no_receipts_p99_ms: round(percentile(withoutReceipts.latencies, 99)),
       no_receipts_lost: withoutReceipts.lost,
@@ -598,6 +607,9 @@ async function main(): Promise<void> {
       school_p50_ms: round(percentile(school.latencies, 50)),
       school_p99_ms: round(percentile(school.latencies, 99)),
       school_lost: school.lost,
+      school_raise_answered_p50_ms: round(percentile(school.answered, 50)),
+      school_raise_answered_p99_ms: round(percentile(school.answered, 99)),
+      ...timeSplit('school_split', devices.slice(0, SCHOOL_SIZE), school, raisedVia),
       linked_recipients: LINKED_SIZE,
       linked_alarms: LINKED_ALARMS,
       linked_school_p50_ms: round(percentile(linkedSchool.latencies, 50)),
@@ -608,6 +620,7 @@ async function main(): Promise<void> {
       linked_lost: linkedSchool.lost + linkedOrganisation.lost,
       ...storm,
       node_kb_per_device: round(nodeKbPerDevice),
+      node_rss_kb_per_device: round(nodeRssKbPerDevice),
       rss_mb_bench_process: Math.round(process.memoryUsage().rss / 1e6),
       ...(profile ? { profile } : {}),
     };
@@ -639,15 +652,10 @@ async function profilesOf(dirs: string[], phases: Record<string, { fromUs: numbe
   return out;
 }
 
-/** The nodes' resident memory together, in bytes, as each reports it in /metrics (prom-client's process metrics). */
-async function nodesRss(urls: string[], token: string): Promise<number> {
-  const each = await Promise.all(urls.map(async (url) => {
-    const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
-    const bytes = /^samlarm_process_resident_memory_bytes (\d+)$/m.exec(text)?.[1];
-    if (bytes === undefined) throw new Error(`no resident memory in ${url}/metrics`);
-    return Number(bytes);
-  }));
-  return each.reduce((a, b) => a + b, 0);
+/** The nodes' memory together, in bytes, each read after a full collection: live (heap in use and the buffers it owns) and resident. */
+async function nodesMemory(inspectorPorts: number[]): Promise<{ live: number; rss: number }> {
+  const each = await Promise.all(inspectorPorts.map(liveMemory));
+  return { live: each.reduce((sum, m) => sum + m.heapUsed + m.external, 0), rss: each.reduce((sum, m) => sum + m.rss, 0) };
 }
 
 /** Progress goes to stderr, so stdout's last line stays the JSON figures. */
