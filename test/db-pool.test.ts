@@ -97,3 +97,43 @@ describe('the database pool: bounded waits, nothing half written', () => {
     }
   });
 });
+
+/** ADR 031: a statement is parsed and planned once per connection, not on every use. */
+describe('the database pool: statements prepared once per connection', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  const log = pino({ level: 'silent' });
+  const TEXT = 'SELECT $1::int + 1 AS n';
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  /** Runs the statement three times on one connection (one of them failing), then lists what that connection has prepared. */
+  async function preparedAfterUse(env: Record<string, string>): Promise<{ statement: string; uses: number }[]> {
+    const pool = createPool(database.url, loadConfig({ LOG_LEVEL: 'silent', DATABASE_POOL_MAX: '1', ...env }), log);
+    const client = await pool.connect();
+    try {
+      expect((await client.query<{ n: number }>(TEXT, [1])).rows).toEqual([{ n: 2 }]);
+      await expect(client.query(TEXT, ['not a number'])).rejects.toMatchObject({ code: '22P02' });
+      expect((await client.query<{ n: number }>(TEXT, [41])).rows).toEqual([{ n: 42 }]);
+      return (await client.query<{ statement: string; uses: number }>(
+        'SELECT statement, (generic_plans + custom_plans)::int AS uses FROM pg_prepared_statements ORDER BY statement',
+      )).rows;
+    } finally {
+      client.release();
+      await pool.end();
+    }
+  }
+
+  it('prepares a parameterised statement on its first use and reuses it after, an error in between included', async () => {
+    expect(await preparedAfterUse({})).toEqual([{ statement: TEXT, uses: 2 }]);
+  });
+
+  it('prepares nothing with DATABASE_PREPARED_STATEMENTS=false, for a pooler that cannot keep prepared statements', async () => {
+    expect(await preparedAfterUse({ DATABASE_PREPARED_STATEMENTS: 'false' })).toEqual([]);
+  });
+});
