@@ -20,8 +20,6 @@ export const ConfigSchema = Type.Object({
   DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 3000 }),
   /** Server-side statement timeout for every pooled connection. */
   DATABASE_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10000 }),
-  /** Prepare each parameterised statement once per connection (ADR 031); false behind a pooler that cannot keep them. */
-  DATABASE_PREPARED_STATEMENTS: Type.Boolean({ default: true }),
   /** Data folder of the embedded PostgreSQL (kept between runs). Only used without DATABASE_URL. */
   EMBEDDED_PG_DIR: Type.String({ default: 'data/postgres' }),
   /** Port of the embedded PostgreSQL. Only used without DATABASE_URL. */

@@ -19,35 +19,6 @@ export interface PoolOptions {
   queryTimeout?: boolean;
 }
 
-/** Statement names by SQL text. Every text is a module's named constant, so the set is small and fixed. */
-const statementNames = new Map<string, string>();
-
-function statementName(text: string): string {
-  let name = statementNames.get(text);
-  if (name === undefined) {
-    name = `samlarm_${statementNames.size + 1}`;
-    statementNames.set(text, name);
-  }
-  return name;
-}
-
-const plainQuery = pg.Client.prototype.query;
-
-/**
- * A connection that prepares each parameterised statement the first time it runs it, under a name of its
- * own, and from then on only binds and executes it (ADR 031): PostgreSQL parses and plans a raise's twenty
- * statements once per connection instead of on every raise. Statements without parameters (BEGIN, COMMIT,
- * a migration's script) go as they are.
- */
-class PreparingClient extends pg.Client {}
-Object.defineProperty(PreparingClient.prototype, 'query', {
-  value: function query(this: pg.Client, ...args: unknown[]): unknown {
-    const [text, values, ...rest] = args;
-    if (typeof text !== 'string' || !Array.isArray(values)) return Reflect.apply(plainQuery, this, args);
-    return Reflect.apply(plainQuery, this, [{ name: statementName(text), text, values }, ...rest]);
-  },
-});
-
 /**
  * The node's pool. Nothing in it waits forever, even on a PostgreSQL that is frozen or cut off without
  * a word (a hung host, a silent network cut: connections stay open and nothing answers): acquiring a
@@ -66,7 +37,6 @@ export function createPool(connectionString: string, config: Config, log: Log, o
     keepAliveInitialDelayMillis: config.DATABASE_KEEPALIVE_IDLE_MS,
     idleTimeoutMillis: 30_000,
     application_name: 'samlarm',
-    ...(config.DATABASE_PREPARED_STATEMENTS ? { Client: PreparingClient } : {}),
   });
   // An idle client losing its connection emits 'error' on the pool; unhandled, it kills the process.
   pool.on('error', (err) => {
