@@ -43,8 +43,7 @@ export async function liveMemory(inspectorPort: number): Promise<LiveMemory> {
   try {
     await call('HeapProfiler.collectGarbage');
     const evaluated = await call('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true }) as { result: { value: string } };
-    const usage = JSON.parse(evaluated.result.value) as { heapUsed: number; external: number; rss: number };
-    return { heapUsed: usage.heapUsed, external: usage.external, rss: usage.rss };
+    return JSON.parse(evaluated.result.value) as LiveMemory;
   } finally {
     socket.close();
   }
