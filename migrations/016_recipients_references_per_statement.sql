@@ -61,10 +61,9 @@ CREATE TRIGGER people_still_referenced AFTER DELETE ON people
 
 CREATE FUNCTION refuse_changing_what_recipients_refer_to() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'TRUNCATE' THEN
-    PERFORM refuse_dangling_recipient(format('%s is not truncated: an alarm''s recipients refer to it', TG_TABLE_NAME));
-  END IF;
-  PERFORM refuse_dangling_recipient(format('what identifies a row of %s never changes', TG_TABLE_NAME));
+  PERFORM refuse_dangling_recipient(CASE TG_OP
+    WHEN 'TRUNCATE' THEN format('%s is not truncated: an alarm''s recipients refer to it', TG_TABLE_NAME)
+    ELSE format('what identifies a row of %s never changes', TG_TABLE_NAME) END);
   RETURN NULL;
 END;
 $$;

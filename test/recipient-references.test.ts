@@ -23,7 +23,7 @@ describe('what an alarm\'s recipients refer to', () => {
   const pgCode = (err: unknown) => (err as { code?: string }).code;
   const refused = (sql: string, params: unknown[]) => t.db.query(sql, params).then(() => 'written', pgCode);
 
-  /** An organisation with a site, `size` people, and an incident raised by the first, written directly (nothing else refers to it). */
+  /** An organisation with a site, `size` people, and an incident there raised by the first, written directly (nothing else refers to it). */
   async function incidentWith(size: number) {
     const one = async (sql: string, params: unknown[]) => ((await t.db.query<{ id: string }>(sql, params)).rows[0] as { id: string }).id;
     const organisation = await one("INSERT INTO organisations (name, kind) VALUES ('Nya förvaltningen', 'forvaltning') RETURNING id", []);
@@ -38,7 +38,7 @@ describe('what an alarm\'s recipients refer to', () => {
        VALUES ($1, $2, $3, false, '{}', $4, now(), now()) RETURNING id`,
       [organisation, site, lockdown, people[0]],
     );
-    return { organisation, site, incident, people };
+    return { organisation, incident, people };
   }
 
   const addRecipient = 'INSERT INTO incident_recipients (incident_id, person_id, organisation_id, lead) VALUES ($1, $2, $3, false)';
