@@ -358,7 +358,7 @@ describe('links between organisations', () => {
         const fire = await raise('anna', 'vasaskolan', 'brand');
         expect((await crossings(fire))[0]?.state).toBe('held');
         const asks = (await t.db.query<{ person_id: string; payload: Record<string, unknown> }>(
-          "SELECT person_id, payload FROM deliveries WHERE incident_id = $1 AND kind = 'message'", [lockdown],
+          "SELECT d.person_id, pl.payload FROM deliveries d JOIN push_payloads pl ON pl.id = d.payload_id WHERE d.incident_id = $1 AND d.kind = 'message'", [lockdown],
         )).rows;
         expect(asks.map((a) => a.person_id)).toEqual([t.personId('bo')]);
         expect(asks[0]?.payload).toMatchObject({

@@ -131,6 +131,19 @@ describe('retention, driven by an injected clock', () => {
        VALUES ($1, 'push', 'test', 'https://fcm.googleapis.com', '{}', 300, 'sent', $2, $2, $2, $2) RETURNING id`, [person.anna, createdAt]);
     const oldDelivery = (await delivery(monthsAgo(4))).rows[0]?.id;
     const recentDelivery = (await delivery(monthsAgo(1))).rows[0]?.id;
+    // An alarm's payload no delivery refers to any more (migration 017): one from 4 months ago goes, one from last month stays.
+    const payload = (incident: string, createdAt: Date, body = '') => t.db.query<{ id: string }>(
+      "INSERT INTO push_payloads (incident_id, language, payload, created_at) VALUES ($1, 'sv', jsonb_build_object('body', $3::text), $2) RETURNING id",
+      [incident, createdAt, body]);
+    const oldPayload = (await payload(newVasa, monthsAgo(4))).rows[0]?.id;
+    const recentPayload = (await payload(newVasa, monthsAgo(1))).rows[0]?.id;
+    // Pushes of incidents that are blanked or deleted now, sent yesterday: their payloads carry the location.
+    for (const incident of [oldVasa, oldLibrary]) {
+      await t.db.query(
+        `INSERT INTO deliveries (incident_id, person_id, payload_id, channel, kind, origin, ttl_seconds, state, due_at, expires_at, created_at, finished_at)
+         VALUES ($1, $2, $3, 'push', 'alarm', 'https://fcm.googleapis.com', 300, 'sent', $4, $4, $4, $4)`,
+        [incident, person.anna, (await payload(incident, ago(DAY), 'Plats: Sal 204')).rows[0]?.id, ago(DAY)]);
+    }
     // A copy of the incident's first event, as an attempt at `at`: copying the row keeps the insert valid
     // whatever columns the timeline has.
     const attempt = (at: Date) => t.db.query<{ id: string }>(
@@ -175,6 +188,9 @@ describe('retention, driven by an injected clock', () => {
     const deliveryIds = (await rows<{ id: string }>('SELECT id FROM deliveries')).map((r) => r.id);
     expect(deliveryIds).not.toContain(oldDelivery);
     expect(deliveryIds).toContain(recentDelivery);
+    const payloadIds = (await rows<{ id: string }>('SELECT id FROM push_payloads')).map((r) => r.id);
+    expect(payloadIds).not.toContain(oldPayload);
+    expect(payloadIds).toContain(recentPayload);
     const attemptIds = (await rows<{ id: string }>("SELECT id FROM incident_events WHERE type = 'delivery_attempt'")).map((r) => r.id);
     expect(attemptIds).not.toContain(oldAttempt);
     expect(attemptIds).toContain(recentAttempt);
@@ -190,6 +206,8 @@ describe('retention, driven by an injected clock', () => {
     expect(oldVasaAfter.messages.map((m) => [m.kind, m.body])).toEqual([['instruction', 'Stanna där ni är.']]);
     const text = JSON.stringify(oldVasaAfter);
     for (const free of ['Sal 204', 'kniv', '20 elever']) expect(text).not.toContain(free);
+    // Its pushes carried the location too: they are gone with their payloads. (The library's, deleted, are checked below.)
+    expect(await rows('SELECT 1 FROM push_payloads WHERE incident_id = $1', [oldVasa])).toEqual([]);
     expect(text).toContain('Stanna där ni är.');
     const raised = oldVasaAfter.events.find((e) => e.type === 'raised');
     expect(raised?.data.incident).toMatchObject({ location: null, message: null, raisedBy: { id: person.anna, name: 'Anna Andersson' } });
@@ -199,7 +217,7 @@ describe('retention, driven by an injected clock', () => {
     // Today's incident is untouched; the library's, past its organisation's two years, is gone entirely.
     expect(await incidentRows(newVasa)).toEqual(newVasaBefore);
     expect(JSON.stringify(newVasaBefore)).toContain('Slöjdsalen');
-    for (const table of ['incident_events', 'incident_responses', 'incident_messages', 'incident_presses', 'incident_recipients', 'incident_receipts', 'deliveries', 'escalation_steps']) {
+    for (const table of ['incident_events', 'incident_responses', 'incident_messages', 'incident_presses', 'incident_recipients', 'incident_receipts', 'deliveries', 'push_payloads', 'escalation_steps']) {
       expect((await rows(`SELECT 1 FROM ${table} WHERE incident_id = $1`, [oldLibrary])).length, table).toBe(0);
     }
     expect(await rows('SELECT 1 FROM incidents WHERE id = $1', [oldLibrary])).toEqual([]);

@@ -7,28 +7,41 @@ import { incidentTopic } from './payload.js';
  * transaction as the change that causes them, so a committed alarm always has its pushes queued,
  * and workers on every node send them.
  */
+/**
+ * A push to many devices at once. `targets` selects every device to reach (person_id, subscription_id, origin,
+ * language); each payload ($3 Swedish, $4 English) is written once, and only in a language someone needs, and
+ * every row refers to the one in its person's language (migration 017, ADR 032). $1 incident, $2 kind, $5 topic,
+ * $6 TTL in seconds, $7 now.
+ */
+const queueToDevices = (targets: string) => `
+    WITH target AS (${targets}
+    ), payload AS (
+      INSERT INTO push_payloads (incident_id, language, payload)
+      SELECT $1, v.language, v.payload FROM (VALUES ('sv', $3::jsonb), ('en', $4::jsonb)) AS v (language, payload)
+       WHERE v.language IN (SELECT language FROM target)
+      RETURNING id, language
+    )
+    INSERT INTO deliveries (incident_id, person_id, subscription_id, channel, kind, origin, payload_id, topic, ttl_seconds, due_at, expires_at)
+    SELECT $1, t.person_id, t.subscription_id, 'push', $2, t.origin, pl.id, $5, $6::int, $7, $7::timestamptz + make_interval(secs => $6::int)
+      FROM target t JOIN payload pl ON pl.language = t.language`;
+
 export const OUTBOX_SQL = {
-  // Every live push subscription of the incident's recipients (but the one who caused it), with
-  // the payload in the person's language. One row per subscription even if the person is a
-  // recipient twice over.
-  enqueueForRecipients: `
-    INSERT INTO deliveries (incident_id, person_id, subscription_id, channel, kind, origin, payload, topic, ttl_seconds, due_at, expires_at)
-    SELECT $1, r.person_id, ps.id, 'push', $2, ps.origin,
-           CASE WHEN p.language = 'en' THEN $4::jsonb ELSE $3::jsonb END, $5, $6::int, $7, $7::timestamptz + make_interval(secs => $6::int)
-      FROM alarm_recipients r
-      JOIN people p ON p.id = r.person_id AND p.active
-      JOIN push_subscriptions ps ON ps.person_id = r.person_id
-      JOIN live_sessions s ON s.id = ps.session_id
-     WHERE r.incident_id = $1 AND r.person_id IS DISTINCT FROM $8
-       AND ($9::uuid[] IS NULL OR r.person_id = ANY($9))`,
-  enqueueForPeople: `
-    INSERT INTO deliveries (incident_id, person_id, subscription_id, channel, kind, origin, payload, topic, ttl_seconds, due_at, expires_at)
-    SELECT $1, p.id, ps.id, 'push', $2, ps.origin,
-           CASE WHEN p.language = 'en' THEN $4::jsonb ELSE $3::jsonb END, $5, $6::int, $7, $7::timestamptz + make_interval(secs => $6::int)
-      FROM people p
-      JOIN push_subscriptions ps ON ps.person_id = p.id
-      JOIN live_sessions s ON s.id = ps.session_id
-     WHERE p.id = ANY($8::uuid[]) AND p.active`,
+  // Every live push subscription of the incident's recipients (but the one who caused it). One row per
+  // subscription even if the person is a recipient twice over.
+  enqueueForRecipients: queueToDevices(`
+      SELECT r.person_id, ps.id AS subscription_id, ps.origin, CASE WHEN p.language = 'en' THEN 'en' ELSE 'sv' END AS language
+        FROM alarm_recipients r
+        JOIN people p ON p.id = r.person_id AND p.active
+        JOIN push_subscriptions ps ON ps.person_id = r.person_id
+        JOIN live_sessions s ON s.id = ps.session_id
+       WHERE r.incident_id = $1 AND r.person_id IS DISTINCT FROM $8
+         AND ($9::uuid[] IS NULL OR r.person_id = ANY($9))`),
+  enqueueForPeople: queueToDevices(`
+      SELECT p.id AS person_id, ps.id AS subscription_id, ps.origin, CASE WHEN p.language = 'en' THEN 'en' ELSE 'sv' END AS language
+        FROM people p
+        JOIN push_subscriptions ps ON ps.person_id = p.id
+        JOIN live_sessions s ON s.id = ps.session_id
+       WHERE p.id = ANY($8::uuid[]) AND p.active`),
   enqueueForSubscription: `
     INSERT INTO deliveries (person_id, subscription_id, channel, kind, origin, payload, topic, ttl_seconds, due_at, expires_at)
     SELECT ps.person_id, ps.id, 'push', 'test', ps.origin, CASE WHEN p.language = 'en' THEN $3::jsonb ELSE $2::jsonb END,
@@ -61,9 +74,10 @@ export const OUTBOX_SQL = {
              due_at = $1::timestamptz + make_interval(secs => $6::double precision / 1000)
         FROM due WHERE d.id = due.id
       RETURNING d.id, d.incident_id, d.person_id, d.subscription_id, d.channel, d.kind, d.origin, d.address, d.payload,
-                d.topic, d.ttl_seconds, d.attempts, d.expires_at, d.created_at
+                d.payload_id, d.topic, d.ttl_seconds, d.attempts, d.expires_at, d.created_at
     )
-    SELECT c.id, c.incident_id, c.person_id, c.channel, c.kind, c.origin, c.address, c.payload, c.topic, c.ttl_seconds,
+    SELECT c.id, c.incident_id, c.person_id, c.channel, c.kind, c.origin, c.address, coalesce(c.payload, pl.payload) AS payload,
+           c.topic, c.ttl_seconds,
            c.attempts, c.expires_at, c.subscription_id, ps.endpoint, ps.p256dh, ps.auth,
            i.state AS incident_state, i.organisation_id, i.site_id, i.drill,
            -- Confirmed since this push was queued: a re-raised alarm reaches even those who confirmed the first.
@@ -79,6 +93,7 @@ export const OUTBOX_SQL = {
       -- The address only while the subscription is still this person's: a push queued before the endpoint
       -- moved to someone else is not sent. (A session that ends deletes its subscription: migration 005.)
       LEFT JOIN push_subscriptions ps ON ps.id = c.subscription_id AND ps.person_id = c.person_id
+      LEFT JOIN push_payloads pl ON pl.id = c.payload_id
       LEFT JOIN alarm_incidents i ON i.id = c.incident_id
       LEFT JOIN alarm_recipients r ON r.incident_id = c.incident_id AND r.person_id = c.person_id`,
   // Keeps claims alive while their node sends them and writes their outcomes (only where the claim is still its own).

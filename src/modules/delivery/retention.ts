@@ -10,9 +10,15 @@ const DELIVERY_RETENTION_SQL = {
   deleteOld: `
     DELETE FROM deliveries
      WHERE created_at < $1 AND (state NOT IN ('queued', 'sending') OR expires_at < $1)`,
+  // An alarm's payloads (migration 017) once no row refers to them: only the statement that wrote one ever refers
+  // to it, so nothing can start referring to it later. Scans deliveries once (no index on payload_id).
+  deleteOldPayloads: `
+    DELETE FROM push_payloads p
+     WHERE p.created_at < $1 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.payload_id = p.id)`,
   deleteOldSteps: "DELETE FROM escalation_steps WHERE state IN ('done', 'cancelled') AND finished_at < $1",
   // Before an incident is blanked or deleted: its pushes carry its location text, escalation SMS the names of the unreached.
   forgetIncidentDeliveries: 'DELETE FROM deliveries WHERE incident_id = ANY($1::uuid[])',
+  forgetIncidentPayloads: 'DELETE FROM push_payloads WHERE incident_id = ANY($1::uuid[])',
   forgetIncidentSteps: 'DELETE FROM escalation_steps WHERE incident_id = ANY($1::uuid[])',
   forgetPersonSubscriptions: 'DELETE FROM push_subscriptions WHERE person_id = $1',
   forgetPersonDeliveries: 'DELETE FROM deliveries WHERE person_id = $1',
@@ -56,21 +62,19 @@ export interface StoredDelivery {
 
 const count = (result: { rowCount: number | null }): number => result.rowCount ?? 0;
 
-/** Deletes outbox rows and finished escalation steps older than `bound`. */
+/** Deletes outbox rows (and the payloads they leave unused) and finished escalation steps older than `bound`. */
 export async function deleteOldDeliveries(tx: Queryable, bound: Date): Promise<{ deliveries: number; escalationSteps: number }> {
-  return {
-    deliveries: count(await tx.query(DELIVERY_RETENTION_SQL.deleteOld, [bound])),
-    escalationSteps: count(await tx.query(DELIVERY_RETENTION_SQL.deleteOldSteps, [bound])),
-  };
+  const deliveries = count(await tx.query(DELIVERY_RETENTION_SQL.deleteOld, [bound]));
+  await tx.query(DELIVERY_RETENTION_SQL.deleteOldPayloads, [bound]);
+  return { deliveries, escalationSteps: count(await tx.query(DELIVERY_RETENTION_SQL.deleteOldSteps, [bound])) };
 }
 
-/** Deletes every outbox row and escalation step of these incidents (ended ones, about to be blanked or deleted). */
+/** Deletes every outbox row, push payload and escalation step of these incidents (ended ones, about to be blanked or deleted). */
 export async function forgetIncidentDeliveries(tx: Queryable, incidentIds: string[]): Promise<{ deliveries: number; escalationSteps: number }> {
   if (incidentIds.length === 0) return { deliveries: 0, escalationSteps: 0 };
-  return {
-    deliveries: count(await tx.query(DELIVERY_RETENTION_SQL.forgetIncidentDeliveries, [incidentIds])),
-    escalationSteps: count(await tx.query(DELIVERY_RETENTION_SQL.forgetIncidentSteps, [incidentIds])),
-  };
+  const deliveries = count(await tx.query(DELIVERY_RETENTION_SQL.forgetIncidentDeliveries, [incidentIds]));
+  await tx.query(DELIVERY_RETENTION_SQL.forgetIncidentPayloads, [incidentIds]);
+  return { deliveries, escalationSteps: count(await tx.query(DELIVERY_RETENTION_SQL.forgetIncidentSteps, [incidentIds])) };
 }
 
 /** Erasure: the person's push subscriptions and every push or SMS queued or sent to them. */
