@@ -3,11 +3,6 @@ import type { DeliveryKind, PushPayload } from './payload.js';
 import { incidentTopic } from './payload.js';
 
 /**
- * The outbox: one row per recipient x device x channel and message. Rows are written in the same
- * transaction as the change that causes them, so a committed alarm always has its pushes queued,
- * and workers on every node send them.
- */
-/**
  * A push to many devices at once. `targets` selects every device to reach (person_id, subscription_id, origin,
  * language); each payload ($3 Swedish, $4 English) is written once, and only in a language someone needs, and
  * every row refers to the one in its person's language (migration 017, ADR 032). $1 incident, $2 kind, $5 topic,
@@ -25,6 +20,11 @@ const queueToDevices = (targets: string) => `
     SELECT $1, t.person_id, t.subscription_id, 'push', $2, t.origin, pl.id, $5, $6::int, $7, $7::timestamptz + make_interval(secs => $6::int)
       FROM target t JOIN payload pl ON pl.language = t.language`;
 
+/**
+ * The outbox: one row per recipient x device x channel and message. Rows are written in the same
+ * transaction as the change that causes them, so a committed alarm always has its pushes queued,
+ * and workers on every node send them.
+ */
 export const OUTBOX_SQL = {
   // Every live push subscription of the incident's recipients (but the one who caused it). One row per
   // subscription even if the person is a recipient twice over.
