@@ -245,13 +245,15 @@ async function measure(fleet: ClientFleet, clients: (Measurable & { index: numbe
     answered.push(nowMs() - started);
     keys.push({ key, started });
     await fleet.settle(clients, key, timeoutMs);
-    progress(`round ${round + 1}/${rounds}: ${clients.filter((c) => c.received.has(key)).length}/${clients.length} received`);
     const before = latencies.length;
     for (const c of clients) {
       const at = c.received.get(key);
       if (at === undefined) lost += 1;
       else latencies.push(at - started);
     }
+    const these = latencies.slice(before);
+    progress(`round ${round + 1}/${rounds}: ${these.length}/${clients.length} received; answered in ${Math.round(answered[round] ?? 0)} ms, `
+      + `p50 ${Math.round(percentile(these, 50))} ms, last ${Math.round(Math.max(0, ...these))} ms`);
     first.push(Math.min(...latencies.slice(before)));
   }
   return { latencies, rounds: keys, window: { fromUs, toUs: monotonicUs() }, answered, first, lost };
