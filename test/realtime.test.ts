@@ -355,6 +355,13 @@ describe('realtime protocol on one node', () => {
       // Anna's answer proves she saw the alarm, so it also counts as delivered.
       expect(kimPhone.rollcalls.at(-1)?.summary).toMatchObject({ targeted: 5, delivered: 2, needHelp: 1, noAnswer: 4 });
       expect(bertilPhone.rollcalls).toEqual([]);
+
+      // A changed answer counts once, as the latest; the live counts are the roll call's own.
+      await t.request({ method: 'POST', url: `/api/v1/incidents/${id}/responses`, token: token.anna, body: { status: 'safe' } });
+      await kimPhone.waitFor((d) => d.rollcalls.some((r) => r.incidentId === id && r.summary.safe === 1), 5000, 'roll call after the changed answer');
+      const page = await t.request({ method: 'GET', url: `/api/v1/incidents/${id}/rollcall`, token: token.kris });
+      expect(kimPhone.rollcalls.at(-1)?.summary).toEqual({ targeted: 5, delivered: 2, acknowledged: 1, safe: 1, needHelp: 0, notOnSite: 0, noAnswer: 4 });
+      expect(page.body.summary).toEqual(kimPhone.rollcalls.at(-1)?.summary);
     });
 
     it('asks the devices of an alarm to hundreds more to spread their receipts, and a school-sized one to confirm at once', async () => {

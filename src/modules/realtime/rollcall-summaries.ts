@@ -4,7 +4,7 @@ import type { Clock } from '../../lib/clock.js';
 import type { Log } from '../../lib/log.js';
 import type { CommittedChange } from '../alarms/pipeline.js';
 import { linkedSourceOf } from '../alarms/linked.js';
-import { rollCall } from '../alarms/rollcall.js';
+import { rollCallSummary } from '../alarms/rollcall.js';
 import type { Publisher } from './publisher.js';
 
 /** Events that change the roll call's counts (`linked`: what became of the alarm at a linked organisation). */
@@ -14,7 +14,8 @@ const THROTTLE_MS = 250;
 /**
  * The pipeline's `roll-call-summaries` processor: while receipts and answers arrive, the leads and
  * whoever pressed get the counts (targeted, reached, safe…) at most four times a second per incident,
- * instead of one message per receipt.
+ * instead of one message per receipt. They are counts read without anyone's name: for an alarm to thousands, the
+ * whole roll call four times a second was most of the database's work while the receipts came in.
  */
 export class RollCallSummaries {
   private readonly due = new Map<string, NodeJS.Timeout>();
@@ -36,8 +37,8 @@ export class RollCallSummaries {
 
   private async send(incidentId: string): Promise<void> {
     try {
-      const [{ summary }, audience, source] = await Promise.all([
-        rollCall(this.db, incidentId), this.publisher.audienceOf(incidentId), linkedSourceOf(this.db, incidentId),
+      const [summary, audience, source] = await Promise.all([
+        rollCallSummary(this.db, incidentId), this.publisher.audienceOf(incidentId), linkedSourceOf(this.db, incidentId),
       ]);
       // A linked incident's counts are the source's leads' linked counts too (docs/linking.md): they hear of the change.
       if (source && !this.due.has(source)) this.schedule(source);
