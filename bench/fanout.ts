@@ -24,6 +24,11 @@
  * time in the phase and the ten functions with the most self time (bench/profile.ts).
  *
  * The measured devices live in BENCH_CLIENT_PROCESSES (2) client processes, the baseline's too (bench/client-fleet.ts).
+ * `cpu_ms_per_alarm`, `no_receipts_cpu_ms_per_alarm`, `school_cpu_ms_per_alarm`, `baseline_cpu_ms_per_alarm`: the
+ * processor time each kind of process (`nodes`, `postgres`, `redis`, the measured devices' `clients`, the bare
+ * `baseline` server, the `bench` process itself) used during the phase, divided by its alarms (bench/cpu.ts). A
+ * phase runs from its first raise until its last alarm has reached every device, so it also holds the pauses
+ * between rounds, the receipts and the all clears that fall in it: the work an alarm causes, not only its path.
  *
  * Then a reconnection storm (BENCH_STORM=0 skips it; it needs two nodes), with the devices connected again in this
  * process (the storm moves them from node to node): every device syncs once (the app's
@@ -60,6 +65,7 @@ import { seedDemo } from '../src/seed/demo.js';
 import { freePort, startTestRedis } from '../test/helpers/services.js';
 import { startNode, type AppNode } from '../test/helpers/nodes.js';
 import { ClientFleet, nowMs, raisedKey, type Measurable } from './client-fleet.js';
+import { cpuNow, cpuSpent } from './cpu.js';
 import { inspectArg, liveMemory } from './live-memory.js';
 import { monotonicUs, profileWindow, readProfileIn, type WindowProfile } from './profile.js';
 import { percentile, waitFor } from './support.js';
@@ -538,13 +544,19 @@ async function main(): Promise<void> {
       resolving.push(new Promise((r) => setTimeout(r, 2000)).then(() => allClear(urls[0] as string, fixture, incidentId)));
       return incidentId;
     };
+    let cpuFrom = cpuNow();
     const all = await measure(fleet, devices, ALARMS, 3000, raiseAndResolve(fixture.siteAll));
+    const allCpu = cpuSpent(cpuFrom, cpuNow(), ALARMS);
     await new Promise((r) => setTimeout(r, 3000));
     await fleet.receipting(false);
+    cpuFrom = cpuNow();
     const withoutReceipts = await measure(fleet, devices, ALARMS, 3000, raiseAndResolve(fixture.siteAll));
+    const withoutReceiptsCpu = cpuSpent(cpuFrom, cpuNow(), ALARMS);
     await fleet.receipting(true);
     await new Promise((r) => setTimeout(r, 3000));
+    cpuFrom = cpuNow();
     const school = await measure(fleet, devices.slice(0, SCHOOL_SIZE), SCHOOL_ALARMS, 2300, raiseAndResolve(fixture.siteSchool));
+    const schoolCpu = cpuSpent(cpuFrom, cpuNow(), SCHOOL_ALARMS);
     // The same school alarm once the school is linked to the library: the linked incident is raised in the
     // alarm's own transaction, so the school's devices and the library's are measured from the same raise.
     await Promise.all(resolving);
@@ -577,11 +589,13 @@ async function main(): Promise<void> {
     const baseFleet = new ClientFleet(CLIENT_PROCESSES);
     fleets.push(baseFleet);
     const baseClients = await baseFleet.connect(Array.from({ length: DEVICES }, () => ({ url: `http://127.0.0.1:${baselinePort}`, auth: {} })), 'broadcast');
+    cpuFrom = cpuNow();
     const base = await measure(baseFleet, baseClients, ALARMS, 3000, async () => {
       const key = randomUUID();
       await fetch(`http://127.0.0.1:${baselinePort}/broadcast?key=${key}`);
       return key;
     });
+    const baseCpu = cpuSpent(cpuFrom, cpuNow(), ALARMS);
     await baseFleet.close();
 
     const figures = {
@@ -601,6 +615,9 @@ async function main(): Promise<void> {
       no_receipts_p50_ms: round(percentile(withoutReceipts.latencies, 50)),
       no_receipts_p99_ms: round(percentile(withoutReceipts.latencies, 99)),
       no_receipts_lost: withoutReceipts.lost,
+      cpu_ms_per_alarm: allCpu,
+      no_receipts_cpu_ms_per_alarm: withoutReceiptsCpu,
+      baseline_cpu_ms_per_alarm: baseCpu,
       first_device_p50_ms: round(percentile(all.first, 50)),
       baseline_first_device_p50_ms: round(percentile(base.first, 50)),
       baseline_lost: base.lost,
@@ -609,6 +626,7 @@ async function main(): Promise<void> {
       school_p50_ms: round(percentile(school.latencies, 50)),
       school_p99_ms: round(percentile(school.latencies, 99)),
       school_lost: school.lost,
+      school_cpu_ms_per_alarm: schoolCpu,
       school_raise_answered_p50_ms: round(percentile(school.answered, 50)),
       school_raise_answered_p99_ms: round(percentile(school.answered, 99)),
       ...timeSplit('school_split', devices.slice(0, SCHOOL_SIZE), school, raisedVia),
