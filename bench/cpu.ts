@@ -3,8 +3,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 /**
  * Where the machine's CPU goes during a phase of a benchmark (issue 15): the processor time of every process in
  * the benchmark's tree, by kind, read from Linux's /proc. On two shared cores a latency says little about whose
- * work it waited for; these figures say how much each part did. Processes that exit within a phase are not
- * counted (PostgreSQL's autovacuum workers; the pools' connections stay open). Elsewhere than Linux: empty.
+ * work it waited for; these figures say how much each part did. PostgreSQL's backends come and go (a pool closes
+ * idle connections; autovacuum workers exit): a PostgreSQL process counts the time of its children that have
+ * exited too, which is where Linux keeps it. Elsewhere than Linux: empty.
  */
 export type CpuKind = 'nodes' | 'postgres' | 'redis' | 'clients' | 'baseline' | 'bench';
 export type CpuTimes = Partial<Record<CpuKind, number>>;
@@ -12,7 +13,7 @@ export type CpuTimes = Partial<Record<CpuKind, number>>;
 /** /proc/<pid>/stat counts in clock ticks, 100 a second on Linux. */
 const MS_PER_TICK = 10;
 
-interface Proc { pid: number; ppid: number; ms: number }
+interface Proc { pid: number; ppid: number; ms: number; exitedChildrenMs: number }
 
 function read(path: string): string | null {
   try {
@@ -27,7 +28,10 @@ function stat(pid: number): Proc | null {
   if (text === null) return null;
   // The command name is in parentheses and may hold spaces: the fields that follow are counted from its end.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { pid, ppid: Number(fields[1]), ms: (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK };
+  return {
+    pid, ppid: Number(fields[1]), ms: (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK,
+    exitedChildrenMs: (Number(fields[13]) + Number(fields[14])) * MS_PER_TICK,
+  };
 }
 
 function kindOf(pid: number, root: number): CpuKind | null {
@@ -58,7 +62,7 @@ export function cpuNow(root = process.pid): CpuTimes {
   const queue = self ? [self] : [];
   for (let p = queue.shift(); p; p = queue.shift()) {
     const kind = kindOf(p.pid, root);
-    if (kind) times[kind] = (times[kind] ?? 0) + p.ms;
+    if (kind) times[kind] = (times[kind] ?? 0) + p.ms + (kind === 'postgres' ? p.exitedChildrenMs : 0);
     queue.push(...(children.get(p.pid) ?? []));
   }
   return times;
