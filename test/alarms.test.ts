@@ -97,6 +97,7 @@ describe('the alarm path over HTTP', () => {
 
   afterEach(async () => {
     for (const d of devices.splice(0)) d.close();
+    await t.settleDevices();
     // Each test starts from a quiet site: end whatever is still active.
     await t.endActiveIncidents(h.token.admin);
   });

@@ -102,6 +102,7 @@ describe('links between organisations', () => {
   beforeEach(async () => {
     // Devices of earlier tests would confirm this test's alarms behind its back.
     for (const d of devices.splice(0)) d.close();
+    await t.settleDevices();
     await endAll();
     // The demo link as seeded, whatever a test did to it.
     await t.db.query("UPDATE links SET status = 'active', suspended_by_organisation_id = NULL WHERE id = $1", [demoLink]);

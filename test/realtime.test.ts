@@ -74,6 +74,7 @@ describe('realtime protocol on one node', () => {
 
   afterEach(async () => {
     for (const d of devices.splice(0)) d.close();
+    await t.settleDevices();
     await t.endActiveIncidents(token.admin);
   });
 

@@ -94,6 +94,12 @@ export interface TestApp {
   listen(): Promise<string>;
   /** Declares all clear for every active incident, as the given lead: each test then starts from quiet sites. */
   endActiveIncidents(token: string): Promise<void>;
+  /**
+   * Waits until no device is connected to the app any more and the receipts they sent are written: receipts are
+   * gathered for a while before they are written (RECEIPT_GATHER_MS), and a test that compares the tables must
+   * not see an earlier test's land in the middle of its own.
+   */
+  settleDevices(): Promise<void>;
   /** A fingerprint of every table's contents: equal before and after means nothing changed. */
   snapshot(): Promise<string>;
   close(): Promise<void>;
@@ -159,6 +165,14 @@ export async function startApp(env: Record<string, string> = {}, options: { cloc
         const ended = await request({ method: 'POST', url: `/api/v1/incidents/${id}/resolve`, token, body: {} });
         if (ended.status !== 200) throw new Error(`could not end incident ${id}: ${ended.status} ${JSON.stringify(ended.body)}`);
       }
+    },
+    settleDevices: async () => {
+      // A device's packets are handled before its disconnect: once none is connected, every receipt is gathered.
+      for (let waited = 0; (await app.io.server.local.fetchSockets()).length > 0; waited += 10) {
+        if (waited > 10_000) throw new Error('devices still connected after 10 s');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await app.alarms.flushReceipts();
     },
     snapshot: async () => {
       const tables = (await db.query<{ table_name: string }>(
