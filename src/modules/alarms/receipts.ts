@@ -94,7 +94,7 @@ export async function receiptEvents(tx: Queryable, receipts: Receipt[]): Promise
 /**
  * How long a node gathers receipts before it writes them. A batch's transaction costs PostgreSQL about as much
  * as its rows: gathered for 20 ms, the 5,000 receipts of an alarm came in about two hundred transactions and cost
- * PostgreSQL 2.4-2.7 s of processor time, more than the alarm itself; gathered for 200 ms, 0.7 s
+ * PostgreSQL 1.9-2.7 s of processor time, more than the alarm itself; gathered for 200 ms, 0.7-0.8 s
  * (docs/PERFORMANCE.md, 2026-12-03 late evening). Nobody is kept waiting by it: the leads' counts go out at most
  * four times a second anyway, a device's receipt is answered well within its 10 s, and the first repush to
  * someone not reached is five seconds away at the least.

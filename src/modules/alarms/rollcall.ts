@@ -37,7 +37,7 @@ const ROLLCALL_SQL = {
   // The same counts for several incidents at once, without names: what the leads' live summaries (four a second
   // while an alarm's receipts arrive) and a linked organisation's leads read. Each person's latest answer is
   // taken from the incidents' answers in one pass and joined by hash, not looked up once per recipient: for
-  // 5,000 recipients about 1.6 ms against 14 ms (docs/PERFORMANCE.md, 2026-12-03 "roll-call summaries").
+  // 5,000 recipients about 1.6 ms against 14 ms (docs/PERFORMANCE.md, 2026-12-03 late evening).
   counts: `
     WITH latest AS (
       SELECT DISTINCT ON (incident_id, person_id) incident_id, person_id, status

@@ -14,8 +14,8 @@ const THROTTLE_MS = 250;
 /**
  * The pipeline's `roll-call-summaries` processor: while receipts and answers arrive, the leads and
  * whoever pressed get the counts (targeted, reached, safe…) at most four times a second per incident,
- * instead of one message per receipt. They are counts read without anyone's name: for an alarm to thousands, the
- * whole roll call four times a second was most of the database's work while the receipts came in.
+ * instead of one message per receipt. They are counts read without anyone's name: for an alarm to thousands,
+ * reading the whole roll call four times a second only to count it was work for nothing.
  */
 export class RollCallSummaries {
   private readonly due = new Map<string, NodeJS.Timeout>();
