@@ -260,7 +260,7 @@ async function measure(fleet: ClientFleet, clients: (Measurable & { index: numbe
     const these = latencies.slice(before);
     progress(`round ${round + 1}/${rounds}: ${these.length}/${clients.length} received; answered in ${Math.round(answered[round] ?? 0)} ms, `
       + `p50 ${Math.round(percentile(these, 50))} ms, last ${Math.round(Math.max(0, ...these))} ms`);
-    first.push(Math.min(...latencies.slice(before)));
+    first.push(Math.min(...these));
   }
   return { latencies, rounds: keys, window: { fromUs, toUs: monotonicUs() }, answered, first, lost };
 }
