@@ -11,6 +11,9 @@ export async function simulateRestore(db: pg.Pool, backup: bigint): Promise<stri
   try {
     await admin.query('BEGIN');
     await admin.query('SET LOCAL session_replication_role = replica');
+    // Nothing writes during a restore: writers in flight finish first (their events are among those gone), later
+    // ones wait and take their ids from the restored sequence.
+    await admin.query('LOCK TABLE incident_events IN ACCESS EXCLUSIVE MODE');
     await admin.query('DELETE FROM incident_events WHERE id > $1', [backup.toString()]);
     await admin.query("SELECT setval('incident_events_id_seq', $1)", [backup.toString()]);
     await admin.query('COMMIT');
