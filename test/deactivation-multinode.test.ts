@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, type IncidentAnswer } from './helpers/cluster.js';
 import { TestDevice } from './helpers/device.js';
@@ -72,5 +73,72 @@ describe('deactivating a person on a cluster', () => {
     // His answer to the earlier alarm stays in its roll call.
     const rollcall = await callNode<{ people: { personId: string; status: string | null }[] }>(nodeB.url, 'GET', `/api/v1/incidents/${earlier}/rollcall`, { token: c.token.kris });
     expect(rollcall.body.people.find((p) => p.personId === c.person.bertil)?.status).toBe('safe');
+  });
+});
+
+/**
+ * A lost phone's session ended from the laptop through one node while the node that holds the phone's socket
+ * stalls (a long pause, a starved host): the node hears of it when it resumes, however long it was away, and
+ * closes the socket before anything more reaches it; where the inter-node stream no longer holds the message,
+ * the node checks the sessions of all its sockets.
+ */
+describe('ending a session while the node that holds its socket stalls', () => {
+  let c: Cluster;
+  let nodeA: AppNode;
+  let nodeB: AppNode;
+
+  beforeAll(async () => {
+    c = await Cluster.start(2);
+    [nodeA, nodeB] = c.nodes as [AppNode, AppNode];
+  });
+  afterAll(() => c?.stop());
+
+  /** Bertil's laptop on node A and his phone on node B. Node B stops, and only once any read it had waiting in Redis has timed out is the phone's session ended from the laptop; `meanwhile` runs before it resumes. */
+  const endPhoneWhileBStalls = async (meanwhile: () => Promise<void> = async () => undefined): Promise<TestDevice> => {
+    const laptopToken = await loginAt(nodeA.url, 'bertil@vasaskolan.example');
+    const phoneToken = await loginAt(nodeB.url, 'bertil@vasaskolan.example');
+    // A phone that only listens: it sends nothing a node could check its session by.
+    const phone = await TestDevice.connect({ urls: [nodeB.url], token: phoneToken, syncEveryMs: 0, autoReceipt: false, answersHints: false });
+    const sessions = await callNode<{ sessions: { id: string; current: boolean }[] }>(nodeB.url, 'GET', '/api/v1/auth/sessions', { token: phoneToken });
+    const phoneSession = sessions.body.sessions.find((s) => s.current)?.id;
+    nodeB.freeze();
+    try {
+      await new Promise((r) => setTimeout(r, 2500));
+      const ended = await callNode(nodeA.url, 'DELETE', `/api/v1/auth/sessions/${phoneSession}`, { token: laptopToken });
+      expect(ended.status, JSON.stringify(ended.body)).toBe(204);
+      await meanwhile();
+    } finally {
+      nodeB.thaw();
+    }
+    return phone;
+  };
+
+  /** The phone was closed by the server, and an alarm raised afterwards does not reach it. */
+  const phoneEnded = async (phone: TestDevice) => {
+    await phone.waitFor((d) => d.endedByServer, 20_000, 'the phone on the stalled node closed by the server');
+    const after = await callNode<IncidentAnswer>(nodeA.url, 'POST', '/api/v1/alarms', {
+      token: c.token.anna, body: { pressId: randomUUID(), siteId: c.vasaskolan, alarmTypeId: c.alarmType.brand },
+    });
+    expect(after.status, JSON.stringify(after.body)).toBe(201);
+    await c.resolveAllActive(nodeA);
+    expect(phone.of('raised', after.body.incident.id)).toHaveLength(0);
+    phone.close();
+  };
+
+  it('closes the phone\'s socket when its node resumes from a stall longer than a blocking read, and no later alarm reaches it', async () => {
+    await phoneEnded(await endPhoneWhileBStalls());
+  });
+
+  it('closes it too when the stream was trimmed past where the stalled node was, the message with it', async () => {
+    if (!c.redis) throw new Error('no redis');
+    const admin = new Redis(c.redis.url);
+    admin.on('error', () => undefined);
+    try {
+      await phoneEnded(await endPhoneWhileBStalls(async () => {
+        expect(await admin.xtrim('samlarm:inter-node', 'MAXLEN', 0)).toBeGreaterThan(0);
+      }));
+    } finally {
+      admin.disconnect();
+    }
   });
 });

@@ -1,7 +1,6 @@
 import fp from 'fastify-plugin';
 import { Redis } from 'ioredis';
 import { Server, type Socket } from 'socket.io';
-import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { ClientToServerEvents, ServerToClientEvents } from '../contract/realtime.js';
 import type { Principal } from '../modules/auth/policies.js';
 import { InterNodeStream } from './inter-node-stream.js';
@@ -38,27 +37,9 @@ declare module 'fastify' {
 }
 
 /**
- * The Streams adapter sends its ephemeral messages (heartbeats, serverSideEmit) with PUBLISH and
- * subscribes without awaiting either promise. When the connection closes with one pending (at
- * shutdown, or a test closing its app), the rejection would go unhandled, which ends a Node
- * process. A handler is attached to every such promise; callers that await it still see the error.
- */
-function handleFireAndForget(client: Redis, log: { debug: (obj: object, msg: string) => void }): void {
-  for (const name of ['publish', 'spublish', 'subscribe', 'ssubscribe'] as const) {
-    const original = client[name].bind(client) as (...args: unknown[]) => Promise<unknown>;
-    const guarded = (...args: unknown[]) => {
-      const result = original(...args);
-      result.catch((err: unknown) => log.debug({ err: err instanceof Error ? err.message : String(err), command: name }, 'adapter redis command failed'));
-      return result;
-    };
-    Object.assign(client, { [name]: guarded });
-  }
-}
-
-/**
- * Socket.IO on the app's HTTP server, across nodes through the Redis Streams adapter (ADR 007) when
- * REDIS_URL is set, and the inter-node stream that carries deliveries to the other nodes (ADR 030).
- * Infrastructure only: the protocol spoken over it is modules/realtime's.
+ * Socket.IO on the app's HTTP server, each node with its own devices only, and, when REDIS_URL is set,
+ * the inter-node stream that carries what the other nodes must do for theirs: deliveries (ADR 030) and
+ * ended sessions (ADR 033). Infrastructure only: the protocol spoken over it is modules/realtime's.
  */
 export default fp(async (app) => {
   const server: IoServer = new Server(app.server, {
@@ -71,30 +52,20 @@ export default fp(async (app) => {
     // A draining node takes no new connections; refused clients retry, and the balancer sends them elsewhere.
     allowRequest: (_request, callback) => callback(null, !app.lifecycle.draining),
   });
-  let adapterRedis: Redis | undefined;
+  let writer: Redis | undefined;
   let stream: InterNodeStream | undefined;
-  if (app.config.REDIS_URL) {
-    // A connection of its own with the offline queue on: the adapter's reads wait out a Redis restart.
-    // Commands wait out an outage however long it lasts (maxRetriesPerRequest null): a session's
-    // disconnect or a delivery is sent late rather than dropped.
-    adapterRedis = new Redis(app.config.REDIS_URL, { retryStrategy: (n) => Math.min(n * 100, 1000), maxRetriesPerRequest: null });
-    const watched = (client: Redis) => {
-      client.on('error', (err) => app.log.debug({ err: err.message }, 'adapter redis error'));
-      handleFireAndForget(client, app.log);
+  const url = app.config.REDIS_URL;
+  if (url) {
+    // The writer has its offline queue on and waits out an outage however long it lasts
+    // (maxRetriesPerRequest null): a delivery or an ended session reaches the other nodes late rather
+    // than never. The reader is a connection of its own, since XREAD blocks.
+    const connect = (name: string) => {
+      const client = new Redis(url, { connectionName: name, retryStrategy: (n) => Math.min(n * 100, 1000), maxRetriesPerRequest: null });
+      client.on('error', (err) => app.log.debug({ err: err.message, connection: name }, 'inter-node redis error'));
       return client;
     };
-    watched(adapterRedis);
-    // The adapter opens its subscriber and stream-reader connections with duplicate(): watch those too.
-    const duplicate = adapterRedis.duplicate.bind(adapterRedis);
-    adapterRedis.duplicate = (...args: Parameters<Redis['duplicate']>) => watched(duplicate(...args));
-    server.adapter(createAdapter(adapterRedis, {
-      streamName: `${app.config.REDIS_KEY_PREFIX}socket.io`,
-      channelPrefix: `${app.config.REDIS_KEY_PREFIX}socket.io`,
-      maxLen: 100_000,
-      blockTimeInMs: 2000,
-      onlyPlaintext: true,
-    }));
-    stream = new InterNodeStream(adapterRedis, adapterRedis.duplicate({ connectionName: 'samlarm-inter-node' }), `${app.config.REDIS_KEY_PREFIX}inter-node`, app.log);
+    writer = connect('samlarm-inter-node-writer');
+    stream = new InterNodeStream(writer, connect('samlarm-inter-node'), `${app.config.REDIS_KEY_PREFIX}inter-node`, app.log);
   }
   const nodes = stream ?? null;
   app.decorate('io', { server, nodes });
@@ -107,12 +78,10 @@ export default fp(async (app) => {
     server.engine.close();
   });
   app.addHook('onClose', async () => {
-    // close() publishes the node's goodbye without waiting for it: QUIT is queued behind it, so it goes
-    // out before the connection ends (and does not hang if Redis is away).
-    await server.of('/').adapter.close();
     await stream?.close();
-    if (adapterRedis) {
-      const client = adapterRedis;
+    if (writer) {
+      // QUIT goes out after the appends queued before it, and does not hang if Redis is away.
+      const client = writer;
       await Promise.race([client.quit().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 500))]);
       client.disconnect();
     }

@@ -28,6 +28,8 @@ export interface DeviceOptions {
   autoReceipt?: boolean;
   /** Ask for missed events this often, as the app does (0: never). */
   syncEveryMs?: number;
+  /** Sync when a node hints, as the app does (default true); false, with no receipts and no syncs: a device that only listens. */
+  answersHints?: boolean;
 }
 
 /**
@@ -90,7 +92,7 @@ export class TestDevice {
     socket.on('catch_up', (r: CatchUpResult) => this.apply(r));
     socket.on('sync_hint', () => {
       this.syncHints += 1;
-      void this.sync().catch(() => undefined);
+      if (this.options.answersHints !== false) void this.sync().catch(() => undefined);
     });
     socket.on('rollcall', (r: { incidentId: string; summary: Record<string, number> }) => this.rollcalls.push(r));
     socket.on('site_instruction', (n: SiteInstructionPayload) => this.siteInstructions.push(n));

@@ -48,6 +48,10 @@ export const AUTH_SQL = {
        WHERE s.id = f.session_id AND f.due AND s.revoked_at IS NULL
     )
     SELECT session_id, person_id, organisation_id, language, roles FROM found`,
+  // Which of these sessions are still live, of a person still active: the rest have ended.
+  liveAmong: `
+    SELECT s.id FROM live_sessions s JOIN people p ON p.id = s.person_id
+     WHERE s.id = ANY($1::uuid[]) AND p.active`,
   listSessions: `
     SELECT s.id, s.kind, s.label, s.user_agent, s.created_at, s.last_seen_at, s.expires_at, s.platform,
            s.push_permission, ps.id IS NOT NULL AS push_subscribed

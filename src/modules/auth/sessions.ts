@@ -142,6 +142,12 @@ export async function principalForToken(db: Db, config: Config, token: string): 
   };
 }
 
+/** Those of `sessionIds` still live, of a person still active. */
+export async function liveSessionsAmong(db: Queryable, sessionIds: string[]): Promise<Set<string>> {
+  if (sessionIds.length === 0) return new Set();
+  return new Set((await db.query<{ id: string }>(AUTH_SQL.liveAmong, [sessionIds])).rows.map((r) => r.id));
+}
+
 export interface SessionView {
   id: string;
   kind: SessionKind;

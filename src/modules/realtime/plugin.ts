@@ -10,6 +10,7 @@ import { incidentSummary } from '../alarms/incidents.js';
 import { presentCatchUp } from '../alarms/presenters.js';
 import { parser, personRoom, sessionRoom } from './protocol.js';
 import { Publisher, type RemoteDelivery } from './publisher.js';
+import { SessionEnds, type SessionsEnded, type SessionsTarget } from './sessions.js';
 import { SocketBudget } from './budget.js';
 import { RollCallSummaries } from './rollcall-summaries.js';
 import { SiteInstructions } from './site-instructions.js';
@@ -18,7 +19,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     realtime: {
       /** Closes, on every node, the sockets of ended sessions: one session, or all of a person's (but one). */
-      endSessions(target: { sessionId: string } | { personId: string; exceptSessionId?: string }): void;
+      endSessions(target: SessionsTarget): void;
     };
   }
 }
@@ -72,22 +73,22 @@ export default fp(async (app) => {
   app.alarms.pipeline.afterCommit('roll-call-summaries', (change) => summaries.process(change));
   const siteInstructions = new SiteInstructions(app.db, publisher, log);
   app.alarms.pipeline.afterCommit('site-instructions', (change) => siteInstructions.process(change));
-  // Deliveries published by other nodes: to this node's devices only (each node delivers its own).
-  nodes?.onMessage((delivery) => void publisher.receive(delivery as RemoteDelivery));
-  // Only when the stream no longer holds what this node had yet to read (ADR 030) may a delivery be
-  // gone: this node's devices then sync from their cursors.
-  nodes?.onGap(() => io.local.emit('sync_hint'));
+  const sessionEnds = new SessionEnds(io, nodes, app.db, log);
+  // From other nodes: deliveries, to this node's devices only (each node delivers its own), and ended sessions.
+  nodes?.onMessage((payload) => {
+    const message = payload as RemoteDelivery | SessionsEnded;
+    if (message.kind === 'sessions_ended') sessionEnds.receive(message);
+    else void publisher.receive(message);
+  });
+  // Only when the stream no longer holds what this node had yet to read (ADR 030) may a message be gone:
+  // this node's devices then sync from their cursors, and its sockets of ended sessions close.
+  nodes?.onGap(() => {
+    io.local.emit('sync_hint');
+    void sessionEnds.closeEndedAfterGap();
+  });
   const budget = new SocketBudget();
 
-  app.decorate('realtime', {
-    // A revoked session must stop receiving at once (a lost phone that only listens would otherwise
-    // keep getting alarms); disconnecting with a packet makes the client stop reconnecting.
-    endSessions: (target) => {
-      if ('sessionId' in target) io.in(sessionRoom(target.sessionId)).disconnectSockets(true);
-      else if (target.exceptSessionId) io.in(personRoom(target.personId)).except(sessionRoom(target.exceptSessionId)).disconnectSockets(true);
-      else io.in(personRoom(target.personId)).disconnectSockets(true);
-    },
-  });
+  app.decorate('realtime', { endSessions: (target) => sessionEnds.end(target) });
 
   io.use((socket, next) => {
     void (async () => {
