@@ -161,6 +161,8 @@ describe('links between organisations', () => {
       const linkedId = await linkedIncidentOf(source);
       await kim.waitFor((d) => d.of('linked', source).length === 1, 15_000, 'the note that the alarm crossed');
       expect(kim.of('linked', source)[0]?.data).toMatchObject({ organisationName: 'Kulturförvaltningen', siteName: 'Vasastadens bibliotek', state: 'active' });
+      // Bo's device confirms the linked alarm; its receipt is written within the node's gathering window.
+      await bo.waitFor((d) => d.confirmed.has(linkedId), 15_000, "Bo's receipt written");
       const summariesBefore = kim.rollcalls.filter((r) => r.incidentId === source).length;
 
       expect((await api('lisa', 'POST', `/incidents/${linkedId}/responses`, { status: 'safe', text: 'Ute på gården' })).status).toBe(200);

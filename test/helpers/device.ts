@@ -46,6 +46,8 @@ export class TestDevice {
   /** Every distinct event seen, in the order it arrived (live or in a catch-up answer). */
   readonly arrivals: Envelope[] = [];
   readonly resyncs: CatchUpResult[] = [];
+  /** Incidents whose delivery receipt from this device the server has answered as written. */
+  readonly confirmed = new Set<string>();
   /** How many times a node told this device to sync (a `sync_hint`). */
   syncHints = 0;
   /** Why each connection ended, as Socket.IO reports it ("io server disconnect" would make a real client give up). */
@@ -142,7 +144,9 @@ export class TestDevice {
       this.events.push(e);
       this.arrivals.push(e);
       if (this.options.autoReceipt !== false && (e.type === 'raised' || e.type === 'reraised')) {
-        void this.emit('receipt', { incidentId: e.incidentId, kind: 'delivered' }).catch(() => undefined);
+        void this.emit('receipt', { incidentId: e.incidentId, kind: 'delivered' }).then((ack) => {
+          if (ack.ok) this.confirmed.add(e.incidentId);
+        }, () => undefined);
       }
     }
     this.events.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
