@@ -1,14 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError } from '../../lib/errors.js';
-import { ErrorResponse } from '../../lib/schemas.js';
+import { ErrorResponse, StringEnum } from '../../lib/schemas.js';
 import { bearerToken } from '../../plugins/authentication.js';
 import { checkReadiness, registerRedisGauge } from './readiness.js';
 import { metricsTokenMatches } from './metrics-token.js';
 
 const Check = Type.Object({ ok: Type.Boolean(), error: Type.Optional(Type.String()), ms: Type.Integer() });
 const ReadinessView = Type.Object({
-  status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
+  status: StringEnum(['ready', 'not_ready']),
   code: Type.Optional(Type.String({ description: 'not_ready when Postgres fails or the node is draining' })),
   failing: Type.Array(Type.String(), { description: 'What makes the node not ready: postgres, draining' }),
   degraded: Type.Array(Type.String(), { description: 'Failing parts the node still works without: redis (other nodes\' devices catch up later)' }),

@@ -65,7 +65,8 @@ export const RecordResponse = Type.Object({
   mayEdit: Type.Boolean(),
 });
 
-const Detail = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]);
+// One type list, not a union: the response serialiser writes it without a validator (lib/schemas.ts, Nullable).
+const Detail = Type.Unsafe<string | number | boolean | null>({ type: ['string', 'number', 'boolean', 'null'] });
 const Curve = Type.Array(Type.Object({ ms: Type.Integer(), share: Type.Number() }));
 
 export const ReviewResponse = Type.Object({
