@@ -58,6 +58,14 @@ describe('configuration', () => {
     expect(loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '1500', DATABASE_QUERY_TIMEOUT_MS: '2000' })).toMatchObject({ DATABASE_QUERY_TIMEOUT_MS: 2000 });
   });
 
+  it('ends a transaction a stalled node left idle before an alarm queued behind its locks reaches its deadline', () => {
+    const config = loadConfig({});
+    expect(config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS).toBeLessThan(config.DATABASE_ALARM_DEADLINE_MS);
+    expect(() => loadConfig({ DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '3000' })).toThrow(/DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: must be below DATABASE_ALARM_DEADLINE_MS/);
+    expect(loadConfig({ DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '4000', DATABASE_ALARM_DEADLINE_MS: '5000' }))
+      .toMatchObject({ DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: 4000 });
+  });
+
   it('refuses a request timeout shorter than the header timeout, and a metrics token too short to be a secret', () => {
     expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' })).toThrow(/HTTP_REQUEST_TIMEOUT_MS/);
     expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN/);

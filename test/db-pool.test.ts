@@ -96,4 +96,36 @@ describe('the database pool: bounded waits, nothing half written', () => {
       await checker.query('DELETE FROM pool_marks');
     }
   });
+
+  it('a transaction left idle past DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS (its node stalled) is rolled back by the server and lets go of its locks', async () => {
+    const pool = createPool(database.url, loadConfig({ LOG_LEVEL: 'silent', DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '300' }), log);
+    let woke = false;
+    try {
+      const stalled = inTransaction(pool, async (tx) => {
+        await tx.query("INSERT INTO pool_marks VALUES ('stalled')");
+        await tx.query('SELECT pg_advisory_xact_lock(4711)');
+        // The node's side of the transaction goes quiet, as a frozen process does.
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        woke = true;
+        await tx.query("INSERT INTO pool_marks VALUES ('woke')");
+      });
+      const failed = stalled.then(() => null, (err: unknown) => err);
+      // Another connection waits for the lock; it gets it once the server ends the stalled transaction, long before the node wakes.
+      await checker.query('SELECT pg_advisory_lock(4711)');
+      expect(woke, 'the lock was free before the stalled side woke').toBe(false);
+      await checker.query('SELECT pg_advisory_unlock(4711)');
+      const err = await failed;
+      expect(err).toBeInstanceOf(Error);
+      expect(isConnectionError(err), String(err)).toBe(true);
+      expect(await marks()).toEqual([]);
+      // The pool let go of the ended connection and works on.
+      await inTransaction(pool, async (tx) => {
+        await tx.query("INSERT INTO pool_marks VALUES ('next')");
+      });
+      expect(await marks()).toEqual(['next']);
+    } finally {
+      await pool.end();
+      await checker.query('DELETE FROM pool_marks');
+    }
+  });
 });

@@ -321,6 +321,52 @@ describe('faults lose no alarm and no response', () => {
     expect(onB.syncHints).toBeGreaterThanOrEqual(1);
   });
 
+  it('a node frozen while it holds the timeline\'s ordering lock does not hold up an alarm raised through the other node', async () => {
+    const { a, b } = nodes;
+    const raised = ok(await callNode<IncidentAnswer>(a.url, 'POST', '/api/v1/alarms', {
+      token: c.token.anna, body: { pressId: randomUUID(), siteId: c.vasaskolan, alarmTypeId: c.alarmType.hot, confirmContradiction: true },
+    }), 201);
+    // Colleagues answer through B without pause: each answer appends an event under the ordering lock.
+    let answering = true;
+    const answers = (['bertil', 'cecilia', 'kris'] as const).map(async (who) => {
+      for (let i = 0; answering; i++) {
+        await callNode(b.url, 'POST', `/api/v1/incidents/${raised.incident.id}/responses`, {
+          token: c.token[who], body: { status: i % 2 === 0 ? 'safe' : 'need_help' },
+        }).catch(() => undefined);
+      }
+    });
+    // B is frozen at moments of its own until it is caught holding the lock (as a pause of its host or its runtime would).
+    const lockHeld = async () => (await c.query<{ held: boolean }>(
+      "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = 4711113) AS held",
+    ))[0]?.held === true;
+    let caught = false;
+    try {
+      for (let attempt = 0; attempt < 500 && !caught; attempt++) {
+        b.freeze();
+        await sleep(20);
+        caught = await lockHeld();
+        if (!caught) {
+          b.thaw();
+          await sleep(5 + (attempt % 7) * 3);
+        }
+      }
+      expect(caught, 'B was caught holding the ordering lock').toBe(true);
+      const through = await callNode<IncidentAnswer>(a.url, 'POST', '/api/v1/alarms', {
+        token: c.token.anna, body: { pressId: randomUUID(), siteId: sites[1], alarmTypeId: c.alarmType.brand, confirmContradiction: true },
+      });
+      expect(through.status, JSON.stringify(through.body)).toBe(201);
+    } finally {
+      answering = false;
+      b.thaw();
+      await Promise.all(answers);
+    }
+    // B, thawed, answers again; what it was writing when it froze failed as a whole or committed as a whole.
+    const after = await callNode<EventsAnswer>(b.url, 'POST', `/api/v1/incidents/${raised.incident.id}/responses`, {
+      token: c.token.bertil, body: { status: 'safe' },
+    });
+    expect(after.status, JSON.stringify(after.body)).toBe(200);
+  });
+
   it('a device offline while three alarms are raised receives all three, in order, when it reconnects to the other node', async () => {
     const { a, b } = nodes;
     const bertil = await connect('bertil', [a.url]);

@@ -95,6 +95,13 @@ export const ConfigSchema = Type.Object({
   DATABASE_KEEPALIVE_IDLE_MS: Type.Integer({ minimum: 1000, default: 10000 }),
   /** Deadline for the database part of raising an alarm (pool acquisition and every query): after it the press answers 503 database_unavailable, "call 112". */
   DATABASE_ALARM_DEADLINE_MS: Type.Integer({ minimum: 200, maximum: 60000, default: 3000 }),
+  /**
+   * How long the server lets one of the node's connections sit idle inside a transaction before it ends it and
+   * rolls back. A node that stalls mid-transaction (a paused VM, a frozen process) otherwise holds its locks,
+   * among them the timeline's ordering lock every alarm needs, until it wakes (ADR 034). Must stay below
+   * DATABASE_ALARM_DEADLINE_MS, so an alarm queued behind a stalled node still makes its deadline.
+   */
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60000, default: 1500 }),
   /** Bearer token Prometheus sends to read /metrics. Unset: /metrics is not served (404). */
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   /** How long a client may take to send a request's headers before the connection is closed (slow-sending clients hold sockets). */
@@ -163,6 +170,10 @@ function crossFieldProblems(config: Config): string[] {
   // The server's statement timeout cancels a slow query and keeps the connection; the client's ends the connection.
   if (config.DATABASE_QUERY_TIMEOUT_MS <= config.DATABASE_STATEMENT_TIMEOUT_MS) {
     problems.push('DATABASE_QUERY_TIMEOUT_MS: must exceed DATABASE_STATEMENT_TIMEOUT_MS');
+  }
+  // An alarm waiting for a lock a stalled node holds gets it when the server ends that node's transaction.
+  if (config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS >= config.DATABASE_ALARM_DEADLINE_MS) {
+    problems.push('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: must be below DATABASE_ALARM_DEADLINE_MS');
   }
   if (config.HTTP_REQUEST_TIMEOUT_MS < config.HTTP_HEADERS_TIMEOUT_MS) problems.push('HTTP_REQUEST_TIMEOUT_MS: must be at least HTTP_HEADERS_TIMEOUT_MS');
   // The lockout counts failures within its window: they must still be there.

@@ -24,7 +24,9 @@ export interface PoolOptions {
  * a word (a hung host, a silent network cut: connections stay open and nothing answers): acquiring a
  * connection is bounded (connectionTimeoutMillis), every query is bounded on the server
  * (statement_timeout) and, for a server that no longer runs, on the client (query_timeout), and TCP
- * keepalive finds dead peers on idle connections.
+ * keepalive finds dead peers on idle connections. The other way round, a node that stalls inside a
+ * transaction cannot hold its locks for longer than idle_in_transaction_session_timeout: the server
+ * ends that connection and rolls its transaction back (ADR 034).
  */
 export function createPool(connectionString: string, config: Config, log: Log, options: PoolOptions = {}): Db {
   const pool = new pg.Pool({
@@ -32,6 +34,7 @@ export function createPool(connectionString: string, config: Config, log: Log, o
     max: config.DATABASE_POOL_MAX,
     connectionTimeoutMillis: config.DATABASE_CONNECT_TIMEOUT_MS,
     statement_timeout: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    idle_in_transaction_session_timeout: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     ...(options.queryTimeout === false ? {} : { query_timeout: config.DATABASE_QUERY_TIMEOUT_MS }),
     keepAlive: true,
     keepAliveInitialDelayMillis: config.DATABASE_KEEPALIVE_IDLE_MS,

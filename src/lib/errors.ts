@@ -210,7 +210,8 @@ const PG_CODES: Record<string, ErrorCode> = {
 
 const CONNECTION_ERROR_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'SAMLARM_DB_DEADLINE',
-  '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006',
+  // 25P03: the server ended a transaction left idle too long (a node that stalled in it).
+  '25P03', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006',
 ]);
 
 /** True when an error means "the database cannot be reached (in time)", as opposed to a bad query. */
