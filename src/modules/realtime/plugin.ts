@@ -24,6 +24,14 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * A connection's first catch-up is tried again this many times in all, after 0.5, 1 and 2 s (each jittered by half),
+ * when the database cannot answer it: in a reconnection storm thousands of handshakes queue for the pool at once,
+ * and a device whose catch-up failed would otherwise wait for its own next sync (the app's is 20 s away).
+ */
+const CONNECT_CATCH_UP_ATTEMPTS = 4;
+const connectCatchUpDelayMs = (failed: number) => 500 * 2 ** (failed - 1) * (0.5 + Math.random());
+
 const parse = {
   handshake: parser(Handshake),
   sync: parser(SyncRequest),
@@ -178,15 +186,29 @@ export default fp(async (app) => {
 
     // Checked by the handshake's parser: where the device is, for its first catch-up.
     const { cursor = null, epoch = null } = socket.handshake.auth as Static<typeof Handshake>;
-    void (async () => {
+    const catchUpOnConnect = async (): Promise<boolean> => {
       // Checked again now that the socket is in its session's room: a sign-out that committed after
       // the handshake's check but before the join would otherwise have missed this socket.
       if (!(await principalForToken(app.db, app.config, socket.data.token))) {
         socket.disconnect(true);
-        return;
+        return false;
       }
       socket.emit('catch_up', presentCatchUp(await app.alarms.catchUp(principal.personId, { cursor, epoch })));
-      await sendSiteInstructions();
+      return true;
+    };
+    void (async () => {
+      for (let attempt = 1; socket.connected; attempt++) {
+        try {
+          if (await catchUpOnConnect()) {
+            await sendSiteInstructions().catch((err: unknown) => socketLog.warn({ err }, 'site instructions on connect failed; the next sync sends them'));
+          }
+          return;
+        } catch (err) {
+          if (attempt === CONNECT_CATCH_UP_ATTEMPTS) throw err;
+          socketLog.debug({ err, attempt }, 'catch-up on connect failed; trying again');
+          await new Promise((resolve) => setTimeout(resolve, connectCatchUpDelayMs(attempt)));
+        }
+      }
     })().catch((err: unknown) => socketLog.warn({ err }, 'catch-up on connect failed; the device will sync again'));
   });
 
