@@ -25,12 +25,13 @@ declare module 'fastify' {
 }
 
 /**
- * A connection's first catch-up is tried again this many times in all, after 0.5, 1 and 2 s (each jittered by half),
- * when the database cannot answer it: in a reconnection storm thousands of handshakes queue for the pool at once,
- * and a device whose catch-up failed would otherwise wait for its own next sync (the app's is 20 s away).
+ * What a connection is sent first (its catch-up, then its sites' instructions) is tried again this many times in
+ * all, after 0.5, 1 and 2 s (each jittered by half), when the database cannot answer it: in a reconnection storm
+ * thousands of handshakes queue for the pool at once, and a device whose catch-up failed would otherwise wait for
+ * its own next sync (the app's is 20 s away) with the alarms it missed.
  */
-const CONNECT_CATCH_UP_ATTEMPTS = 4;
-const connectCatchUpDelayMs = (failed: number) => 500 * 2 ** (failed - 1) * (0.5 + Math.random());
+const ON_CONNECT_ATTEMPTS = 4;
+const onConnectDelayMs = (failed: number) => 500 * 2 ** (failed - 1) * (0.5 + Math.random());
 
 const parse = {
   handshake: parser(Handshake),
@@ -186,30 +187,35 @@ export default fp(async (app) => {
 
     // Checked by the handshake's parser: where the device is, for its first catch-up.
     const { cursor = null, epoch = null } = socket.handshake.auth as Static<typeof Handshake>;
-    const catchUpOnConnect = async (): Promise<boolean> => {
-      // Checked again now that the socket is in its session's room: a sign-out that committed after
-      // the handshake's check but before the join would otherwise have missed this socket.
-      if (!(await principalForToken(app.db, app.config, socket.data.token))) {
-        socket.disconnect(true);
-        return false;
-      }
-      socket.emit('catch_up', presentCatchUp(await app.alarms.catchUp(principal.personId, { cursor, epoch })));
-      return true;
-    };
-    void (async () => {
+    /** Runs `work` until it succeeds, ON_CONNECT_ATTEMPTS times at most and while the socket stays connected; undefined if it never did. */
+    const onConnect = async <T>(what: string, work: () => Promise<T>): Promise<T | undefined> => {
       for (let attempt = 1; socket.connected; attempt++) {
         try {
-          if (await catchUpOnConnect()) {
-            await sendSiteInstructions().catch((err: unknown) => socketLog.warn({ err }, 'site instructions on connect failed; the next sync sends them'));
-          }
-          return;
+          return await work();
         } catch (err) {
-          if (attempt === CONNECT_CATCH_UP_ATTEMPTS) throw err;
-          socketLog.debug({ err, attempt }, 'catch-up on connect failed; trying again');
-          await new Promise((resolve) => setTimeout(resolve, connectCatchUpDelayMs(attempt)));
+          if (attempt === ON_CONNECT_ATTEMPTS) {
+            socketLog.warn({ err, attempts: attempt }, `${what} on connect failed; the device's next sync sends it`);
+            return undefined;
+          }
+          socketLog.debug({ err, attempt }, `${what} on connect failed; trying again`);
+          await new Promise((resolve) => setTimeout(resolve, onConnectDelayMs(attempt)));
         }
       }
-    })().catch((err: unknown) => socketLog.warn({ err }, 'catch-up on connect failed; the device will sync again'));
+      return undefined;
+    };
+    void (async () => {
+      const live = await onConnect('catch-up', async () => {
+        // Checked again now that the socket is in its session's room: a sign-out that committed after
+        // the handshake's check but before the join would otherwise have missed this socket.
+        if (!(await principalForToken(app.db, app.config, socket.data.token))) {
+          socket.disconnect(true);
+          return false;
+        }
+        socket.emit('catch_up', presentCatchUp(await app.alarms.catchUp(principal.personId, { cursor, epoch })));
+        return true;
+      });
+      if (live) await onConnect('site instructions', sendSiteInstructions);
+    })();
   });
 
   app.addHook('onClose', async () => {
