@@ -25,6 +25,14 @@ describe('the database pool: bounded waits, nothing half written', () => {
 
   const marks = async (): Promise<string[]> => (await checker.query<{ mark: string }>('SELECT mark FROM pool_marks ORDER BY mark')).rows.map((r) => r.mark);
 
+  /** A transaction on `pool` after a failure: it commits, and the marks are exactly what the test expects (nothing left over). */
+  const commitsAlone = async (pool: Db, mark: string, expected: string[], options: { deadlineMs?: number } = {}): Promise<void> => {
+    await inTransaction(pool, async (tx) => {
+      await tx.query('INSERT INTO pool_marks VALUES ($1)', [mark]);
+    }, options);
+    expect(await marks()).toEqual(expected);
+  };
+
   beforeAll(async () => {
     database = await createTestDatabase();
     checker = createPool(database.url, loadConfig({ LOG_LEVEL: 'silent' }), log);
@@ -47,10 +55,7 @@ describe('the database pool: bounded waits, nothing half written', () => {
       expect(isConnectionError(failed)).toBe(true);
       // The slow statement has long finished on the server; the next transaction on this pool commits only its own work.
       await new Promise((resolve) => setTimeout(resolve, 2500));
-      await inTransaction(pool, async (tx) => {
-        await tx.query("INSERT INTO pool_marks VALUES ('next')");
-      });
-      expect(await marks()).toEqual(['next']);
+      await commitsAlone(pool, 'next', ['next']);
     } finally {
       await pool.end();
       await checker.query('DELETE FROM pool_marks');
@@ -87,10 +92,7 @@ describe('the database pool: bounded waits, nothing half written', () => {
 
       // Long after both deadlines: neither committed, and the pool still works.
       await new Promise((resolve) => setTimeout(resolve, 2500));
-      await inTransaction(pool, async (tx) => {
-        await tx.query("INSERT INTO pool_marks VALUES ('after')");
-      }, { deadlineMs: 5000 });
-      expect(await marks()).toEqual(['after']);
+      await commitsAlone(pool, 'after', ['after'], { deadlineMs: 5000 });
     } finally {
       await pool.end();
       await checker.query('DELETE FROM pool_marks');
@@ -119,10 +121,7 @@ describe('the database pool: bounded waits, nothing half written', () => {
       expect(isConnectionError(err), String(err)).toBe(true);
       expect(await marks()).toEqual([]);
       // The pool let go of the ended connection and works on.
-      await inTransaction(pool, async (tx) => {
-        await tx.query("INSERT INTO pool_marks VALUES ('next')");
-      });
-      expect(await marks()).toEqual(['next']);
+      await commitsAlone(pool, 'next', ['next']);
     } finally {
       await pool.end();
       await checker.query('DELETE FROM pool_marks');
