@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertRecipients } from '../src/modules/alarms/recipients.js';
-import { openSession } from '../src/modules/auth/sessions.js';
 import { startApp, type TestApp } from './helpers/app.js';
+import { newSchool } from './helpers/school.js';
 
 /**
  * Who an alarm reaches is resolved in the raise's own transaction, in one statement (src/modules/alarms/recipients.ts).
@@ -21,28 +21,9 @@ describe('resolving an alarm\'s recipients', () => {
     await t?.close();
   });
 
-  /** A new organisation with a school of `size` staff in one group that receives the lockdown, and a crisis lead among them. */
-  async function newSchool(size: number) {
-    const one = async <T extends Record<string, unknown>>(sql: string, params: unknown[]) => (await t.db.query<T>(sql, params)).rows[0] as T;
-    const { id: organisation } = await one<{ id: string }>("INSERT INTO organisations (name, kind) VALUES ('Nya förvaltningen', 'forvaltning') RETURNING id", []);
-    const { id: site } = await one<{ id: string }>("INSERT INTO sites (organisation_id, name, kind) VALUES ($1, 'Nyskolan', 'school') RETURNING id", [organisation]);
-    const people = (await t.db.query<{ id: string }>(
-      "INSERT INTO people (organisation_id, name, email) SELECT $1, 'Lärare ' || g, 'larare' || g || '@nyskolan.example' FROM generate_series(1, $2) g RETURNING id",
-      [organisation, size],
-    )).rows.map((r) => r.id);
-    const presser = people[0] as string;
-    await t.db.query("INSERT INTO role_assignments (person_id, role, site_id) VALUES ($1, 'crisis_lead', $2)", [people[1], site]);
-    const { id: lockdown } = await one<{ id: string }>("SELECT id FROM alarm_types WHERE organisation_id IS NULL AND key = 'inrymning'", []);
-    const { id: group } = await one<{ id: string }>("INSERT INTO alarm_groups (site_id, organisation_id, name) VALUES ($1, $2, 'Alla') RETURNING id", [site, organisation]);
-    await t.db.query('INSERT INTO alarm_group_members (group_id, person_id) SELECT $1, unnest($2::uuid[])', [group, people]);
-    await t.db.query('INSERT INTO alarm_group_types (group_id, alarm_type_id, receives, may_raise) VALUES ($1, $2, true, true)', [group, lockdown]);
-    const { token } = await openSession(t.db, t.app.config, presser, { kind: 'device', ip: '127.0.0.1' });
-    return { organisation, site, lockdown, presser, token };
-  }
-
   it('probes each person a bounded number of times, not once per other person, for a school whose staff were added a moment ago', async () => {
     const size = 300;
-    const school = await newSchool(size);
+    const school = await newSchool(t, size);
     const raised = await t.request({ method: 'POST', url: '/api/v1/alarms', token: school.token,
       body: { pressId: randomUUID(), siteId: school.site, alarmTypeId: school.lockdown } });
     expect(raised.status, JSON.stringify(raised.body)).toBe(201);

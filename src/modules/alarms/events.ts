@@ -47,9 +47,10 @@ const EVENT_SQL = {
   // Catch-up for one person, in one round trip and one snapshot: where the timeline is (its epoch and
   // latest cursor, as `position` below) and the events after the device's cursor ($2) in incidents
   // they were targeted by, unless the cursor is from another epoch ($4) or beyond the latest. Leads
-  // see every event devices may see, others the ones for everyone and their own. Served by the
-  // recipients (person_id, incident_id) index and the events' partial (incident_id, id) index that
-  // leaves out review events (delivery attempts: one per push). With no events, one row of nulls.
+  // see every event devices may see, others the ones for everyone and their own. Each of the three is
+  // read apart, by an index that holds only it (migration 018): the leads' events of an alarm are its
+  // receipts, thousands, and a colleague who is not a lead needs their own one or two of them. The
+  // recipients (person_id, incident_id) index finds the incidents. With no events, one row of nulls.
   since: `
     WITH position AS (
       SELECT (SELECT epoch::text FROM timeline_epoch) AS epoch,
@@ -58,12 +59,19 @@ const EVENT_SQL = {
     SELECT position.epoch AS "positionEpoch", position.id::text AS "positionId", missed.*
       FROM position
       LEFT JOIN LATERAL (
-        SELECT e.id, e.incident_id AS "incidentId", e.organisation_id AS "organisationId", e.site_id AS "siteId", e.drill, e.type,
-               e.audience, e.actor_person_id AS "actorPersonId", e.data, e.at
+        SELECT e.*
           FROM incident_recipients r
-          JOIN incident_events e ON e.incident_id = r.incident_id AND e.id > $2::bigint
-         WHERE r.person_id = $1 AND e.audience IN ('all', 'leads') AND (e.audience = 'all' OR r.lead OR e.actor_person_id = $1)
-           AND position.epoch = $4 AND $2::bigint <= position.id
+          CROSS JOIN LATERAL (
+            SELECT ${EVENT_COLUMNS} FROM incident_events e
+             WHERE e.incident_id = r.incident_id AND e.id > $2::bigint AND e.audience = 'all'
+            UNION ALL
+            SELECT ${EVENT_COLUMNS} FROM incident_events e
+             WHERE e.incident_id = r.incident_id AND e.id > $2::bigint AND e.audience = 'leads' AND r.lead
+            UNION ALL
+            SELECT ${EVENT_COLUMNS} FROM incident_events e
+             WHERE e.incident_id = r.incident_id AND e.actor_person_id = $1 AND e.id > $2::bigint AND e.audience = 'leads' AND NOT r.lead
+          ) e
+         WHERE r.person_id = $1 AND position.epoch = $4 AND $2::bigint <= position.id
          ORDER BY e.id
          LIMIT $3
       ) missed ON true
