@@ -8,6 +8,8 @@ import { InterNodeStream } from './inter-node-stream.js';
 /** What a connected socket carries once its handshake is accepted (modules/realtime). */
 export interface SocketData {
   principal: Principal;
+  /** When the handshake sent its session check (`performance.now()`), for the second look after the join. */
+  checkedAt: number;
   token: string;
   deviceId: string;
 }

@@ -102,9 +102,10 @@ export default fp(async (app) => {
   io.use((socket, next) => {
     void (async () => {
       const hello = parse.handshake(socket.handshake.auth);
+      const checkedAt = performance.now();
       const principal = await principalForToken(app.db, app.config, hello.token);
       if (!principal) throw new AppError('unauthenticated');
-      Object.assign(socket.data, { principal, token: hello.token, deviceId: hello.deviceId });
+      Object.assign(socket.data, { principal, checkedAt, token: hello.token, deviceId: hello.deviceId });
     })().then(() => next(), (err: unknown) => {
       const { body } = toWireError(err, errorLanguage(undefined, socket.handshake.headers['accept-language']));
       const error = new Error(body.message) as Error & { data: unknown };
@@ -205,9 +206,10 @@ export default fp(async (app) => {
     };
     void (async () => {
       const live = await onConnect('catch-up', async () => {
-        // Checked again now that the socket is in its session's room: a sign-out that committed after
-        // the handshake's check but before the join would otherwise have missed this socket.
-        if (!(await principalForToken(app.db, app.config, socket.data.token))) {
+        // Checked again now that the socket is in its session's rooms, if this node read of an end since the
+        // handshake's check: a sign-out that committed after the check but before the join would otherwise
+        // have missed this socket. Most handshakes (a reconnection storm's thousands) need no second query.
+        if (sessionEnds.recent.mayHaveEnded(principal, socket.data.checkedAt) && !(await principalForToken(app.db, app.config, socket.data.token))) {
           socket.disconnect(true);
           return false;
         }
