@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   if (seed) {
     console.log(`\nDemo accounts (password "${DEMO_PASSWORD}"):\n  ${demoAccounts().join('\n  ')}\n`);
   }
-  const address = await app.listen({ host: config.HOST, port: config.PORT });
+  const address = await app.listen({ host: config.HOST, port: config.PORT, backlog: config.LISTEN_BACKLOG });
   app.log.info({ address, embeddedPostgres: database.embedded, redis: Boolean(config.REDIS_URL) }, 'samlarm listening');
 }
 

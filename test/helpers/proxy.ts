@@ -34,7 +34,7 @@ function substitute(text: string, pattern: RegExp, replace: (match: string, ...g
 export function renderConf(deployed: string, upstreamPorts: number[], listenPort: number, dir: string): string {
   let next = 0;
   let conf = substitute(deployed, /server app\d+:3000/, () => `server 127.0.0.1:${upstreamPorts[next++]}`, upstreamPorts.length);
-  conf = substitute(conf, /listen 80;/, () => `listen 127.0.0.1:${listenPort};`, 1);
+  conf = substitute(conf, /listen 80( backlog=\d+)?;/, (_, backlog = '') => `listen 127.0.0.1:${listenPort}${backlog};`, 1);
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `  ${kind}_temp_path ${path.join(dir, kind)};`);
   return substitute(conf, /^http \{$/m, (match) => [match, ...temp].join('\n'), 1);
 }
