@@ -208,7 +208,7 @@ export default fp(async (app) => {
       const live = await onConnect('catch-up', async () => {
         // Checked again now that the socket is in its session's rooms, if this node read of an end since the
         // handshake's check: a sign-out that committed after the check but before the join would otherwise
-        // have missed this socket. Most handshakes (a reconnection storm's thousands) need no second query.
+        // have missed this socket (ADR 035). Most handshakes (a reconnection storm's thousands) need no second query.
         if (sessionEnds.recent.mayHaveEnded(principal, socket.data.checkedAt) && !(await principalForToken(app.db, app.config, socket.data.token))) {
           socket.disconnect(true);
           return false;
