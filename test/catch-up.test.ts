@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { catchUp } from '../src/modules/alarms/catch-up.js';
 import { timelinePosition } from '../src/modules/alarms/events.js';
@@ -44,9 +45,7 @@ describe("a device's catch-up", () => {
     const client = await t.db.connect();
     try {
       await client.query('BEGIN');
-      const timelineRowsRead = async () => Number((await client.query<{ n: string }>(
-        "SELECT (coalesce(idx_tup_fetch, 0) + seq_tup_read)::text AS n FROM pg_stat_xact_user_tables WHERE relname = 'incident_events'",
-      )).rows[0]?.n);
+      const timelineRowsRead = () => rowsRead(client, 'incident_events');
       const readBefore = await timelineRowsRead();
       const mine = await catchUp(client, colleague, { cursor: before.id, epoch: before.epoch });
       const read = await timelineRowsRead() - readBefore;
@@ -66,4 +65,31 @@ describe("a device's catch-up", () => {
       client.release();
     }
   });
+
+  it("reads none of the person's incidents when the device is already at the latest position, as at every idle sync", async () => {
+    const school = await newSchool(t, 3);
+    const raised = await t.request({ method: 'POST', url: '/api/v1/alarms', token: school.token,
+      body: { pressId: randomUUID(), siteId: school.site, alarmTypeId: school.lockdown } });
+    expect(raised.status, JSON.stringify(raised.body)).toBe(201);
+    const latest = await timelinePosition(t.db);
+    const client = await t.db.connect();
+    try {
+      await client.query('BEGIN');
+      const before = await scans(client, 'incident_recipients');
+      const answer = await catchUp(client, school.people[2] as string, { cursor: latest.id, epoch: latest.epoch });
+      expect(answer).toMatchObject({ kind: 'events', cursor: latest.id, events: [] });
+      expect(await scans(client, 'incident_recipients') - before).toBe(0);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  });
 });
+
+/** What this transaction has done to `table` so far, as PostgreSQL counts it (pg_stat_xact_*). */
+async function counted(client: PoolClient, table: string, what: 'rows read' | 'scans'): Promise<number> {
+  const sum = what === 'rows read' ? 'coalesce(idx_tup_fetch, 0) + seq_tup_read' : 'coalesce(idx_scan, 0) + seq_scan';
+  return Number((await client.query<{ n: string }>(`SELECT (${sum})::text AS n FROM pg_stat_xact_user_tables WHERE relname = $1`, [table])).rows[0]?.n);
+}
+const rowsRead = (client: PoolClient, table: string) => counted(client, table, 'rows read');
+const scans = (client: PoolClient, table: string) => counted(client, table, 'scans');
