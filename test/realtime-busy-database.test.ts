@@ -71,3 +71,64 @@ describe('a connection\'s first catch-up and site instructions while the databas
     expect(device.syncHints).toBe(0);
   });
 });
+
+/**
+ * Devices' own database work (handshakes, catch-ups, sites' instructions) holds at most half of a node's pool
+ * (ADR 036): in a reconnection storm thousands of them queue at once, and an alarm raised then must not wait
+ * behind them.
+ */
+describe('an alarm raised while devices\' work fills the database', () => {
+  let t: TestApp;
+  const devices: TestDevice[] = [];
+
+  beforeAll(async () => {
+    t = await startApp({ DATABASE_POOL_MAX: '4' });
+  });
+
+  afterAll(async () => {
+    for (const d of devices) d.close();
+    await t?.close();
+  });
+
+  it('is committed and answered while the devices\' catch-ups are stuck, and the devices catch up afterwards', async () => {
+    const url = await t.listen();
+    const bertil = await t.loginAs('bertil');
+    const anna = await t.loginAs('anna');
+    // The catch-up every connecting device is sent waits for this lock (the timeline's epoch, which a raise does not
+    // read), each holding a connection.
+    const locker: pg.PoolClient = await t.db.connect();
+    let raised: Awaited<ReturnType<TestApp['request']>>;
+    let connecting: Promise<TestDevice>[] = [];
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE timeline_epoch IN ACCESS EXCLUSIVE MODE');
+      // Six devices come at once, as in a storm; their handshakes queue behind the stuck queries, and that is fine.
+      connecting = Array.from({ length: 6 }, () => TestDevice.connect({ urls: [url], token: bertil, syncEveryMs: 0, answersHints: false }));
+      // Until the devices' queries wait for the lock: with no share of its own, every connection of the pool would.
+      await waitForLockWaiters(t.db, 2);
+      raised = await t.request({
+        method: 'POST', url: '/api/v1/alarms', token: anna,
+        body: { pressId: randomUUID(), siteId: t.ids.site.vasaskolan, alarmTypeId: t.ids.alarmType.brand },
+      });
+    } finally {
+      await locker.query('COMMIT');
+      locker.release();
+    }
+    expect(raised.status, JSON.stringify(raised.body)).toBe(201);
+    devices.push(...await Promise.all(connecting));
+    for (const device of devices) {
+      await device.waitFor((d) => d.cursor !== null && d.events.some((e) => e.type === 'raised'), 15_000, 'a catch-up with the alarm');
+    }
+  });
+});
+
+/** Waits until at least `count` backends wait for a lock (pg_locks), within 10 s. */
+async function waitForLockWaiters(db: pg.Pool, count: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted');
+    if ((rows[0]?.n ?? 0) >= count) return;
+    if (Date.now() > deadline) throw new Error(`fewer than ${count} backends waited for a lock within 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

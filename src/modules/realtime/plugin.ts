@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin';
+import pLimit from 'p-limit';
 import { Counter, Gauge } from 'prom-client';
 import type { Static } from 'typebox';
 import { Handshake, SocketRaiseRequest, SocketReceiptRequest, SyncRequest, type Ack } from '../../contract/realtime.js';
@@ -32,6 +33,14 @@ declare module 'fastify' {
  */
 const ON_CONNECT_ATTEMPTS = 4;
 const onConnectDelayMs = (failed: number) => 500 * 2 ** (failed - 1) * (0.5 + Math.random());
+
+/**
+ * The share of a node's pool that devices' own database work may hold at once (a bulkhead, ADR 036): their
+ * handshakes' session checks, catch-ups and sites' instructions, on connect and on sync. When a node dies, its
+ * devices all come to the others at once, thousands of handshakes of a few statements each; the pool's queue is
+ * first come, first served, and an alarm raised then would wait behind them. Half the pool: the rest is the alarms'.
+ */
+const deviceWorkShare = (poolMax: number) => Math.max(1, Math.floor(poolMax / 2));
 
 const parse = {
   handshake: parser(Handshake),
@@ -96,6 +105,15 @@ export default fp(async (app) => {
     void sessionEnds.closeEndedAfterGap();
   });
   const budget = new SocketBudget();
+  const deviceWork = pLimit(deviceWorkShare(app.config.DATABASE_POOL_MAX));
+  new Gauge({
+    name: 'samlarm_device_work_waiting',
+    help: "Devices' handshakes, catch-ups and site instructions waiting for their share of the database pool (a reconnection storm)",
+    registers: [app.metrics],
+    collect() {
+      this.set(deviceWork.pendingCount);
+    },
+  });
 
   app.decorate('realtime', { endSessions: (target) => sessionEnds.end(target) });
 
@@ -103,7 +121,8 @@ export default fp(async (app) => {
     void (async () => {
       const hello = parse.handshake(socket.handshake.auth);
       const checkedAt = performance.now();
-      const principal = await principalForToken(app.db, app.config, hello.token);
+      // A device that gave up while its check waited for its turn is not checked at all.
+      const principal = await deviceWork(async () => (socket.conn.readyState === 'open' ? principalForToken(app.db, app.config, hello.token) : null));
       if (!principal) throw new AppError('unauthenticated');
       Object.assign(socket.data, { principal, checkedAt, token: hello.token, deviceId: hello.deviceId });
     })().then(() => next(), (err: unknown) => {
@@ -127,7 +146,10 @@ export default fp(async (app) => {
      * beyond the socket's and the person's budget are answered rate_limited before anything else is done;
      * a raise has a budget of its own, so a flood never starves it.
      */
-    const handle = <T>(name: keyof ClientToServerEvents, work: (payload: unknown) => Promise<T>, options: { session: 'reread' | 'checked-by-work' } = { session: 'reread' }) => {
+    const handle = <T>(
+      name: keyof ClientToServerEvents, work: (payload: unknown) => Promise<T>,
+      options: { session: 'reread' | 'checked-by-work'; devicesShare?: boolean } = { session: 'reread' },
+    ) => {
       socket.on(name, ((...args: unknown[]) => {
         // An event sent without a payload has its acknowledgement first.
         const ack = typeof args.at(-1) === 'function' ? args.at(-1) as (answer: Ack<T>) => void : undefined;
@@ -142,14 +164,15 @@ export default fp(async (app) => {
           }
           return;
         }
-        void (async () => {
+        const handler = async () => {
           if (options.session === 'reread') {
             const current = await principalForToken(app.db, app.config, socket.data.token);
             if (!current) throw new AppError('unauthenticated');
             socket.data.principal = current;
           }
           return work(payload);
-        })().then(
+        };
+        void (options.devicesShare ? deviceWork(handler) : handler()).then(
           (data) => ack?.({ ok: true, data }),
           (err: unknown) => {
             const { status, body } = toWireError(err, socket.data.principal.language);
@@ -166,15 +189,16 @@ export default fp(async (app) => {
      * The instruction now at each of the person's sites (ADR 027): on connect and with every sync, so a
      * `site_instruction` lost between nodes is at worst late, like any event (invariant 3).
      */
-    const sendSiteInstructions = async () => {
+    const sendSiteInstructions = () => deviceWork(async () => {
+      if (!socket.connected) return;
       for (const notice of await siteInstructions.welcome(socket.data.principal.personId, app.clock.now())) socket.emit('site_instruction', notice);
-    };
+    });
     handle('sync', async (payload) => {
       const { cursor, epoch = null } = parse.sync(payload);
       const answer = presentCatchUp(await app.alarms.catchUp(socket.data.principal.personId, { cursor, epoch }));
       void sendSiteInstructions().catch((err: unknown) => socketLog.warn({ err }, 'site instructions on sync failed; the next sync sends them'));
       return answer;
-    });
+    }, { session: 'reread', devicesShare: true });
     handle('receipt', async (payload) => {
       const r = parse.receipt(payload);
       await app.alarms.recordReceipt(socket.data.principal, r.incidentId, { kind: r.kind, deviceId, channel: 'socket' });
@@ -205,7 +229,8 @@ export default fp(async (app) => {
       return undefined;
     };
     void (async () => {
-      const live = await onConnect('catch-up', async () => {
+      const live = await onConnect('catch-up', () => deviceWork(async () => {
+        if (!socket.connected) return false;
         // Checked again now that the socket is in its session's rooms, if this node read of an end since the
         // handshake's check: a sign-out that committed after the check but before the join would otherwise
         // have missed this socket (ADR 035). Most handshakes (a reconnection storm's thousands) need no second query.
@@ -215,7 +240,7 @@ export default fp(async (app) => {
         }
         socket.emit('catch_up', presentCatchUp(await app.alarms.catchUp(principal.personId, { cursor, epoch })));
         return true;
-      });
+      }));
       if (live) await onConnect('site instructions', sendSiteInstructions);
     })();
   });
