@@ -50,7 +50,13 @@ export class RecentEnds {
     const now = this.now();
     this.forgetBefore(now - REMEMBERED_MS);
     if (now - checkedAt >= REMEMBERED_MS) return true;
-    return this.ended.some(({ at, target }) => at >= checkedAt && (target === 'gap' || ends(target, session)));
+    // Newest first, and only those read since the check: usually none.
+    for (let i = this.ended.length - 1; i >= 0; i--) {
+      const entry = this.ended[i];
+      if (!entry || entry.at < checkedAt) return false;
+      if (entry.target === 'gap' || ends(entry.target, session)) return true;
+    }
+    return false;
   }
 
   /** How many ends are remembered. */
@@ -59,7 +65,8 @@ export class RecentEnds {
   }
 
   private forgetBefore(horizon: number): void {
-    while ((this.ended[0]?.at ?? Infinity) < horizon) this.ended.shift();
+    const kept = this.ended.findIndex(({ at }) => at >= horizon);
+    this.ended.splice(0, kept === -1 ? this.ended.length : kept);
   }
 }
 
