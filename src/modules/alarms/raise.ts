@@ -30,9 +30,16 @@ const RAISE_SQL = {
   activeIncident: `
     SELECT id, last_pressed_at FROM incidents
      WHERE site_id = $1 AND alarm_type_id = $2 AND drill = $3 AND state = 'active'`,
+  // The incident and, when a person pressed ($11: the press id), their press, in one round trip.
   insertIncident: `
-    INSERT INTO incidents (organisation_id, site_id, alarm_type_id, drill, type_snapshot, location, message, raised_by, raised_at, last_pressed_at, linked_from)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) RETURNING id`,
+    WITH incident AS (
+      INSERT INTO incidents (organisation_id, site_id, alarm_type_id, drill, type_snapshot, location, message, raised_by, raised_at, last_pressed_at, linked_from)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) RETURNING id
+    ), press AS (
+      INSERT INTO incident_presses (press_id, incident_id, person_id, location, message, pressed_at)
+      SELECT $11, id, $8, $6, $7, $9 FROM incident WHERE $11::uuid IS NOT NULL
+    )
+    SELECT id FROM incident`,
   insertPress: `
     INSERT INTO incident_presses (press_id, incident_id, person_id, location, message, pressed_at)
     VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -145,9 +152,8 @@ export async function openIncident(tx: Queryable, opening: IncidentOpening): Pro
   const { site, type, drill, at, before, contradiction, raisedBy, linkedFrom } = opening;
   const { id } = (await tx.query<{ id: string }>(RAISE_SQL.insertIncident, [
     site.organisationId, site.id, type.id, drill, JSON.stringify(type), opening.location, opening.message, raisedBy?.personId ?? null, at,
-    linkedFrom ? JSON.stringify(linkedFrom.from) : null,
+    linkedFrom ? JSON.stringify(linkedFrom.from) : null, raisedBy?.pressId ?? null,
   ])).rows[0] as { id: string };
-  if (raisedBy) await tx.query(RAISE_SQL.insertPress, [raisedBy.pressId, id, raisedBy.personId, opening.location, opening.message, at]);
   const reach: Reach = raisedBy ? { presserId: raisedBy.personId } : { linkGroupIds: linkedFrom?.groupIds ?? [] };
   const recipients = await insertRecipients(tx, { id, organisationId: site.organisationId, siteId: site.id, alarmTypeId: type.id }, reach);
   const incident = await loadIncident(tx, id);

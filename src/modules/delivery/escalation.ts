@@ -6,7 +6,7 @@ import { incidentBrief } from '../alarms/incidents.js';
 import { siteInstruction } from '../alarms/instruction.js';
 import { groupsReached, unreachedRecipients } from '../alarms/recipients.js';
 import { enqueueIncidentPush, enqueuePeoplePush, OUTBOX_SQL } from './outbox.js';
-import { policyOf, scheduleStep } from './incident-pushes.js';
+import { policyOf, scheduleSteps } from './incident-pushes.js';
 import { buildPayload, cut, type IncidentContext } from './payload.js';
 
 const ESCALATION_SQL = {
@@ -73,7 +73,7 @@ export async function runEscalationStep(tx: Tx, step: ClaimedStep, deps: Escalat
     });
     if (policy.repushAfterSeconds !== null && step.round < policy.maxRepushes) {
       const next = new Date(incident.raisedAt.getTime() + (step.round + 1) * policy.repushAfterSeconds * 1000);
-      await scheduleStep(tx, step.incidentId, 'repush', step.round + 1, next);
+      await scheduleSteps(tx, step.incidentId, [{ step: 'repush', round: step.round + 1, dueAt: next }]);
     }
     // Who was reminded is in the delivery attempts (review); the event goes to every lead's device, so it
     // carries the count, not 10,000 ids.

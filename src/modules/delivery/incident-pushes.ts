@@ -10,8 +10,10 @@ import { buildPayload, heldAskText, type IncidentContext, type Language, type Pa
 import { enqueueIncidentPush, OUTBOX_SQL } from './outbox.js';
 
 const INCIDENT_PUSH_SQL = {
-  scheduleStep: `
-    INSERT INTO escalation_steps (incident_id, step, round, due_at) VALUES ($1, $2, $3, $4)
+  // $2–$4: the steps, one array element each (a raise schedules its first repush and its contacts in one round trip).
+  scheduleSteps: `
+    INSERT INTO escalation_steps (incident_id, step, round, due_at)
+    SELECT $1, s.step, s.round, s.due_at FROM unnest($2::text[], $3::int[], $4::timestamptz[]) AS s (step, round, due_at)
     ON CONFLICT (incident_id, step, round) DO NOTHING`,
   cancelSteps: `
     UPDATE escalation_steps SET state = 'cancelled', finished_at = $2, claim = NULL
@@ -118,12 +120,20 @@ async function queueHeldAsk(tx: Queryable, event: NewEvent, now: Date): Promise<
 
 async function scheduleEscalation(tx: Queryable, incidentId: string, policy: DeliveryPolicy, raisedAt: Date): Promise<void> {
   const at = (seconds: number) => new Date(raisedAt.getTime() + seconds * 1000);
-  if (policy.repushAfterSeconds !== null && policy.maxRepushes > 0) {
-    await scheduleStep(tx, incidentId, 'repush', 1, at(policy.repushAfterSeconds));
-  }
-  if (policy.contactsAfterSeconds !== null) await scheduleStep(tx, incidentId, 'contacts', 1, at(policy.contactsAfterSeconds));
+  const steps: EscalationStep[] = [];
+  if (policy.repushAfterSeconds !== null && policy.maxRepushes > 0) steps.push({ step: 'repush', round: 1, dueAt: at(policy.repushAfterSeconds) });
+  if (policy.contactsAfterSeconds !== null) steps.push({ step: 'contacts', round: 1, dueAt: at(policy.contactsAfterSeconds) });
+  await scheduleSteps(tx, incidentId, steps);
 }
 
-export async function scheduleStep(tx: Queryable, incidentId: string, step: 'repush' | 'contacts', round: number, dueAt: Date): Promise<void> {
-  await tx.query(INCIDENT_PUSH_SQL.scheduleStep, [incidentId, step, round, dueAt]);
+export interface EscalationStep {
+  step: 'repush' | 'contacts';
+  round: number;
+  dueAt: Date;
+}
+
+/** Schedules an incident's escalation steps, in one statement; a step already scheduled stays as it is. */
+export async function scheduleSteps(tx: Queryable, incidentId: string, steps: EscalationStep[]): Promise<void> {
+  if (steps.length === 0) return;
+  await tx.query(INCIDENT_PUSH_SQL.scheduleSteps, [incidentId, steps.map((s) => s.step), steps.map((s) => s.round), steps.map((s) => s.dueAt)]);
 }
