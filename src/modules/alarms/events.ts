@@ -38,7 +38,14 @@ const EVENT_COLUMNS = `id, incident_id AS "incidentId", organisation_id AS "orga
   audience, actor_person_id AS "actorPersonId", data, at`;
 
 const EVENT_SQL = {
-  lock: 'SELECT pg_advisory_xact_lock($1)',
+  // The events for devices, under the ordering lock ($10), taken in the same round trip: the lock is a row the
+  // events are joined with, so it is held before the first event's id is drawn (test/timeline-order.test.ts).
+  insertOrdered: `
+    INSERT INTO incident_events (incident_id, organisation_id, site_id, drill, type, audience, actor_person_id, data, at)
+    SELECT e.* FROM (SELECT pg_advisory_xact_lock($10)) AS ordered,
+           unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::boolean[], $5::text[], $6::event_audience[], $7::uuid[], $8::jsonb[],
+                  $9::timestamptz[]) AS e
+    RETURNING ${EVENT_COLUMNS}`,
   insert: `
     INSERT INTO incident_events (incident_id, organisation_id, site_id, drill, type, audience, actor_person_id, data, at)
     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::boolean[], $5::text[], $6::event_audience[], $7::uuid[], $8::jsonb[],
@@ -96,8 +103,7 @@ const EVENT_SQL = {
  */
 export async function appendEvents(tx: Tx, events: NewEvent[]): Promise<IncidentEvent[]> {
   if (events.length === 0) return [];
-  await tx.query(EVENT_SQL.lock, [EVENT_ORDER_LOCK]);
-  return (await tx.query<IncidentEvent>(EVENT_SQL.insert, columns(events, (e) => e.audience))).rows;
+  return (await tx.query<IncidentEvent>(EVENT_SQL.insertOrdered, [...columns(events, (e) => e.audience), EVENT_ORDER_LOCK])).rows;
 }
 
 const columns = (events: NewEvent[], audience: (e: NewEvent) => Audience) => [
