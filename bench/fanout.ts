@@ -17,6 +17,11 @@
  * (`local`) and on the other nodes (`remote`) had it; `raise_answered_p50_ms` is the commit. The hand-over to the
  * other node is `split_remote_first` − `split_local_first`; the socket writes of a node, its last − its first.
  * The school's alarms have the same split as `school_split_*`, with `school_raise_answered_p50_ms` and `_p99_ms`.
+ * The baseline broadcasts a payload of the size the devices had (`payload_bytes`: the last `raised` of the alarm to
+ * everyone, as the live event's JSON; `school_payload_bytes`: the school's), and then, with every baseline device
+ * still connected, BENCH_SCHOOL_ALARMS broadcasts to the school's share of them (a room of 300, dealt over the
+ * client processes as the school's devices are): `baseline_school_p50_ms`, `baseline_school_p99_ms`, the floor of
+ * `school_p50_ms` and `school_p99_ms` with the same clients on the same machine.
  * `no_receipts_p50_ms`, `no_receipts_p99_ms`: the same alarms once more with the devices sending no receipts, so
  * the receipts' share of the latency is the difference from `p50_ms`, `p99_ms`.
  * BENCH_PROFILE=1 runs every node under `--cpu-prof` (and skips the storm, whose killed node would leave no
@@ -58,6 +63,8 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { io as connect, type Socket } from 'socket.io-client';
 import type { EventEnvelope } from '../src/contract/alarms.js';
+import { envelope, type IncidentEvent } from '../src/modules/alarms/events.js';
+import { liveEvent } from '../src/modules/realtime/publisher.js';
 import type { Ack, CatchUpPayload } from '../src/contract/realtime.js';
 import { migrate } from '../src/db/migrate.js';
 import { startEmbeddedPostgres } from '../src/db/embedded.js';
@@ -286,6 +293,17 @@ function timeSplit(prefix: string, clients: Measurable[], measured: Measured, ra
     [`${prefix}_remote_first_p50_ms`]: round(percentile(sides.remote.first, 50)),
     [`${prefix}_remote_last_p50_ms`]: round(percentile(sides.remote.last, 50)),
   };
+}
+
+/** The size of the last alarm raised at a site as its devices had it (the live event, as JSON): the baseline's payload. */
+async function raisedBytes(db: pg.Pool, siteId: string): Promise<number> {
+  const event = (await db.query<IncidentEvent>(`
+    SELECT id, incident_id AS "incidentId", organisation_id AS "organisationId", site_id AS "siteId", drill, type, audience,
+           actor_person_id AS "actorPersonId", data, at
+      FROM incident_events WHERE site_id = $1 AND type = 'raised' ORDER BY id DESC LIMIT 1`, [siteId])).rows[0];
+  if (!event) throw new Error(`no alarm was raised at ${siteId}`);
+  const recipients = Number((event.data.incident as { recipients?: number } | undefined)?.recipients ?? 0);
+  return Buffer.byteLength(JSON.stringify(liveEvent(envelope(event), recipients)));
 }
 
 /** The latencies of some of the measured clients, and how many of their copies never came. */
@@ -575,27 +593,33 @@ async function main(): Promise<void> {
       : {};
     // A node the storm killed is gone already.
     await Promise.all(nodes.filter((n) => n.isRunning()).map((n) => n.stop()));
+    const payloadBytes = await raisedBytes(pool, fixture.siteAll);
+    const schoolPayloadBytes = await raisedBytes(pool, fixture.siteSchool);
     await pool.end();
     const profile = PROFILE ? await profilesOf(nodes.map((_, i) => profileDir(i)), { alarm: all.window, school: school.window }) : undefined;
 
-    // Baseline: a bare Socket.IO server broadcasting a payload of the same size to as many clients.
-    const samplePayload = JSON.stringify({ id: '1', type: 'raised', data: { pad: 'x'.repeat(1500) } });
+    // Baseline: a bare Socket.IO server broadcasting a payload of the alarm's own size to as many clients, then
+    // one of the school alarm's size to the school's share of them (a room), while all of them stay connected.
     const baselinePort = await freePort();
-    const baseline = fork(new URL('./baseline-server.ts', import.meta.url).pathname, [String(baselinePort), String(samplePayload.length)], {
+    const baseline = fork(new URL('./baseline-server.ts', import.meta.url).pathname, [String(baselinePort)], {
       execArgv: ['--import', 'tsx'], stdio: 'inherit',
     });
     children.push(baseline);
     await waitFor(async () => (await fetch(`http://127.0.0.1:${baselinePort}/ready`).catch(() => undefined))?.ok === true, 20_000);
     const baseFleet = new ClientFleet(CLIENT_PROCESSES);
     fleets.push(baseFleet);
-    const baseClients = await baseFleet.connect(Array.from({ length: DEVICES }, () => ({ url: `http://127.0.0.1:${baselinePort}`, auth: {} })), 'broadcast');
-    cpuFrom = cpuNow();
-    const base = await measure(baseFleet, baseClients, ALARMS, 3000, async () => {
+    const baseClients = await baseFleet.connect(Array.from({ length: DEVICES }, (_, i) => ({
+      url: `http://127.0.0.1:${baselinePort}`, auth: i < SCHOOL_SIZE ? { room: 'school' } : {},
+    })), 'broadcast');
+    const broadcast = (query: string) => async () => {
       const key = randomUUID();
-      await fetch(`http://127.0.0.1:${baselinePort}/broadcast?key=${key}`);
+      await fetch(`http://127.0.0.1:${baselinePort}/broadcast?key=${key}&${query}`);
       return key;
-    });
+    };
+    cpuFrom = cpuNow();
+    const base = await measure(baseFleet, baseClients, ALARMS, 3000, broadcast(`bytes=${payloadBytes}`));
     const baseCpu = cpuSpent(cpuFrom, cpuNow(), ALARMS);
+    const baseSchool = await measure(baseFleet, baseClients.slice(0, SCHOOL_SIZE), SCHOOL_ALARMS, 500, broadcast(`bytes=${schoolPayloadBytes}&room=school`));
     await baseFleet.close();
 
     const figures = {
@@ -621,11 +645,16 @@ async function main(): Promise<void> {
       first_device_p50_ms: round(percentile(all.first, 50)),
       baseline_first_device_p50_ms: round(percentile(base.first, 50)),
       baseline_lost: base.lost,
+      payload_bytes: payloadBytes,
+      school_payload_bytes: schoolPayloadBytes,
       school_recipients: SCHOOL_SIZE,
       school_alarms: SCHOOL_ALARMS,
       school_p50_ms: round(percentile(school.latencies, 50)),
       school_p99_ms: round(percentile(school.latencies, 99)),
       school_lost: school.lost,
+      baseline_school_p50_ms: round(percentile(baseSchool.latencies, 50)),
+      baseline_school_p99_ms: round(percentile(baseSchool.latencies, 99)),
+      baseline_school_lost: baseSchool.lost,
       school_cpu_ms_per_alarm: schoolCpu,
       school_raise_answered_p50_ms: round(percentile(school.answered, 50)),
       school_raise_answered_p99_ms: round(percentile(school.answered, 99)),
