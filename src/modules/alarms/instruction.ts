@@ -24,15 +24,24 @@ export interface SiteInstruction {
   activeIncidents: number;
 }
 
-const INSTRUCTION_SQL = {
-  // Serialises everything that changes a site's incidents, so that joins and the instruction stay consistent.
-  lockSite: "SELECT pg_advisory_xact_lock(hashtextextended('site:' || $1::text, 0))",
-  activeAtSite: `
+const ACTIVE_AT_SITE = `
     SELECT id, type_snapshot, drill, raised_at, count(*) OVER () AS active
       FROM incidents
      WHERE site_id = $1 AND state = 'active'
      ORDER BY drill ASC, (type_snapshot->>'precedence')::int DESC, raised_at ASC
-     LIMIT 1`,
+     LIMIT 1`;
+
+const INSTRUCTION_SQL = {
+  // Serialises everything that changes a site's incidents, so that joins and the instruction stay consistent.
+  lockSite: "SELECT pg_advisory_xact_lock(hashtextextended('site:' || $1::text, 0))",
+  activeAtSite: ACTIVE_AT_SITE,
+  // The instruction's incident, and the active incident of one type and drill flag (at most one: migration 003's
+  // incidents_one_active_idx), in one round trip: always one row, its columns null for what is not there.
+  siteNow: `
+    SELECT w.id, w.type_snapshot, w.drill, w.raised_at, w.active, same.id AS same_id, same.last_pressed_at AS same_last_pressed_at
+      FROM (SELECT 1) AS one
+      LEFT JOIN LATERAL (${ACTIVE_AT_SITE}) AS w ON true
+      LEFT JOIN incidents same ON same.site_id = $1 AND same.alarm_type_id = $2 AND same.drill = $3 AND same.state = 'active'`,
   worksAt: 'SELECT 1 FROM person_sites WHERE person_id = $1 AND site_id = $2',
   othersActive: "SELECT id, drill FROM incidents WHERE site_id = $1 AND state = 'active' AND id <> $2 ORDER BY raised_at",
 } as const;
@@ -50,11 +59,33 @@ export async function lockSites(tx: Queryable, siteIds: string[]): Promise<void>
   for (const siteId of [...new Set(siteIds)].sort()) await lockSite(tx, siteId);
 }
 
+type InstructionRow = { id: string; type_snapshot: AlarmTypeSnapshot; drill: boolean; raised_at: Date; active: string };
+
 export async function siteInstruction(db: Queryable, siteId: string): Promise<SiteInstruction | null> {
-  const row = (await db.query<{ id: string; type_snapshot: AlarmTypeSnapshot; drill: boolean; raised_at: Date; active: string }>(
-    INSTRUCTION_SQL.activeAtSite, [siteId],
+  const row = (await db.query<InstructionRow>(INSTRUCTION_SQL.activeAtSite, [siteId])).rows[0];
+  return row ? instructionOf(siteId, row) : null;
+}
+
+/** The active incident of a type at a site, if any: the one a press joins (one per site, type and drill flag). */
+export interface SameActive {
+  id: string;
+  lastPressedAt: Date;
+}
+
+/**
+ * What a new alarm of a type at a site meets (the caller holds the site's lock): the site's instruction, and the
+ * incident of the same type and drill flag already active there, if any.
+ */
+export async function siteNow(tx: Queryable, siteId: string, alarmTypeId: string, drill: boolean): Promise<{ instruction: SiteInstruction | null; same: SameActive | null }> {
+  const row = (await tx.query<{ [K in keyof InstructionRow]: InstructionRow[K] | null } & { same_id: string | null; same_last_pressed_at: Date | null }>(
+    INSTRUCTION_SQL.siteNow, [siteId, alarmTypeId, drill],
   )).rows[0];
-  if (!row) return null;
+  const instruction = row?.id ? instructionOf(siteId, row as InstructionRow) : null;
+  const same = row?.same_id && row.same_last_pressed_at ? { id: row.same_id, lastPressedAt: row.same_last_pressed_at } : null;
+  return { instruction, same };
+}
+
+function instructionOf(siteId: string, row: InstructionRow): SiteInstruction {
   const type = row.type_snapshot;
   return {
     siteId,

@@ -4,8 +4,8 @@ import type { AlarmTypeSnapshot } from '../alarm-types/alarm-types.js';
 import { closeIncident, postMessage } from './during.js';
 import type { NewEvent } from './events.js';
 import { loadIncident } from './incidents.js';
-import { contradicts, lockSite, siteInstruction, type SiteInstruction } from './instruction.js';
-import { activeIncidentOf, openIncident, type OpenedIncident } from './raise.js';
+import { contradicts, lockSite, siteNow, type SiteInstruction } from './instruction.js';
+import { openIncident, type OpenedIncident } from './raise.js';
 
 /**
  * Linked incidents (docs/linking.md): an alarm of another organisation that crossed a link becomes an
@@ -57,10 +57,10 @@ const LINKED_SQL = {
 export async function openLinkedIncident(tx: Queryable, alarm: LinkedAlarm): Promise<LinkedOutcome> {
   const { site, type, drill } = alarm;
   await lockSite(tx, site.id);
-  const before = await siteInstruction(tx, site.id);
+  const { instruction: before, same } = await siteNow(tx, site.id, type.id, drill);
   if (alarm.from.test && before) return { kind: 'not_crossed', reason: 'site_busy' };
   if (drill && before && !before.drill) return { kind: 'not_crossed', reason: 'real_alarm_active' };
-  if (await activeIncidentOf(tx, site.id, type.id, drill)) return { kind: 'not_crossed', reason: 'already_active' };
+  if (same) return { kind: 'not_crossed', reason: 'already_active' };
   const contradiction = contradicts(before, type, drill);
   if (before && contradiction && !alarm.confirmedBy && !(await overrides(tx, before, type))) return { kind: 'held', on: before };
   const opened = await openIncident(tx, {

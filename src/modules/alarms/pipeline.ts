@@ -2,6 +2,7 @@ import type { Db, Tx } from '../../db/pool.js';
 import { inTransaction } from '../../db/pool.js';
 import type { Log } from '../../lib/log.js';
 import { appendEvents, type IncidentEvent, type NewEvent } from './events.js';
+import type { Incident } from './incidents.js';
 import type { RecipientRow } from './recipients.js';
 
 /**
@@ -51,9 +52,9 @@ export const AFTER_COMMIT = [
 export type TransactionStepName = (typeof TRANSACTION_STEPS)[number];
 export type ProcessorName = (typeof AFTER_COMMIT)[number];
 
-/** A new incident's recipients as just written, so that nobody reads them back. */
+/** A new incident and its recipients as just written, so that no step or processor reads them back. */
 export interface NewIncident {
-  incidentId: string;
+  incident: Incident;
   recipients: RecipientRow[];
 }
 

@@ -9,7 +9,7 @@ import type { AlarmDeps } from './deps.js';
 import { latestAlertEvents, type IncidentEvent, type NewEvent } from './events.js';
 import { incidentSummary, loadIncident, type Incident } from './incidents.js';
 import {
-  contradicts, lockSites, otherActiveIncidents, sameInstruction, siteInstruction, type SiteInstruction,
+  contradicts, lockSites, otherActiveIncidents, sameInstruction, siteInstruction, siteNow, type SameActive, type SiteInstruction,
 } from './instruction.js';
 import type { PendingChange } from './pipeline.js';
 import { addPresser, insertRecipients, type Reach, type RecipientRow } from './recipients.js';
@@ -27,9 +27,6 @@ const RAISE_SQL = {
   // Taken before the site's: one press id sent at once to two sites is then a replay, as it is when sent one after the other.
   lockPress: "SELECT pg_advisory_xact_lock(hashtextextended('press:' || $1::text, 0))",
   pressById: 'SELECT press_id, incident_id, person_id FROM incident_presses WHERE press_id = $1',
-  activeIncident: `
-    SELECT id, last_pressed_at FROM incidents
-     WHERE site_id = $1 AND alarm_type_id = $2 AND drill = $3 AND state = 'active'`,
   // The incident and, when a person pressed ($11: the press id), their press, in one round trip.
   insertIncident: `
     WITH incident AS (
@@ -91,11 +88,10 @@ async function decide(tx: Tx, deps: AlarmDeps, principal: Principal, input: Rais
   await lockSites(tx, [site.id, ...await deps.sources.linkedSites(tx, site.id, null)]);
   const now = deps.clock.now();
   const drill = input.drill === true;
-  const before = await siteInstruction(tx, site.id);
+  const { instruction: before, same: active } = await siteNow(tx, site.id, type.id, drill);
   // A drill while a real alarm is active could be mistaken for, or drown out, the real one.
   if (drill && before && !before.drill) throw new AppError('real_alarm_active', undefined, { current: before });
   const contradiction = contradicts(before, type, drill);
-  const active = await activeIncidentOf(tx, site.id, type.id, drill);
   if (active) return join(tx, deps, principal, input, active, now, contradiction);
 
   if (contradiction && !input.confirmContradiction) {
@@ -107,13 +103,8 @@ async function decide(tx: Tx, deps: AlarmDeps, principal: Principal, input: Rais
   });
   return {
     outcome: 'raised', incident: opened.incident, instruction: opened.instruction,
-    change: { events: opened.events, newIncidents: [{ incidentId: opened.incident.id, recipients: opened.recipients }] },
+    change: { events: opened.events, newIncidents: [{ incident: opened.incident, recipients: opened.recipients }] },
   };
-}
-
-/** The active incident of a type at a site, if any: the one a press joins (one per site, type and drill flag). */
-export async function activeIncidentOf(tx: Queryable, siteId: string, alarmTypeId: string, drill: boolean): Promise<{ id: string; last_pressed_at: Date } | undefined> {
-  return (await tx.query<{ id: string; last_pressed_at: Date }>(RAISE_SQL.activeIncident, [siteId, alarmTypeId, drill])).rows[0];
 }
 
 /** A new incident at a site, as a press or a link opens it. */
@@ -196,10 +187,10 @@ async function authorise(tx: Tx, principal: Principal, input: RaiseRequest): Pro
 }
 
 async function join(
-  tx: Tx, deps: AlarmDeps, principal: Principal, input: RaiseRequest, active: { id: string; last_pressed_at: Date }, now: Date,
+  tx: Tx, deps: AlarmDeps, principal: Principal, input: RaiseRequest, active: SameActive, now: Date,
   contradiction: boolean,
 ): Promise<Decision> {
-  const withinWindow = now.getTime() - active.last_pressed_at.getTime() <= deps.config.ALARM_JOIN_WINDOW_SECONDS * 1000;
+  const withinWindow = now.getTime() - active.lastPressedAt.getTime() <= deps.config.ALARM_JOIN_WINDOW_SECONDS * 1000;
   // Alerting everyone again with an alarm that contradicts what they were told needs the same confirmation as raising it.
   if (!withinWindow && contradiction && !input.confirmContradiction) {
     throw new AppError('contradicts_instruction', undefined, { current: await siteInstruction(tx, input.siteId) });

@@ -1,7 +1,7 @@
 import type { Queryable } from '../../db/pool.js';
 import { alarmTypeBriefs, DEFAULT_DELIVERY_POLICY, type DeliveryPolicy } from '../alarm-types/alarm-types.js';
 import type { NewEvent } from '../alarms/events.js';
-import { incidentBrief } from '../alarms/incidents.js';
+import { incidentBrief, type IncidentBrief } from '../alarms/incidents.js';
 import type { SiteInstruction } from '../alarms/instruction.js';
 import { recipientsOf } from '../alarms/recipients.js';
 import type { PendingChange } from '../alarms/pipeline.js';
@@ -77,7 +77,7 @@ export async function queueIncidentPushes(tx: Queryable, change: PendingChange, 
     const push = pushFor(event);
     if (!push) continue;
     if (push.kind === 'instruction' && alerted.has(event.incidentId)) continue;
-    const context = await incidentBrief(tx, event.incidentId);
+    const context = await briefOf(tx, change, event.incidentId);
     if (!context) continue;
     const policy = policyOf(context);
     const input: PayloadInput = { ...push, incident: context, at: now };
@@ -98,6 +98,11 @@ export async function queueIncidentPushes(tx: Queryable, change: PendingChange, 
       await tx.query(INCIDENT_PUSH_SQL.cancelSteps, [context.id, now]);
     }
   }
+}
+
+/** An incident the change opened, as it was just written (a raise's own), or as stored. */
+async function briefOf(tx: Queryable, change: PendingChange, incidentId: string): Promise<IncidentBrief | undefined> {
+  return change.newIncidents?.find((opened) => opened.incident.id === incidentId)?.incident ?? incidentBrief(tx, incidentId);
 }
 
 /**

@@ -176,7 +176,7 @@ export async function recordCrossing(tx: Queryable, change: PendingChange, cross
   ])).rows[0] as { id: string };
   if (outcome.kind === 'raised') {
     change.events.push(...outcome.opened.events);
-    change.newIncidents = [...(change.newIncidents ?? []), { incidentId: outcome.opened.incident.id, recipients: outcome.opened.recipients }];
+    change.newIncidents = [...(change.newIncidents ?? []), { incident: outcome.opened.incident, recipients: outcome.opened.recipients }];
   }
   if (outcome.kind === 'held') {
     // Asked where the receiving leads already are: the incident whose instruction it contradicts.

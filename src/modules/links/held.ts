@@ -142,7 +142,7 @@ export async function confirmHeld(pipeline: AlarmPipeline, clock: Clock, princip
     ]);
     if (outcome.kind === 'raised') {
       change.events.push(...outcome.opened.events);
-      change.newIncidents = [{ incidentId: outcome.opened.incident.id, recipients: outcome.opened.recipients }];
+      change.newIncidents = [{ incident: outcome.opened.incident, recipients: outcome.opened.recipients }];
     }
     change.events.push(linkedEvent(sourceOf(row), {
       crossingId: id, organisationName: row.receivingOrganisationName, siteName: row.receivingSiteName,

@@ -99,9 +99,9 @@ export class Publisher {
   async publish(change: CommittedChange): Promise<void> {
     for (const opened of change.newIncidents ?? []) {
       const audience = toAudience(opened.recipients);
-      this.audiences.set(opened.incidentId, audience);
+      this.audiences.set(opened.incident.id, audience);
       this.nodes?.send({
-        kind: 'audience', incidentId: opened.incidentId, all: audience.all, leads: audience.leads, summaries: audience.summaries,
+        kind: 'audience', incidentId: opened.incident.id, all: audience.all, leads: audience.leads, summaries: audience.summaries,
       } satisfies RemoteDelivery);
     }
     for (const event of change.events) {
