@@ -78,8 +78,8 @@ const toAudience = (rows: RecipientRow[]): IncidentAudience => ({
 
 /**
  * The pipeline's `publish-to-devices` processor: sends committed events to the devices of the people
- * they concern, through each person's room, this node's devices at once and the other nodes' through
- * the adapter (each node resolving the audience itself). An event for the leads also goes to its
+ * they concern, through each person's room: the other nodes' share appended to the inter-node stream
+ * first (each node resolving the audience itself), then this node's devices. An event for the leads also goes to its
  * actor, who sees what they did (docs/realtime.md). Never throws: a device that misses a live event
  * gets it on catch-up.
  */
@@ -111,8 +111,10 @@ export class Publisher {
       const audience = await this.audienceOf(event.incidentId, AUDIENCE_CHANGES.has(event.type));
       const people = this.people(audience, event.audience, event.actorPersonId);
       const sent = envelope(event);
-      this.emitLocal(people, 'event', liveEvent(sent, people.length));
+      // The other nodes' share first: the append is one write, and they start on their devices while this node
+      // writes its own (for an alarm to 5,000, 150 ms sooner at the last device: docs/PERFORMANCE.md).
       this.nodes?.send({ kind: 'event', envelope: sent, audience: event.audience, ...(people.length <= PEOPLE_SENT_ALONG ? { people } : {}) } satisfies RemoteDelivery);
+      this.emitLocal(people, 'event', liveEvent(sent, people.length));
     }
     // Joining by pressing makes someone part of an incident whose earlier events lie before their cursor.
     for (const personId of change.joinedRecipients ?? []) await this.resync(personId);
@@ -155,8 +157,8 @@ export class Publisher {
   /** Named people's devices, on every node. */
   toPeople(people: string[], name: PeopleEvent, payload: unknown): void {
     if (people.length === 0) return;
-    this.emitLocal(people, name, payload);
     this.nodes?.send({ kind: 'people', people, name, payload } satisfies RemoteDelivery);
+    this.emitLocal(people, name, payload);
   }
 
   private people(audience: IncidentAudience, who: Audience, actor: string | null): string[] {
