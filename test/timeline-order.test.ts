@@ -6,7 +6,7 @@ import { startApp, type TestApp } from './helpers/app.js';
  * A device's cursor is the id of the last event it has (invariant 3): it must never pass an event that commits
  * later with a lower id, or the device skips it for good. So events are appended under a lock held until the
  * commit, taken before their ids are drawn (src/modules/alarms/events.ts): a change that appends while another
- * one's events are still uncommitted waits for that commit, and its ids come after.
+ * one's events are still uncommitted waits for that commit, without having drawn an id, and its ids come after.
  */
 describe('the timeline\'s order', () => {
   let t: TestApp;
@@ -19,7 +19,7 @@ describe('the timeline\'s order', () => {
     await t?.close();
   });
 
-  it('an event appended while another change\'s events are uncommitted waits for that commit, and comes after them', async () => {
+  it('an event appended while another change\'s events are uncommitted waits for that commit before drawing its id, and comes after them', async () => {
     const raised = await t.request({
       method: 'POST', url: '/api/v1/alarms', token: await t.loginAs('anna'),
       body: { pressId: '7e0c35a2-6a51-4f43-9a43-6f1f4bb4a001', siteId: t.ids.site.vasaskolan, alarmTypeId: t.ids.alarmType.brand },
@@ -37,6 +37,10 @@ describe('the timeline\'s order', () => {
       await first.query('BEGIN');
       await second.query('BEGIN');
       const [earlier] = await appendEvents(first, [message('first, committed last')]) as [IncidentEvent];
+      // Sequences are not transactional: another session sees every id drawn, committed or not.
+      const lastDrawn = async () => (await t.app.db.query<{ id: string }>(
+        "SELECT last_value::text AS id FROM incident_events_id_seq",
+      )).rows[0]?.id;
       const secondPid = (await second.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
       let settled = false;
       const appending = appendEvents(second, [message('second')]).finally(() => {
@@ -47,6 +51,8 @@ describe('the timeline\'s order', () => {
         "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock' AND wait_event = 'advisory'", [secondPid],
       )).rowCount, { timeout: 10_000 }).toBe(1);
       expect(settled).toBe(false);
+      // It waits before drawing its id: one drawn first could commit ahead of a later one and be skipped.
+      expect(await lastDrawn()).toBe(earlier.id);
 
       await first.query('COMMIT');
       const [later] = await appending as [IncidentEvent];
