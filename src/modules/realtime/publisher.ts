@@ -79,9 +79,9 @@ const toAudience = (rows: RecipientRow[]): IncidentAudience => ({
 /**
  * The pipeline's `publish-to-devices` processor: sends committed events to the devices of the people
  * they concern, through each person's room: the other nodes' share appended to the inter-node stream
- * first (each node resolving the audience itself), then this node's devices. An event for the leads also goes to its
- * actor, who sees what they did (docs/realtime.md). Never throws: a device that misses a live event
- * gets it on catch-up.
+ * first (each node resolving the audience itself), then this node's devices. An event for the leads
+ * also goes to its actor, who sees what they did (docs/realtime.md). Never throws: a device that
+ * misses a live event gets it on catch-up.
  */
 export class Publisher {
   /** Recipients are frozen when an incident is raised (only joining pressers are added), so each node caches them. */
