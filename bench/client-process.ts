@@ -34,11 +34,12 @@ async function connectAll(request: Extract<ClientRequest, { type: 'connect' }>):
         const key = arrivalKey(request.event, payload);
         if (key === null || device.received.has(key)) return;
         device.received.set(key, nowMs());
-        // Like the app: a device confirms the alarm as soon as it has it, or within the spread the server asked for.
+        // Like the app: a device confirms the alarm as soon as it has it, or after the wait and within the spread the server asked for.
         if (receipting && request.event === 'event') {
           const confirm = () => socket.emit('receipt', { incidentId: payload.incidentId, kind: 'delivered' });
-          const withinMs = typeof payload.receiptWithinMs === 'number' ? payload.receiptWithinMs : 0;
-          if (withinMs > 0) setTimeout(confirm, Math.floor(Math.random() * withinMs));
+          const ms = (name: string) => (typeof payload[name] === 'number' ? payload[name] : 0);
+          const delayMs = ms('receiptAfterMs') + Math.floor(Math.random() * ms('receiptWithinMs'));
+          if (delayMs > 0) setTimeout(confirm, delayMs);
           else confirm();
         }
         for (const arrived of waits) arrived(index, key);

@@ -84,11 +84,13 @@ export type SocketRaiseAnswer = Static<typeof SocketRaiseAnswer>;
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: WireError };
 
 /**
- * `event` as it is sent live: the timeline event and, on an alarm to thousands, how long the devices
- * should spread their `delivered` receipts over (docs/realtime.md, "Confirm receipt").
+ * `event` as it is sent live: the timeline event and, on an alarm to hundreds or more, when the devices
+ * should send their `delivered` receipts (docs/realtime.md, "Confirm receipt").
  */
 export type LiveEvent = EventEnvelope & {
-  /** Confirm `delivered` at a random moment within this many milliseconds rather than at once; absent: at once. */
+  /** Wait this many milliseconds before the spread below; absent: no wait. */
+  receiptAfterMs?: number;
+  /** Confirm `delivered` at a random moment within this many milliseconds (after the wait) rather than at once; absent: at once. */
   receiptWithinMs?: number;
 };
 

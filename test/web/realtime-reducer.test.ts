@@ -89,10 +89,10 @@ describe('web app realtime reducer', () => {
     expect(again.state.incidents).toEqual(first.state.incidents);
   });
 
-  it('confirms a live alarm within the spread the server asked for, and at once when it asked for none', () => {
-    const spread = run([live({ ...raisedEvent(11, incident('i1')), receiptWithinMs: 2000 }), live(raisedEvent(12, incident('i2')))]);
-    const within = spread.effects.flatMap((e) => (e.kind === 'receipt' ? [[e.incidentId, e.withinMs]] : []));
-    expect(within).toEqual([['i1', 2000], ['i2', undefined]]);
+  it('confirms a live alarm after the wait and within the spread the server asked for, and at once when it asked for none', () => {
+    const spread = run([live({ ...raisedEvent(11, incident('i1')), receiptAfterMs: 500, receiptWithinMs: 2000 }), live(raisedEvent(12, incident('i2')))]);
+    const asked = spread.effects.flatMap((e) => (e.kind === 'receipt' ? [[e.incidentId, e.spread]] : []));
+    expect(asked).toEqual([['i1', { afterMs: 500, withinMs: 2000 }], ['i2', undefined]]);
   });
 
   it('never turns an ended incident active again: not by a late raise, a re-alert, nor a resync read before the end', () => {

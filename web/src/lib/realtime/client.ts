@@ -126,7 +126,7 @@ class RealtimeClient {
           stopAlert(effect.incidentId);
           break;
         case 'receipt':
-          this.receipts.add(effect.incidentId, effect.receipt, effect.withinMs);
+          this.receipts.add(effect.incidentId, effect.receipt, effect.spread);
           break;
         case 'learnEnd':
           this.learnEnd(effect.incidentId, 0);

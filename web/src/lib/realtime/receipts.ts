@@ -11,6 +11,14 @@ export type SendReceipt = (receipt: { incidentId: string; kind: ReceiptKind }) =
 
 interface Pending { incidentId: string; kind: ReceiptKind; failed: boolean }
 
+/** When the server asked for a receipt (an alarm to hundreds or more: docs/realtime.md, "Confirm receipt"). */
+export interface ReceiptSpread {
+  /** Wait this long first: the alarm is still being written to the last devices. */
+  afterMs?: number;
+  /** Then go at a random moment within this long. */
+  withinMs?: number;
+}
+
 /**
  * Receipts not yet confirmed by the server. One whose answer never came, or that the server could not
  * store ("not now": the database away), is sent again on reconnect and at every sync; otherwise the
@@ -23,22 +31,23 @@ export class ReceiptQueue {
   constructor(private readonly send: SendReceipt, private readonly random: () => number = Math.random) {}
 
   /**
-   * Sends a receipt, at once or, when the server named a spread (`receiptWithinMs` on an alarm to
-   * thousands), at a random moment within it: five thousand devices do not answer in the same
-   * millisecond, while the alarm is still being written to the last of them.
+   * Sends a receipt, at once or, when the server named a spread (on an alarm to thousands), after its wait at a
+   * random moment within it: five thousand devices do not answer in the same millisecond, nor while the alarm is
+   * still being written to the last of them.
    */
-  add(incidentId: string, kind: ReceiptKind, withinMs = 0): void {
+  add(incidentId: string, kind: ReceiptKind, spread: ReceiptSpread = {}): void {
     const key = `${incidentId}:${kind}`;
     const receipt: Pending = { incidentId, kind, failed: false };
     this.pending.set(key, receipt);
-    if (withinMs <= 0) {
+    const delayMs = (spread.afterMs ?? 0) + Math.floor(this.random() * (spread.withinMs ?? 0));
+    if (delayMs <= 0) {
       this.sendOne(key, receipt);
       return;
     }
     setTimeout(() => {
       // Cleared (sign-out) or replaced meanwhile: that one decides.
       if (this.pending.get(key) === receipt) this.sendOne(key, receipt);
-    }, Math.floor(this.random() * withinMs));
+    }, delayMs);
   }
 
   /** Sends again every receipt whose last attempt failed (on reconnect, at a sync). */

@@ -2,6 +2,7 @@ import { escalationOf, mergeNotes } from '../escalation.ts';
 import type {
   ActiveIncidentState, CatchUp, Envelope, EscalationNote, Incident, IncidentMessage, Instruction, Position, ResponseStatus, Sound,
 } from '../types.ts';
+import type { ReceiptSpread } from './receipts.ts';
 
 /**
  * What the device knows, and the rules of docs/realtime.md for changing it: a pure function from the
@@ -48,8 +49,8 @@ export type Effect =
   /** Start the alarm (sound and vibration unless silent) and show it. */
   | { kind: 'ring'; incident: Incident; sound: Sound }
   | { kind: 'silence'; incidentId: string }
-  /** Confirm to the server; within `withinMs` at random when it asked for a spread (an alarm to thousands). */
-  | { kind: 'receipt'; incidentId: string; receipt: 'delivered' | 'acknowledged'; withinMs?: number }
+  /** Confirm to the server; after `spread.afterMs` and within `spread.withinMs` at random when it asked for a spread (an alarm to hundreds or more). */
+  | { kind: 'receipt'; incidentId: string; receipt: 'delivered' | 'acknowledged'; spread?: ReceiptSpread }
   /** The server no longer lists it as active: find out how it ended. */
   | { kind: 'learnEnd'; incidentId: string }
   /** Something a lead's roll call shows has changed. */
@@ -334,7 +335,10 @@ function raisedEvent(d: Draft, e: Envelope, incident: Incident): void {
   // What the device holds, not the event: an end seen first (events can arrive out of order) stays.
   const view = d.s.incidents[incident.id];
   if (view?.incident.state !== 'active') return;
-  d.effects.push({ kind: 'receipt', incidentId: incident.id, receipt: 'delivered', withinMs: e.receiptWithinMs });
+  d.effects.push({
+    kind: 'receipt', incidentId: incident.id, receipt: 'delivered',
+    ...(e.receiptWithinMs || e.receiptAfterMs ? { spread: { afterMs: e.receiptAfterMs, withinMs: e.receiptWithinMs } } : {}),
+  });
   if (own) remember(d, incident.id);
   if (!freshRealert && view.acknowledged) return;
   if (d.batch) {
