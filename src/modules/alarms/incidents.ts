@@ -42,7 +42,8 @@ export interface Incident {
   linkedFrom: LinkedFrom | null;
 }
 
-const INCIDENT_SELECT = `
+/** The incident's columns, with `recipients` as given: counted, or known. */
+const incidentSelect = (recipients: string) => `
   SELECT i.id, i.organisation_id AS "organisationId", i.site_id AS "siteId", s.name AS "siteName",
          i.type_snapshot AS type, i.drill, i.state, i.location, i.message,
          CASE WHEN rb.id IS NULL THEN NULL ELSE json_build_object('id', rb.id, 'name', rb.name) END AS "raisedBy",
@@ -51,15 +52,19 @@ const INCIDENT_SELECT = `
          i.end_reason AS "endReason",
          (SELECT coalesce(json_agg(json_build_object('personId', p.id, 'name', p.name, 'pressedAt', ip.pressed_at) ORDER BY ip.pressed_at), '[]')
             FROM incident_presses ip JOIN people p ON p.id = ip.person_id WHERE ip.incident_id = i.id) AS pressers,
-         (SELECT count(*)::int FROM incident_recipients r WHERE r.incident_id = i.id) AS recipients,
+         ${recipients} AS recipients,
          i.linked_from AS "linkedFrom"
     FROM incidents i
     JOIN sites s ON s.id = i.site_id
     LEFT JOIN people rb ON rb.id = i.raised_by
     LEFT JOIN people eb ON eb.id = i.ended_by`;
+const INCIDENT_SELECT = incidentSelect('(SELECT count(*)::int FROM incident_recipients r WHERE r.incident_id = i.id)');
 
 const INCIDENT_SQL = {
   byId: `${INCIDENT_SELECT} WHERE i.id = $1`,
+  // An incident just opened, whose recipients ($2) were counted as they were written: counting them again in the
+  // same transaction reads every row just inserted (6 ms of a raise to 5,000).
+  opened: `${incidentSelect('$2::int')} WHERE i.id = $1`,
   brief: `
     SELECT i.id, i.organisation_id AS "organisationId", i.site_id AS "siteId", s.name AS "siteName", i.drill,
            i.type_snapshot AS type, i.location, i.state, i.raised_at AS "raisedAt", i.linked_from AS "linkedFrom"
@@ -90,6 +95,13 @@ export async function visibleIncident(db: Queryable, principal: Principal, id: s
 
 export async function loadIncident(db: Queryable, id: string): Promise<Incident> {
   const incident = (await db.query<Incident>(INCIDENT_SQL.byId, [id])).rows[0];
+  if (!incident) throw new AppError('not_found');
+  return incident;
+}
+
+/** An incident this transaction has just opened, with the number of recipients it wrote. */
+export async function loadOpenedIncident(tx: Queryable, id: string, recipients: number): Promise<Incident> {
+  const incident = (await tx.query<Incident>(INCIDENT_SQL.opened, [id, recipients])).rows[0];
   if (!incident) throw new AppError('not_found');
   return incident;
 }
