@@ -127,4 +127,30 @@ describe('the database pool: bounded waits, nothing half written', () => {
       await checker.query('DELETE FROM pool_marks');
     }
   });
+
+  it('after a quiet spell past DATABASE_POOL_IDLE_TIMEOUT_MS the pool still holds DATABASE_POOL_MIN of the backends it had, and closes the rest', async () => {
+    /** Six connections at once, as an alarm's processors take them; the backends' process ids. */
+    const busy = async (pool: Db): Promise<number[]> => {
+      const clients = await Promise.all(Array.from({ length: 6 }, () => pool.connect()));
+      const pids = await Promise.all(clients.map(async (c) => (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid as number));
+      for (const c of clients) c.release();
+      return pids;
+    };
+    const quiet = () => new Promise((resolve) => setTimeout(resolve, 1500));
+    const config = (min: string) => loadConfig({ LOG_LEVEL: 'silent', DATABASE_POOL_MAX: '6', DATABASE_POOL_MIN: min, DATABASE_POOL_IDLE_TIMEOUT_MS: '200' });
+    const kept = createPool(database.url, config('2'), log);
+    const none = createPool(database.url, config('0'), log);
+    try {
+      const [before] = await Promise.all([busy(kept), busy(none)]);
+      await quiet();
+      expect(kept.totalCount).toBe(2);
+      expect(none.totalCount).toBe(0);
+      // The next alarm finds a backend that has worked before, not a new one whose caches are cold.
+      const after = (await kept.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+      expect(before).toContain(after);
+      expect(kept.totalCount).toBe(2);
+    } finally {
+      await Promise.all([kept.end(), none.end()]);
+    }
+  });
 });

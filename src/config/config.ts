@@ -22,6 +22,13 @@ export const ConfigSchema = Type.Object({
   DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
   /** Maximum connections in this node's pool. */
   DATABASE_POOL_MAX: Type.Integer({ minimum: 1, maximum: 500, default: 20 }),
+  /**
+   * Connections the pool keeps open however long they are idle (at most DATABASE_POOL_MAX): a PostgreSQL backend's
+   * first alarm is about three times slower than its next (its caches and trigger functions are cold), and alarms are rare.
+   */
+  DATABASE_POOL_MIN: Type.Integer({ minimum: 0, maximum: 500, default: 4 }),
+  /** Connections beyond DATABASE_POOL_MIN are closed after this long idle. */
+  DATABASE_POOL_IDLE_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30000 }),
   /** How long to wait for a pool connection before failing (the pg default waits forever). */
   DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 3000 }),
   /** Server-side statement timeout for every pooled connection. */

@@ -38,7 +38,9 @@ export function createPool(connectionString: string, config: Config, log: Log, o
     ...(options.queryTimeout === false ? {} : { query_timeout: config.DATABASE_QUERY_TIMEOUT_MS }),
     keepAlive: true,
     keepAliveInitialDelayMillis: config.DATABASE_KEEPALIVE_IDLE_MS,
-    idleTimeoutMillis: 30_000,
+    // Idle connections close, but not the last few: a new backend's first alarm pays for its cold caches (ADR 038).
+    min: Math.min(config.DATABASE_POOL_MIN, config.DATABASE_POOL_MAX),
+    idleTimeoutMillis: config.DATABASE_POOL_IDLE_TIMEOUT_MS,
     application_name: 'samlarm',
   });
   // An idle client losing its connection emits 'error' on the pool; unhandled, it kills the process.
