@@ -93,15 +93,13 @@ export async function visibleIncident(db: Queryable, principal: Principal, id: s
   return { incident, lead: isIncidentLead(principal, site) || recipient?.lead === true };
 }
 
-export async function loadIncident(db: Queryable, id: string): Promise<Incident> {
-  const incident = (await db.query<Incident>(INCIDENT_SQL.byId, [id])).rows[0];
-  if (!incident) throw new AppError('not_found');
-  return incident;
-}
-
-/** An incident this transaction has just opened, with the number of recipients it wrote. */
-export async function loadOpenedIncident(tx: Queryable, id: string, recipients: number): Promise<Incident> {
-  const incident = (await tx.query<Incident>(INCIDENT_SQL.opened, [id, recipients])).rows[0];
+/**
+ * An incident by id. `known.recipients`: an incident this transaction has just opened, with the number of recipients
+ * it wrote (not counted again).
+ */
+export async function loadIncident(db: Queryable, id: string, known?: { recipients: number }): Promise<Incident> {
+  const [sql, params] = known ? [INCIDENT_SQL.opened, [id, known.recipients]] : [INCIDENT_SQL.byId, [id]];
+  const incident = (await db.query<Incident>(sql, params)).rows[0];
   if (!incident) throw new AppError('not_found');
   return incident;
 }

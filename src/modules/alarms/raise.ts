@@ -7,7 +7,7 @@ import { canRaiseAlarm, canRunDrill, type Principal } from '../auth/policies.js'
 import { visibleSite, type Site } from '../sites/sites.js';
 import type { AlarmDeps } from './deps.js';
 import { latestAlertEvents, type IncidentEvent, type NewEvent } from './events.js';
-import { incidentSummary, loadIncident, loadOpenedIncident, type Incident } from './incidents.js';
+import { incidentSummary, loadIncident, type Incident } from './incidents.js';
 import {
   contradicts, lockSites, otherActiveIncidents, sameInstruction, siteInstruction, siteNow, type SameActive, type SiteInstruction,
 } from './instruction.js';
@@ -147,7 +147,7 @@ export async function openIncident(tx: Queryable, opening: IncidentOpening): Pro
   ])).rows[0] as { id: string };
   const reach: Reach = raisedBy ? { presserId: raisedBy.personId } : { linkGroupIds: linkedFrom?.groupIds ?? [] };
   const recipients = await insertRecipients(tx, { id, organisationId: site.organisationId, siteId: site.id, alarmTypeId: type.id }, reach);
-  const incident = await loadOpenedIncident(tx, id, recipients.length);
+  const incident = await loadIncident(tx, id, { recipients: recipients.length });
   const after = await siteInstruction(tx, site.id);
   const event = eventOf(incident, raisedBy?.personId ?? opening.decidedBy ?? null, at);
   // A change of what people must do is never silent (invariant 5): the new incident's people see it in
