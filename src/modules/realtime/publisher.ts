@@ -39,14 +39,12 @@ const AUDIENCE_CHANGES = new Set(['joined', 'reraised']);
 const AUDIENCE_TTL_MS = 60_000;
 /** Up to this many people travel with an event to the other nodes (a school); beyond, each node reads them itself. */
 const PEOPLE_SENT_ALONG = 1000;
-/** Events whose devices confirm receipt (docs/realtime.md): an alarm to many asks them to spread it. */
+/** Events whose devices confirm receipt (docs/realtime.md): the alarm asks them when. */
 const RECEIPT_ASKED = new Set(['raised', 'reraised']);
-/** An alarm to fewer people has its receipts at once: a school's few hundred cost nothing. */
-const SPREAD_FROM_PEOPLE = 500;
 /**
- * The receipts of an alarm to many wait until the alarm should have reached every device (about this many a
- * second, at most WAIT_MAX_MS), then arrive at about RECEIPTS_PER_SECOND, at most over SPREAD_MAX_MS. At most
- * three seconds in all, far inside the first repush (five seconds at the least).
+ * The receipts of an alarm wait until it should have reached every device (about this many a second, at most
+ * WAIT_MAX_MS), then arrive at about RECEIPTS_PER_SECOND, at most over SPREAD_MAX_MS. At most three seconds in
+ * all, far inside the first repush (five seconds at the least); a school of 300 waits 30 ms, then 120.
  */
 const DEVICES_PER_SECOND = 10_000;
 const WAIT_MAX_MS = 1000;
@@ -54,13 +52,13 @@ const RECEIPTS_PER_SECOND = 2500;
 const SPREAD_MAX_MS = 2000;
 
 /**
- * The event as sent to `people`: an alarm to thousands asks their devices to hold their receipts until it should
- * have reached them all, then to spread them (issue 15). Receipts that arrive while the alarm is still being written
- * to the last devices delay it there: each is read, checked and written on the same cores. Held and spread, the roll
+ * The event as sent to `people`: an alarm asks their devices to hold their receipts until it should have reached
+ * them all, then to spread them (ADR 037, ADR 039). Receipts that arrive while the alarm is still being written to
+ * the last devices delay it there: each is read, checked and written on the same cores. Held and spread, the roll
  * call fills in within three seconds.
  */
 export function liveEvent(sent: EventEnvelope, people: number): LiveEvent {
-  if (!RECEIPT_ASKED.has(sent.type) || people < SPREAD_FROM_PEOPLE) return sent;
+  if (!RECEIPT_ASKED.has(sent.type)) return sent;
   return {
     ...sent,
     receiptAfterMs: Math.min(WAIT_MAX_MS, Math.round((people * 1000) / DEVICES_PER_SECOND)),
