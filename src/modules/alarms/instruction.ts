@@ -61,6 +61,14 @@ export async function lockSites(tx: Queryable, siteIds: string[]): Promise<void>
 
 type InstructionRow = { id: string; type_snapshot: AlarmTypeSnapshot; drill: boolean; raised_at: Date; active: string };
 
+/**
+ * The instruction at a site where `incident`, just opened, is the only active incident: the caller holds the site's
+ * lock and found nothing in force before it, so this is what `siteInstruction` would read, without reading it.
+ */
+export function onlyInstruction(incident: { id: string; siteId: string; type: AlarmTypeSnapshot; drill: boolean; raisedAt: Date }): SiteInstruction {
+  return instructionOf(incident.siteId, { id: incident.id, type_snapshot: incident.type, drill: incident.drill, raised_at: incident.raisedAt, active: '1' });
+}
+
 export async function siteInstruction(db: Queryable, siteId: string): Promise<SiteInstruction | null> {
   const row = (await db.query<InstructionRow>(INSTRUCTION_SQL.activeAtSite, [siteId])).rows[0];
   return row ? instructionOf(siteId, row) : null;

@@ -56,6 +56,8 @@ export type ProcessorName = (typeof AFTER_COMMIT)[number];
 export interface NewIncident {
   incident: Incident;
   recipients: RecipientRow[];
+  /** The sites linked to the incident's site as its raise found and locked them; none: there is no link to cross. */
+  linkedSites?: string[];
 }
 
 /**

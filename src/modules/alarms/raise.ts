@@ -9,7 +9,7 @@ import type { AlarmDeps } from './deps.js';
 import { latestAlertEvents, type IncidentEvent, type NewEvent } from './events.js';
 import { incidentSummary, loadIncident, type Incident } from './incidents.js';
 import {
-  contradicts, lockSites, otherActiveIncidents, sameInstruction, siteInstruction, siteNow, type SameActive, type SiteInstruction,
+  contradicts, lockSites, onlyInstruction, otherActiveIncidents, sameInstruction, siteInstruction, siteNow, type SameActive, type SiteInstruction,
 } from './instruction.js';
 import type { PendingChange } from './pipeline.js';
 import { addPresser, insertRecipients, type Reach, type RecipientRow } from './recipients.js';
@@ -85,7 +85,8 @@ async function decide(tx: Tx, deps: AlarmDeps, principal: Principal, input: Rais
   const { site, type } = await authorise(tx, principal, input);
   // The sites a raise here may also change (linked sites), locked with it in one order: two raises at
   // linked sites at once wait for each other instead of deadlocking.
-  await lockSites(tx, [site.id, ...await deps.sources.linkedSites(tx, site.id, null)]);
+  const linkedSites = await deps.sources.linkedSites(tx, site.id, null);
+  await lockSites(tx, [site.id, ...linkedSites]);
   const now = deps.clock.now();
   const drill = input.drill === true;
   const { instruction: before, same: active } = await siteNow(tx, site.id, type.id, drill);
@@ -103,7 +104,7 @@ async function decide(tx: Tx, deps: AlarmDeps, principal: Principal, input: Rais
   });
   return {
     outcome: 'raised', incident: opened.incident, instruction: opened.instruction,
-    change: { events: opened.events, newIncidents: [{ incident: opened.incident, recipients: opened.recipients }] },
+    change: { events: opened.events, newIncidents: [{ incident: opened.incident, recipients: opened.recipients, linkedSites }] },
   };
 }
 
@@ -148,7 +149,8 @@ export async function openIncident(tx: Queryable, opening: IncidentOpening): Pro
   const reach: Reach = raisedBy ? { presserId: raisedBy.personId } : { linkGroupIds: linkedFrom?.groupIds ?? [] };
   const recipients = await insertRecipients(tx, { id, organisationId: site.organisationId, siteId: site.id, alarmTypeId: type.id }, reach);
   const incident = await loadIncident(tx, id, { recipients: recipients.length });
-  const after = await siteInstruction(tx, site.id);
+  // Nothing was in force before (under the site's lock): the new incident is the site's instruction.
+  const after = before === null ? onlyInstruction(incident) : await siteInstruction(tx, site.id);
   const event = eventOf(incident, raisedBy?.personId ?? opening.decidedBy ?? null, at);
   // A change of what people must do is never silent (invariant 5): the new incident's people see it in
   // `raised` (previous instruction and whether it was a confirmed contradiction); the people of the

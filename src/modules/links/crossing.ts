@@ -213,6 +213,8 @@ async function crossRaise(tx: Queryable, change: PendingChange, raised: NewEvent
   const incident = raised.data.incident as IncidentSummary | undefined;
   // Linked incidents do not cross further: no chains.
   if (!incident || incident.linkedFrom) return;
+  // A raise that found no site linked to its own (and locked none) has no link to cross: its rules are not read.
+  if (change.newIncidents?.find((opened) => opened.incident.id === incident.id)?.linkedSites?.length === 0) return;
   const rules = (await tx.query<Rule>(CROSSING_SQL.rules, [incident.siteId, incident.type.id])).rows;
   for (const rule of rules) {
     const { from, to } = ends(rule, rule.direction);
