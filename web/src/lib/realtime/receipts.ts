@@ -11,7 +11,7 @@ export type SendReceipt = (receipt: { incidentId: string; kind: ReceiptKind }) =
 
 interface Pending { incidentId: string; kind: ReceiptKind; failed: boolean }
 
-/** When the server asked for a receipt (an alarm to hundreds or more: docs/realtime.md, "Confirm receipt"). */
+/** When the server asked for a receipt (every live alarm says: docs/realtime.md, "Confirm receipt"; ADR 037, 039). */
 export interface ReceiptSpread {
   /** Wait this long first: the alarm is still being written to the last devices. */
   afterMs?: number;
@@ -31,9 +31,9 @@ export class ReceiptQueue {
   constructor(private readonly send: SendReceipt, private readonly random: () => number = Math.random) {}
 
   /**
-   * Sends a receipt, at once or, when the server named a spread (on an alarm to thousands), after its wait at a
-   * random moment within it: five thousand devices do not answer in the same millisecond, nor while the alarm is
-   * still being written to the last of them.
+   * Sends a receipt, at once or, when the server named a spread (a live alarm: longer the more people it reaches),
+   * after its wait at a random moment within it: five thousand devices do not answer in the same millisecond, nor
+   * while the alarm is still being written to the last of them.
    */
   add(incidentId: string, kind: ReceiptKind, spread: ReceiptSpread = {}): void {
     const key = `${incidentId}:${kind}`;
