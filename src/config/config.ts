@@ -23,8 +23,8 @@ export const ConfigSchema = Type.Object({
   /** Maximum connections in this node's pool. */
   DATABASE_POOL_MAX: Type.Integer({ minimum: 1, maximum: 500, default: 20 }),
   /**
-   * Connections the pool keeps open however long they are idle (at most DATABASE_POOL_MAX): a PostgreSQL backend's
-   * first alarm is about three times slower than its next (its caches and trigger functions are cold), and alarms are rare.
+   * Connections the pool keeps open however long they are idle (at most DATABASE_POOL_MAX): an alarm that must open a
+   * connection and warm a new backend (cold caches, plans, trigger functions) takes about three times as long, and alarms are rare.
    */
   DATABASE_POOL_MIN: Type.Integer({ minimum: 0, maximum: 500, default: 4 }),
   /** Connections beyond DATABASE_POOL_MIN are closed after this long idle. */
