@@ -41,8 +41,10 @@ describe('the service on its embedded default', () => {
     const db = new pg.Client({ connectionString: `postgres://postgres:samlarm@127.0.0.1:${pgPort}/samlarm` });
     await db.connect();
     const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM organisations');
+    const walInit = await db.query<{ wal_init_zero: string }>('SHOW wal_init_zero');
     await db.end();
     expect(rows[0]?.n).toBe(3);
+    expect(walInit.rows[0]?.wal_init_zero, 'a commit that opens a new WAL file does not wait for it to be zero-filled (ADR 040)').toBe('off');
     expect(await again.stop()).toBe(0);
   }, 150_000);
 
