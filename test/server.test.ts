@@ -9,16 +9,22 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '../src/seed/demo.js';
 import { createTestDatabase } from './helpers/app.js';
 import { freePort } from './helpers/services.js';
-import { startNode } from './helpers/nodes.js';
+import { startNode, type AppNode } from './helpers/nodes.js';
 
 describe('the service on its embedded default', () => {
   const dataDir = path.join(os.tmpdir(), `samlarm-start-${randomBytes(4).toString('hex')}`, 'postgres');
-  afterAll(() => rm(path.dirname(dataDir), { recursive: true, force: true }));
+  const started: AppNode[] = [];
+  afterAll(async () => {
+    // A failed expectation leaves its node running: it and its PostgreSQL stop before their folder goes.
+    await Promise.all(started.filter((n) => n.isRunning()).map((n) => n.stop()));
+    await rm(path.dirname(dataDir), { recursive: true, force: true });
+  });
 
   it('starts with no Postgres or Redis installed, seeds the demo, serves readyz, and shuts down cleanly on SIGTERM', async () => {
     const [port, pgPort] = await Promise.all([freePort(), freePort()]);
     const env = { EMBEDDED_PG_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort) };
     const node = await startNode(env, { port, readyTimeoutMs: 60_000 });
+    started.push(node);
     expect(node.output()).toContain('Demo accounts');
     expect(node.output()).toContain('rektor@vasaskolan.example');
 
@@ -38,6 +44,7 @@ describe('the service on its embedded default', () => {
 
     // The data folder is kept: a second start finds the demo already there and does not seed it twice.
     const again = await startNode(env, { port });
+    started.push(again);
     const db = new pg.Client({ connectionString: `postgres://postgres:samlarm@127.0.0.1:${pgPort}/samlarm` });
     await db.connect();
     const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM organisations');
