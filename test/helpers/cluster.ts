@@ -51,26 +51,44 @@ export class Cluster {
   /** `env` adds to every node's environment (e.g. a local push service and its CA). */
   static async start(nodeCount: number, env: Record<string, string> = {}): Promise<Cluster> {
     const database = await createTestDatabase();
-    const redis = await startTestRedis();
+    const redis = await startTestRedis().catch(async (err: unknown) => {
+      await database.drop();
+      throw err;
+    });
     const db = new pg.Pool({ connectionString: database.url, max: 2 });
     // The forced DROP DATABASE at the end may hit an idle connection after end() resolved.
     db.on('error', () => undefined);
     const cluster = new Cluster(database, redis, db, {
       DATABASE_URL: database.url, REDIS_URL: redis.url, MIGRATE_ON_START: 'true', SEED_DEMO: 'false', LOGIN_RATE_LIMIT_PER_MINUTE: '1000', ...env,
     });
-    cluster.nodes.push(...(await Promise.all(Array.from({ length: nodeCount }, () => cluster.launch()))));
-    const first = cluster.nodes[0] as AppNode;
-    const [site] = await cluster.query<{ id: string }>("SELECT id FROM sites WHERE name = 'Vasaskolan'");
-    cluster.vasaskolan = site?.id ?? '';
-    for (const row of await cluster.query<{ id: string; key: TypeKey }>('SELECT id, key FROM alarm_types WHERE organisation_id IS NULL')) {
-      cluster.alarmType[row.key] = row.id;
-    }
-    for (const [who, email] of Object.entries(PEOPLE) as [Who, string][]) {
-      const [row] = await cluster.query<{ id: string }>('SELECT id FROM people WHERE email = $1', [email]);
-      cluster.person[who] = row?.id ?? '';
-      cluster.token[who] = await loginAt(first.url, email);
+    try {
+      await cluster.prepare(nodeCount);
+    } catch (err) {
+      // The test never gets the cluster to stop: whatever did start (nodes, Redis, the database) stops here.
+      await cluster.stop();
+      throw err;
     }
     return cluster;
+  }
+
+  /** Starts the nodes and reads the seeded ids and the demo people's tokens. */
+  private async prepare(nodeCount: number): Promise<void> {
+    const launched = await Promise.allSettled(Array.from({ length: nodeCount }, () => this.launch()));
+    for (const result of launched) {
+      if (result.status === 'rejected') throw result.reason;
+      this.nodes.push(result.value);
+    }
+    const first = this.nodes[0] as AppNode;
+    const [site] = await this.query<{ id: string }>("SELECT id FROM sites WHERE name = 'Vasaskolan'");
+    this.vasaskolan = site?.id ?? '';
+    for (const row of await this.query<{ id: string; key: TypeKey }>('SELECT id, key FROM alarm_types WHERE organisation_id IS NULL')) {
+      this.alarmType[row.key] = row.id;
+    }
+    for (const [who, email] of Object.entries(PEOPLE) as [Who, string][]) {
+      const [row] = await this.query<{ id: string }>('SELECT id FROM people WHERE email = $1', [email]);
+      this.person[who] = row?.id ?? '';
+      this.token[who] = await loginAt(first.url, email);
+    }
   }
 
   /** Starts one more node (on `port`, to come back where devices expect it); `env` adds to the cluster's. */
@@ -110,11 +128,15 @@ export class Cluster {
     for (const device of this.devices.splice(0)) device.close();
   }
 
+  /** Stops everything the cluster started, each part whatever became of the others, then reports the first failure. */
   async stop(): Promise<void> {
     this.closeDevices();
-    await Promise.all(this.started.map((node) => node.kill()));
-    await this.redis.stop();
-    await this.db.end().catch(() => undefined);
-    await this.database.drop();
+    const stopped = [
+      ...await Promise.allSettled(this.started.map((node) => node.kill())),
+      ...await Promise.allSettled([this.redis.stop()]),
+      ...await Promise.allSettled([this.db.end().catch(() => undefined).then(() => this.database.drop())]),
+    ];
+    const failed = stopped.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 }
