@@ -114,7 +114,10 @@ export async function startTestRedis(): Promise<RedisServer> {
         await client.ping();
         return;
       } catch (err) {
-        if (Date.now() > deadline) throw err;
+        if (Date.now() > deadline) {
+          child?.kill('SIGKILL');
+          throw err;
+        }
         await new Promise((r) => setTimeout(r, 50));
       } finally {
         client.disconnect();
