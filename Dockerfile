@@ -30,5 +30,6 @@ ENV HOST=0.0.0.0 \
 EXPOSE 3000
 
 # Same as `npm start` without npm, its prestart web build and the tsx CLI in between, so SIGTERM
-# reaches the node process directly and graceful shutdown runs.
-CMD ["node", "--import", "tsx", "src/server.ts"]
+# reaches the node process directly and graceful shutdown runs. The garbage collector's flags are
+# src/lib/gc-flags.ts's (ADR 041); test/gc-flags.test.ts holds the three places to the same.
+CMD ["node", "--no-memory-reducer", "--heap-growing-percent=100", "--import", "tsx", "src/server.ts"]

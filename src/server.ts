@@ -4,6 +4,7 @@ import { buildApp } from './app.js';
 import { databaseTarget } from './db/connect.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
+import { missingGcFlags } from './lib/gc-flags.js';
 import type { Log } from './lib/log.js';
 import { DEMO_PASSWORD, demoAccounts, seedDemo } from './seed/demo.js';
 
@@ -69,6 +70,13 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = pino({ level: config.LOG_LEVEL });
+  const missing = missingGcFlags();
+  if (missing.length) {
+    log.warn(
+      { missing },
+      'started without the garbage collector flags that npm start and the Dockerfile pass: alarms meet major collections more often (ADR 041)',
+    );
+  }
   const database = await databaseTarget(config, log);
   // Whatever way the process ends (a failed start, a shutdown past its grace period), an embedded
   // PostgreSQL it started ends with it instead of running on without a parent.

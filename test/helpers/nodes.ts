@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { GC_FLAGS } from '../../src/lib/gc-flags.js';
 import { DEMO_PASSWORD } from '../../src/seed/demo.js';
 import { freePort } from './services.js';
 
@@ -19,15 +20,19 @@ export interface AppNode {
 }
 
 /**
- * Starts a real Samlarm node (`src/server.ts`, as `npm start` does) in its own process. Without
- * DATABASE_URL in `env` it runs on the embedded default. `nodeArgs` go to Node itself (a benchmark's `--cpu-prof`).
+ * Starts a real Samlarm node (`src/server.ts`, with the garbage collector's flags, as `npm start` does) in its own
+ * process. Without DATABASE_URL in `env` it runs on the embedded default. `nodeArgs` go to Node itself (a
+ * benchmark's `--cpu-prof`); `gcFlags: false` leaves out the collector's flags (ADR 041).
  */
-export async function startNode(env: Record<string, string>, options: { port?: number; readyTimeoutMs?: number; nodeArgs?: string[] } = {}): Promise<AppNode> {
+export async function startNode(
+  env: Record<string, string>, options: { port?: number; readyTimeoutMs?: number; nodeArgs?: string[]; gcFlags?: boolean } = {},
+): Promise<AppNode> {
   const port = options.port ?? (await freePort());
   const inherited = { ...process.env };
   delete inherited.DATABASE_URL;
   delete inherited.REDIS_URL;
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'src/server.ts'], {
+  const gcFlags = options.gcFlags === false ? [] : GC_FLAGS;
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), ...gcFlags, '--import', 'tsx', 'src/server.ts'], {
     env: { ...inherited, LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), SHUTDOWN_DRAIN_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
