@@ -10,7 +10,9 @@
  * buffers its objects own, after a full garbage collection, read through each node's inspector: bench/live-memory.ts)
  * from before the devices connect to after. `node_rss_kb_per_device`: their resident memory growth over the same
  * time, also read after a full collection (native memory that no object accounts for is in it, and pages the
- * collector has not given back to the system).
+ * collector has not given back to the system). `node_peak_rss_mb`: the largest resident set any node reached by the
+ * end of the measured phases (Linux's high-water mark, before the storm): the memory a node must be given, garbage
+ * between collections included (the nodes run with npm start's garbage collector flags, ADR 041).
  *
  * Where the time of the alarm to every device goes (issue 15 item 1), seen from the devices: `split_*` per round's
  * median, from the raise being sent, until the first and the last device on the node that took the raise
@@ -73,7 +75,7 @@ import { freePort, startTestRedis } from '../test/helpers/services.js';
 import { startNode, type AppNode } from '../test/helpers/nodes.js';
 import { ClientFleet, nowMs, raisedKey, type Measurable } from './client-fleet.js';
 import { cpuNow, cpuSpent } from './cpu.js';
-import { inspectArg, liveMemory } from './live-memory.js';
+import { inspectArg, liveMemory, peakResidentMb } from './live-memory.js';
 import { monotonicUs, profileWindow, readProfileIn, type WindowProfile } from './profile.js';
 import { percentile, waitFor } from './support.js';
 
@@ -584,6 +586,7 @@ async function main(): Promise<void> {
     const linkedSchool = subset(schoolDevices, both);
     const linkedOrganisation = subset(linkedDevices, both);
     await Promise.all(resolving);
+    const nodePeakRssMb = Math.max(...nodes.map((n) => peakResidentMb(n.pid)));
     if (STORM && NODES < 2) progress('storm skipped: no node would survive the kill (BENCH_NODES is 1)');
     if (PROFILE) progress('storm skipped: the killed node would leave no profile (BENCH_PROFILE is 1)');
     await fleet.close();
@@ -670,6 +673,7 @@ async function main(): Promise<void> {
       ...storm,
       node_kb_per_device: round(nodeKbPerDevice),
       node_rss_kb_per_device: round(nodeRssKbPerDevice),
+      node_peak_rss_mb: nodePeakRssMb,
       rss_mb_bench_process: Math.round(process.memoryUsage().rss / 1e6),
       ...(profile ? { profile } : {}),
     };

@@ -5,6 +5,7 @@
  * and the memory outside it that its objects own (buffers). Native memory that no JavaScript object accounts for is
  * not in it; the resident set, read beside it, bounds that.
  */
+import { readFileSync } from 'node:fs';
 import { WebSocket } from 'undici';
 
 export interface LiveMemory {
@@ -46,5 +47,15 @@ export async function liveMemory(inspectorPort: number): Promise<LiveMemory> {
     return JSON.parse(evaluated.result.value) as LiveMemory;
   } finally {
     socket.close();
+  }
+}
+
+/** The largest resident set process `pid` has had so far, in MB (Linux's VmHWM); NaN elsewhere than Linux. */
+export function peakResidentMb(pid: number): number {
+  try {
+    const kb = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? Number.NaN : Math.round(Number(kb) / 1024);
+  } catch {
+    return Number.NaN;
   }
 }

@@ -6,6 +6,8 @@ import { freePort } from './services.js';
 export interface AppNode {
   url: string;
   port: number;
+  /** The node's process id. */
+  pid: number;
   output(): string;
   exited: Promise<number | null>;
   /** False once the process has exited (killed, stopped or crashed). */
@@ -44,6 +46,7 @@ export async function startNode(
   const node: AppNode = {
     url,
     port,
+    pid: child.pid as number,
     output: () => output,
     exited,
     isRunning: () => child.exitCode === null && child.signalCode === null,
