@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from './helpers/app.js';
-import { startNode, type AppNode } from './helpers/nodes.js';
+import { describe, expect, it } from 'vitest';
+import { nodesOnOwnDatabase } from './helpers/nodes-on-own-database.js';
 
 /** A node at `url` with PostgreSQL's `wal_init_zero` set for its sessions as asked (the server's own value aside). */
 function withWalInitZero(url: string, value: 'on' | 'off'): string {
@@ -10,24 +9,13 @@ function withWalInitZero(url: string, value: 'on' | 'off'): string {
 }
 
 describe('the PostgreSQL settings a node advises on at start (ADR 040)', () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  const nodes: AppNode[] = [];
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-  });
-
-  afterAll(async () => {
-    await Promise.all(nodes.map((n) => n.stop()));
-    await database?.drop();
-  });
+  const nodes = nodesOnOwnDatabase();
 
   it('a node whose PostgreSQL zero-fills new WAL files says so at start, with the setting to change, and starts all the same', async () => {
     const [zeroFilling, notZeroFilling] = await Promise.all([
-      startNode({ DATABASE_URL: withWalInitZero(database.url, 'on'), SEED_DEMO: 'false' }),
-      startNode({ DATABASE_URL: withWalInitZero(database.url, 'off'), SEED_DEMO: 'false' }),
+      nodes.start({ DATABASE_URL: withWalInitZero(nodes.url(), 'on'), SEED_DEMO: 'false' }),
+      nodes.start({ DATABASE_URL: withWalInitZero(nodes.url(), 'off'), SEED_DEMO: 'false' }),
     ]);
-    nodes.push(zeroFilling, notZeroFilling);
     const warning = zeroFilling.output().split('\n').find((line) => line.includes('"setting":"wal_init_zero"'));
     expect(warning, zeroFilling.output()).toBeDefined();
     expect(JSON.parse(warning ?? '{}')).toMatchObject({ level: 40, setting: 'wal_init_zero', value: 'on' });

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GC_FLAGS, missingGcFlags } from '../src/lib/gc-flags.js';
-import { createTestDatabase } from './helpers/app.js';
-import { startNode, type AppNode } from './helpers/nodes.js';
+import { nodesOnOwnDatabase } from './helpers/nodes-on-own-database.js';
 
 /** What a start command gives Node before it loads the app: the words between `node` and `--import`. */
 function nodeFlagsOf(words: string[]): string[] {
@@ -10,17 +9,7 @@ function nodeFlagsOf(words: string[]): string[] {
 }
 
 describe("the garbage collector's flags a node runs with (ADR 041)", () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  const nodes: AppNode[] = [];
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-  });
-
-  afterAll(async () => {
-    await Promise.all(nodes.map((n) => n.stop()));
-    await database?.drop();
-  });
+  const nodes = nodesOnOwnDatabase();
 
   it('npm start and the Dockerfile give Node the same flags, the ones the tests and benchmarks start their nodes with', async () => {
     const pkg = JSON.parse(await readFile('package.json', 'utf8')) as { scripts: { start: string } };
@@ -37,9 +26,8 @@ describe("the garbage collector's flags a node runs with (ADR 041)", () => {
   });
 
   it('a node started without them says so at start, naming them, and starts all the same; one started with them says nothing', async () => {
-    const env = { DATABASE_URL: database.url, SEED_DEMO: 'false' };
-    const [without, withFlags] = await Promise.all([startNode(env, { gcFlags: false }), startNode(env)]);
-    nodes.push(without, withFlags);
+    const env = { DATABASE_URL: nodes.url(), SEED_DEMO: 'false' };
+    const [without, withFlags] = await Promise.all([nodes.start(env, { gcFlags: false }), nodes.start(env)]);
     const warning = without.output().split('\n').find((line) => line.includes('ADR 041'));
     expect(warning, without.output()).toBeDefined();
     expect(JSON.parse(warning ?? '{}')).toMatchObject({ level: 40, missing: [...GC_FLAGS] });
