@@ -36,6 +36,10 @@
  * `baseline` server, the `bench` process itself) used during the phase, divided by its alarms (bench/cpu.ts). A
  * phase runs from its first raise until its last alarm has reached every device, so it also holds the pauses
  * between rounds, the receipts and the all clears that fall in it: the work an alarm causes, not only its path.
+ * `fanout_cpu_ms`, `baseline_fanout_cpu_ms`, `school_fanout_cpu_ms`, `baseline_school_fanout_cpu_ms`: only the
+ * alarm's way, by kind and in `all`, the rounds' median of the processor time from just before the raise (or the
+ * broadcast) is sent until every targeted device has it, as the scheduler counts it (bench/cpu.ts `cpuNowPrecise`).
+ * Divided by the machine's cores it is the least time the alarm could take there however well the work were spread.
  *
  * Then a reconnection storm (BENCH_STORM=0 skips it; it needs two nodes), with the devices connected again in this
  * process (the storm moves them from node to node): every device syncs once (the app's
@@ -74,7 +78,7 @@ import { seedDemo } from '../src/seed/demo.js';
 import { freePort, startTestRedis } from '../test/helpers/services.js';
 import { startNode, type AppNode } from '../test/helpers/nodes.js';
 import { ClientFleet, nowMs, raisedKey, type Measurable } from './client-fleet.js';
-import { cpuNow, cpuSpent } from './cpu.js';
+import { cpuNow, cpuNowPrecise, cpuSpent, type CpuTimes } from './cpu.js';
 import { inspectArg, liveMemory, peakResidentMb } from './live-memory.js';
 import { monotonicUs, profileWindow, readProfileIn, type WindowProfile } from './profile.js';
 import { percentile, waitFor } from './support.js';
@@ -241,6 +245,8 @@ interface Measured {
   answered: number[];
   /** Per round: until the first device had it. */
   first: number[];
+  /** Per round: each kind of process's processor time from just before the raise was sent until every targeted device had it. */
+  cpu: CpuTimes[];
   lost: number;
 }
 
@@ -249,17 +255,20 @@ async function measure(fleet: ClientFleet, clients: (Measurable & { index: numbe
   const latencies: number[] = [];
   const answered: number[] = [];
   const first: number[] = [];
+  const cpu: CpuTimes[] = [];
   const keys: Measured['rounds'] = [];
   let lost = 0;
   const fromUs = monotonicUs();
   for (let round = 0; round < rounds; round++) {
     // Quiet between rounds: the previous alarm's receipts and all clear are not measured with this one.
     if (round > 0) await new Promise((r) => setTimeout(r, pauseMs));
+    const cpuBefore = cpuNowPrecise();
     const started = nowMs();
     const key = await trigger(round);
     answered.push(nowMs() - started);
     keys.push({ key, started });
     await fleet.settle(clients, key, timeoutMs);
+    cpu.push(cpuSpent(cpuBefore, cpuNowPrecise()));
     const before = latencies.length;
     for (const c of clients) {
       const at = c.received.get(key);
@@ -271,7 +280,7 @@ async function measure(fleet: ClientFleet, clients: (Measurable & { index: numbe
       + `p50 ${Math.round(percentile(these, 50))} ms, last ${Math.round(Math.max(0, ...these))} ms`);
     first.push(Math.min(...these));
   }
-  return { latencies, rounds: keys, window: { fromUs, toUs: monotonicUs() }, answered, first, lost };
+  return { latencies, rounds: keys, window: { fromUs, toUs: monotonicUs() }, answered, first, cpu, lost };
 }
 
 /**
@@ -645,6 +654,8 @@ async function main(): Promise<void> {
       cpu_ms_per_alarm: allCpu,
       no_receipts_cpu_ms_per_alarm: withoutReceiptsCpu,
       baseline_cpu_ms_per_alarm: baseCpu,
+      fanout_cpu_ms: medianCpu(all.cpu),
+      baseline_fanout_cpu_ms: medianCpu(base.cpu),
       first_device_p50_ms: round(percentile(all.first, 50)),
       baseline_first_device_p50_ms: round(percentile(base.first, 50)),
       baseline_lost: base.lost,
@@ -659,6 +670,8 @@ async function main(): Promise<void> {
       baseline_school_p99_ms: round(percentile(baseSchool.latencies, 99)),
       baseline_school_lost: baseSchool.lost,
       school_cpu_ms_per_alarm: schoolCpu,
+      school_fanout_cpu_ms: medianCpu(school.cpu),
+      baseline_school_fanout_cpu_ms: medianCpu(baseSchool.cpu),
       school_raise_answered_p50_ms: round(percentile(school.answered, 50)),
       school_raise_answered_p99_ms: round(percentile(school.answered, 99)),
       ...timeSplit('school_split', devices.slice(0, SCHOOL_SIZE), school, raisedVia),
@@ -690,6 +703,15 @@ async function main(): Promise<void> {
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
+
+/** The rounds' median of each kind's processor time, and of all of it (`all`): what one alarm's way to its devices took. */
+function medianCpu(rounds: CpuTimes[]): Record<string, number> {
+  const kinds = [...new Set(rounds.flatMap((r) => Object.keys(r)))] as (keyof CpuTimes)[];
+  const medians: Record<string, number> = {};
+  for (const kind of kinds) medians[kind] = round(percentile(rounds.map((r) => r[kind] ?? 0), 50));
+  medians.all = round(percentile(rounds.map((r) => Object.values(r).reduce((sum, ms) => sum + ms, 0)), 50));
+  return medians;
+}
 
 /** Each node's profile, for each phase's window; the heaviest functions also go to stderr as a table. */
 async function profilesOf(dirs: string[], phases: Record<string, { fromUs: number; toUs: number }>): Promise<Record<string, WindowProfile[]>> {
