@@ -39,7 +39,8 @@
  * `fanout_cpu_ms`, `baseline_fanout_cpu_ms`, `school_fanout_cpu_ms`, `baseline_school_fanout_cpu_ms`: only the
  * alarm's way, by kind and in `all`, the rounds' median of the processor time from just before the raise (or the
  * broadcast) is sent until every targeted device has it, as the scheduler counts it (bench/cpu.ts `cpuNowPrecise`).
- * Divided by the machine's cores it is the least time the alarm could take there however well the work were spread.
+ * `all` divided by the machine's cores is the least time until its last device could have it there, however well
+ * the work were spread.
  *
  * Then a reconnection storm (BENCH_STORM=0 skips it; it needs two nodes), with the devices connected again in this
  * process (the storm moves them from node to node): every device syncs once (the app's
