@@ -3,6 +3,7 @@
  * neither the app nor the baseline is measured through one process's reading of every socket.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 
 /** Milliseconds on the machine's monotonic clock: the same in every process, so arrivals compare with a raise. */
 export const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
@@ -50,9 +51,10 @@ export class ClientFleet {
   /** The devices, by index, as the bench reads them; arrivals are filled in by `settle`. */
   readonly devices: (Measurable & { index: number })[] = [];
 
-  constructor(processes: number) {
+  /** `nodeArgs` go to Node itself in each client process (a benchmark's `--cpu-prof`). */
+  constructor(processes: number, nodeArgs: string[] = []) {
     this.children = Array.from({ length: processes }, () => {
-      const child = fork(new URL('./client-process.ts', import.meta.url).pathname, [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+      const child = fork(new URL('./client-process.ts', import.meta.url).pathname, [], { execArgv: [...nodeArgs, '--import', 'tsx'], stdio: 'inherit' });
       child.on('message', (reply: ClientReply) => {
         this.waiting.get(reply.id)?.(reply);
         this.waiting.delete(reply.id);
@@ -86,9 +88,16 @@ export class ClientFleet {
     }
   }
 
-  /** Disconnects every device and ends the processes. */
+  /**
+   * Disconnects every device and ends the processes: each exits once its devices are gone (writing its CPU
+   * profile, if it keeps one); one that has not within a few seconds is killed.
+   */
   async close(): Promise<void> {
-    await Promise.all(this.children.map((child) => this.ask(child, { type: 'disconnect' }).catch(() => undefined)));
+    await Promise.all(this.children.map(async (child) => {
+      const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : once(child, 'exit');
+      await this.ask(child, { type: 'disconnect' }).catch(() => undefined);
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+    }));
     this.kill();
   }
 

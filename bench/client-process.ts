@@ -117,6 +117,9 @@ process.on('message', (request: ClientRequest) => {
       } else {
         for (const device of held.values()) device.socket.disconnect();
         held.clear();
+        // Done: the process exits once the answer is out (a CPU profile is written at exit).
+        process.send?.({ id: request.id, ok: true } satisfies ClientReply, () => process.exit(0));
+        return;
       }
       send({ id: request.id, ok: true });
     } catch (err) {

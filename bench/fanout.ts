@@ -26,9 +26,13 @@
  * `school_p50_ms` and `school_p99_ms` with the same clients on the same machine.
  * `no_receipts_p50_ms`, `no_receipts_p99_ms`: the same alarms once more with the devices sending no receipts, so
  * the receipts' share of the latency is the difference from `p50_ms`, `p99_ms`.
- * BENCH_PROFILE=1 runs every node under `--cpu-prof` (and skips the storm, whose killed node would leave no
- * profile) and adds `profile`: per phase (`alarm`: every device, `school`: the school's alarms) and node, the busy
- * time in the phase and the ten functions with the most self time (bench/profile.ts).
+ * BENCH_PROFILE=1 runs every process of the measurement under `--cpu-prof`: the nodes, the client processes, the
+ * bare server and its client processes (and skips the storm, whose killed node would leave no profile). It adds
+ * `profile`: per phase (`alarm`: every device, `school`: the school's alarms) and node, the busy time in the phase
+ * and the ten functions with the most self time (bench/profile.ts); and `profile.rounds`, the alarm's way and the
+ * bare broadcast's side by side: per round, from just before the raise (or the broadcast) until every device had
+ * it, the busy time and heaviest functions of the `nodes`, of the app's devices (`clients`), of the
+ * `baseline_server` and of its devices (`baseline_clients`), each kind's processes together.
  *
  * The measured devices live in BENCH_CLIENT_PROCESSES (2) client processes, the baseline's too (bench/client-fleet.ts).
  * `cpu_ms_per_alarm`, `no_receipts_cpu_ms_per_alarm`, `school_cpu_ms_per_alarm`, `baseline_cpu_ms_per_alarm`: the
@@ -63,6 +67,7 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { rm } from 'node:fs/promises';
@@ -81,7 +86,7 @@ import { startNode, type AppNode } from '../test/helpers/nodes.js';
 import { ClientFleet, nowMs, raisedKey, type Measurable } from './client-fleet.js';
 import { cpuNow, cpuNowPrecise, cpuSpent, type CpuTimes } from './cpu.js';
 import { inspectArg, liveMemory, peakResidentMb } from './live-memory.js';
-import { monotonicUs, profileWindow, readProfileIn, type WindowProfile } from './profile.js';
+import { monotonicUs, profileWindows, readProfilesIn, type CpuProfile, type Window, type WindowProfile } from './profile.js';
 import { percentile, waitFor } from './support.js';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 5000);
@@ -240,6 +245,8 @@ interface Measured {
   latencies: number[];
   /** Per round: the incident's id and when the raise was sent, to read any subset of the clients' latencies. */
   rounds: { key: string; started: number }[];
+  /** Per round, the monotonic clock (µs) from just before the raise until every device had it: the rounds' windows in a CPU profile. */
+  windows: Window[];
   /** The monotonic clock (µs) before the first round and after the last: the phase's window in a CPU profile. */
   window: { fromUs: number; toUs: number };
   /** Per round: until the HTTP answer (the alarm committed and handed to this node's devices). */
@@ -258,18 +265,21 @@ async function measure(fleet: ClientFleet, clients: (Measurable & { index: numbe
   const first: number[] = [];
   const cpu: CpuTimes[] = [];
   const keys: Measured['rounds'] = [];
+  const windows: Window[] = [];
   let lost = 0;
   const fromUs = monotonicUs();
   for (let round = 0; round < rounds; round++) {
     // Quiet between rounds: the previous alarm's receipts and all clear are not measured with this one.
     if (round > 0) await new Promise((r) => setTimeout(r, pauseMs));
     const cpuBefore = cpuNowPrecise();
+    const windowFromUs = monotonicUs();
     const started = nowMs();
     const key = await trigger(round);
     answered.push(nowMs() - started);
     keys.push({ key, started });
     await fleet.settle(clients, key, timeoutMs);
     cpu.push(cpuSpent(cpuBefore, cpuNowPrecise()));
+    windows.push({ fromUs: windowFromUs, toUs: monotonicUs() });
     const before = latencies.length;
     for (const c of clients) {
       const at = c.received.get(key);
@@ -281,7 +291,7 @@ async function measure(fleet: ClientFleet, clients: (Measurable & { index: numbe
       + `p50 ${Math.round(percentile(these, 50))} ms, last ${Math.round(Math.max(0, ...these))} ms`);
     first.push(Math.min(...these));
   }
-  return { latencies, rounds: keys, window: { fromUs, toUs: monotonicUs() }, answered, first, cpu, lost };
+  return { latencies, rounds: keys, windows, window: { fromUs, toUs: monotonicUs() }, answered, first, cpu, lost };
 }
 
 /**
@@ -547,7 +557,8 @@ async function main(): Promise<void> {
     progress(`${NODES} nodes up; connecting ${DEVICES} devices`);
     const memoryBefore = await nodesMemory(inspectorPorts);
 
-    const fleet = new ClientFleet(CLIENT_PROCESSES);
+    const profiled = (name: string) => (PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(dataDir, `profile-${name}`)}`] : []);
+    const fleet = new ClientFleet(CLIENT_PROCESSES, profiled('clients'));
     fleets.push(fleet);
     const deviceAuth = (i: number) => ({ token: fixture.tokens[i], deviceId: `bench-device-${i}`, cursor: null });
     const linkedAuth = (i: number) => ({ token: fixture.linked.tokens[i], deviceId: `bench-linked-${i}`, cursor: null });
@@ -609,17 +620,17 @@ async function main(): Promise<void> {
     const payloadBytes = await raisedBytes(pool, fixture.siteAll);
     const schoolPayloadBytes = await raisedBytes(pool, fixture.siteSchool);
     await pool.end();
-    const profile = PROFILE ? await profilesOf(nodes.map((_, i) => profileDir(i)), { alarm: all.window, school: school.window }) : undefined;
+    const nodeProfiles = PROFILE ? await Promise.all(nodes.map(async (_, i) => (await readProfilesIn(profileDir(i)))[0] as CpuProfile)) : [];
 
     // Baseline: a bare Socket.IO server broadcasting a payload of the alarm's own size to as many clients, then
     // one of the school alarm's size to the school's share of them (a room), while all of them stay connected.
     const baselinePort = await freePort();
     const baseline = fork(new URL('./baseline-server.ts', import.meta.url).pathname, [String(baselinePort)], {
-      execArgv: ['--import', 'tsx'], stdio: 'inherit',
+      execArgv: [...profiled('baseline'), '--import', 'tsx'], stdio: 'inherit',
     });
     children.push(baseline);
     await waitFor(async () => (await fetch(`http://127.0.0.1:${baselinePort}/ready`).catch(() => undefined))?.ok === true, 20_000);
-    const baseFleet = new ClientFleet(CLIENT_PROCESSES);
+    const baseFleet = new ClientFleet(CLIENT_PROCESSES, profiled('baseline-clients'));
     fleets.push(baseFleet);
     const baseClients = await baseFleet.connect(Array.from({ length: DEVICES }, (_, i) => ({
       url: `http://127.0.0.1:${baselinePort}`, auth: i < SCHOOL_SIZE ? { room: 'school' } : {},
@@ -634,6 +645,18 @@ async function main(): Promise<void> {
     const baseCpu = cpuSpent(cpuFrom, cpuNow(), ALARMS);
     const baseSchool = await measure(baseFleet, baseClients.slice(0, SCHOOL_SIZE), SCHOOL_ALARMS, 500, broadcast(`bytes=${schoolPayloadBytes}&room=school`));
     await baseFleet.close();
+    const baselineExited = once(baseline, 'exit');
+    baseline.kill('SIGTERM');
+    await baselineExited;
+    const profile = PROFILE ? {
+      ...phaseProfiles(nodeProfiles, { alarm: [all.window], school: [school.window] }),
+      rounds: roundsProfile({
+        nodes: [nodeProfiles, all.windows],
+        clients: [await readProfilesIn(path.join(dataDir, 'profile-clients')), all.windows],
+        baseline_server: [await readProfilesIn(path.join(dataDir, 'profile-baseline')), base.windows],
+        baseline_clients: [await readProfilesIn(path.join(dataDir, 'profile-baseline-clients')), base.windows],
+      }),
+    } : undefined;
 
     const figures = {
       devices: DEVICES,
@@ -714,18 +737,27 @@ function medianCpu(rounds: CpuTimes[]): Record<string, number> {
   return medians;
 }
 
-/** Each node's profile, for each phase's window; the heaviest functions also go to stderr as a table. */
-async function profilesOf(dirs: string[], phases: Record<string, { fromUs: number; toUs: number }>): Promise<Record<string, WindowProfile[]>> {
-  const profiles = await Promise.all(dirs.map(readProfileIn));
+/** Each node's profile over each phase; the heaviest functions also go to stderr as a table. */
+function phaseProfiles(profiles: CpuProfile[], phases: Record<string, Window[]>): Record<string, WindowProfile[]> {
   const out: Record<string, WindowProfile[]> = {};
-  for (const [phase, { fromUs, toUs }] of Object.entries(phases)) {
-    out[phase] = profiles.map((p) => profileWindow(p, fromUs, toUs));
-    out[phase].forEach((w, i) => {
-      progress(`profile, ${phase}, node ${i + 1}: busy ${w.busy_ms} of ${w.window_ms} ms`);
-      for (const h of w.heaviest) progress(`  | ${h.fn} | ${h.where} | ${h.self_ms} | ${Math.round(h.share * 1000) / 10} % |`);
-    });
+  for (const [phase, windows] of Object.entries(phases)) {
+    out[phase] = profiles.map((p, i) => printed(`${phase}, node ${i + 1}`, profileWindows([p], windows)));
   }
   return out;
+}
+
+/**
+ * The alarm's way and the bare broadcast's, side by side: each kind of process's profiles (all of its processes
+ * together) over its phase's rounds, each from just before the raise until every device had it, per round.
+ */
+function roundsProfile(kinds: Record<string, [CpuProfile[], Window[]]>): Record<string, WindowProfile> {
+  return Object.fromEntries(Object.entries(kinds).map(([kind, [profiles, windows]]) => [kind, printed(`per round, ${kind}`, profileWindows(profiles, windows))]));
+}
+
+function printed(what: string, w: WindowProfile): WindowProfile {
+  progress(`profile, ${what}: busy ${w.busy_ms} of ${w.window_ms} ms`);
+  for (const h of w.heaviest) progress(`  | ${h.fn} | ${h.where} | ${h.self_ms} | ${Math.round(h.share * 1000) / 10} % |`);
+  return w;
 }
 
 /** The nodes' memory together, in bytes, each read after a full collection: live (heap in use and the buffers it owns) and resident. */

@@ -1,6 +1,6 @@
 /**
- * Reads a V8 CPU profile (`node --cpu-prof`) for one window of a run: how busy the process was and the functions
- * that took the most of that time themselves (self time). The window is in microseconds of the machine's monotonic
+ * Reads V8 CPU profiles (`node --cpu-prof`) for windows of a run: how busy the processes were and the functions
+ * that took the most of that time themselves (self time). Windows are in microseconds of the machine's monotonic
  * clock, `process.hrtime` in any process on the same machine: V8 stamps its samples with the same clock.
  */
 import { readdir, readFile } from 'node:fs/promises';
@@ -11,7 +11,7 @@ interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
 }
 
-interface CpuProfile {
+export interface CpuProfile {
   nodes: ProfileNode[];
   startTime: number;
   samples: number[];
@@ -22,48 +22,69 @@ export interface Heavy {
   /** The function, and where it is: a package and its file, a file of ours, or `native`. */
   fn: string;
   where: string;
+  /** Per window. */
   self_ms: number;
-  /** Of the busy time in the window. */
+  /** Of the busy time in the windows. */
   share: number;
 }
 
 export interface WindowProfile {
+  /** The windows' mean length. */
   window_ms: number;
+  /** Per window, of all the processes together. */
   busy_ms: number;
   heaviest: Heavy[];
 }
 
-/** The one profile a process wrote into `dir` (each node is given a directory of its own). */
-export async function readProfileIn(dir: string): Promise<CpuProfile> {
-  const file = (await readdir(dir)).find((f) => f.endsWith('.cpuprofile'));
-  if (!file) throw new Error(`no .cpuprofile in ${dir}`);
-  return JSON.parse(await readFile(path.join(dir, file), 'utf8')) as CpuProfile;
+export interface Window {
+  fromUs: number;
+  toUs: number;
 }
 
-/** `(idle)` is the event loop waiting; everything else, `(program)` and `(garbage collector)` included, is busy. */
-export function profileWindow(profile: CpuProfile, fromUs: number, toUs: number, top = 10): WindowProfile {
-  const frames = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+/**
+ * The main thread's profile of each process that wrote one into `dir`. `--cpu-prof` names a profile
+ * CPU.<date>.<time>.<pid>.<thread>.<sequence>.cpuprofile, and a process started with `--import tsx` has a
+ * second thread, the module loader's hooks, whose profile is of no interest: the main thread is thread 0.
+ */
+export async function readProfilesIn(dir: string): Promise<CpuProfile[]> {
+  const files = (await readdir(dir)).filter((f) => /\.0\.\d+\.cpuprofile$/.test(f));
+  if (files.length === 0) throw new Error(`no main thread's .cpuprofile in ${dir}`);
+  return Promise.all(files.map(async (f) => JSON.parse(await readFile(path.join(dir, f), 'utf8')) as CpuProfile));
+}
+
+/**
+ * Several processes' profiles over several windows (the rounds of a phase), per window: the processes' busy time
+ * together and their heaviest functions. `(idle)` is an event loop waiting; everything else, `(program)` and
+ * `(garbage collector)` included, is busy.
+ */
+export function profileWindows(profiles: CpuProfile[], windows: Window[], top = 10): WindowProfile {
   const self = new Map<string, { fn: string; where: string; us: number }>();
   let busyUs = 0;
-  let at = profile.startTime;
-  for (let i = 0; i < profile.samples.length; i++) {
-    const delta = profile.timeDeltas[i] ?? 0;
-    at += delta;
-    if (at < fromUs || at > toUs) continue;
-    const frame = frames.get(profile.samples[i] as number);
-    if (!frame || frame.functionName === '(idle)') continue;
-    busyUs += delta;
-    const where = frame.url === '' ? 'native' : `${shortUrl(frame.url)}:${frame.lineNumber + 1}`;
-    const fn = frame.functionName || '(anonymous)';
-    const key = `${fn} ${where}`;
-    const entry = self.get(key) ?? { fn, where, us: 0 };
-    entry.us += delta;
-    self.set(key, entry);
+  for (const profile of profiles) {
+    const frames = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+    let at = profile.startTime;
+    for (let i = 0; i < profile.samples.length; i++) {
+      const delta = profile.timeDeltas[i] ?? 0;
+      at += delta;
+      if (!windows.some((w) => at >= w.fromUs && at <= w.toUs)) continue;
+      const frame = frames.get(profile.samples[i] as number);
+      if (!frame || frame.functionName === '(idle)') continue;
+      busyUs += delta;
+      const where = frame.url === '' ? 'native' : `${shortUrl(frame.url)}:${frame.lineNumber + 1}`;
+      const fn = frame.functionName || '(anonymous)';
+      const key = `${fn} ${where}`;
+      const entry = self.get(key) ?? { fn, where, us: 0 };
+      entry.us += delta;
+      self.set(key, entry);
+    }
   }
+  const count = Math.max(1, windows.length);
+  const ms = (us: number) => Math.round(us / count / 100) / 10;
   const heaviest = [...self.values()].sort((a, b) => b.us - a.us).slice(0, top).map((e) => ({
-    fn: e.fn, where: e.where, self_ms: Math.round(e.us / 100) / 10, share: Math.round((e.us / Math.max(1, busyUs)) * 1000) / 1000,
+    fn: e.fn, where: e.where, self_ms: ms(e.us), share: Math.round((e.us / Math.max(1, busyUs)) * 1000) / 1000,
   }));
-  return { window_ms: Math.round((toUs - fromUs) / 1000), busy_ms: Math.round(busyUs / 1000), heaviest };
+  const windowUs = windows.reduce((sum, w) => sum + w.toUs - w.fromUs, 0);
+  return { window_ms: Math.round(windowUs / count / 1000), busy_ms: Math.round(busyUs / count / 1000), heaviest };
 }
 
 /** `file:///…/node_modules/pg/lib/connection.js` → `pg/lib/connection.js`; our own files from `src/`. */
