@@ -548,16 +548,17 @@ async function main(): Promise<void> {
     await seedDemo(pool);
     const fixture = await createFixture(pool);
 
-    const profileDir = (i: number) => path.join(dataDir, `profile-${i + 1}`);
+    /** Where each profiled kind of process writes its profiles (BENCH_PROFILE=1), and the flags that make it. */
+    const profileDir = (name: string) => path.join(dataDir, `profile-${name}`);
+    const profiled = (name: string) => (PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir(name)}`] : []);
     const inspectorPorts = await Promise.all(Array.from({ length: NODES }, () => freePort()));
     nodes.push(...await Promise.all(inspectorPorts.map((inspectorPort, i) => startNode({
       DATABASE_URL: postgres.connectionString, REDIS_URL: redis.url, SEED_DEMO: 'false', DATABASE_POOL_MAX: '20',
-    }, { nodeArgs: [inspectArg(inspectorPort), ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir(i)}`] : [])] }))));
+    }, { nodeArgs: [inspectArg(inspectorPort), ...profiled(`node-${i + 1}`)] }))));
     const urls = nodes.map((n) => n.url);
     progress(`${NODES} nodes up; connecting ${DEVICES} devices`);
     const memoryBefore = await nodesMemory(inspectorPorts);
 
-    const profiled = (name: string) => (PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(dataDir, `profile-${name}`)}`] : []);
     const fleet = new ClientFleet(CLIENT_PROCESSES, profiled('clients'));
     fleets.push(fleet);
     const deviceAuth = (i: number) => ({ token: fixture.tokens[i], deviceId: `bench-device-${i}`, cursor: null });
@@ -620,7 +621,7 @@ async function main(): Promise<void> {
     const payloadBytes = await raisedBytes(pool, fixture.siteAll);
     const schoolPayloadBytes = await raisedBytes(pool, fixture.siteSchool);
     await pool.end();
-    const nodeProfiles = PROFILE ? await Promise.all(nodes.map(async (_, i) => (await readProfilesIn(profileDir(i)))[0] as CpuProfile)) : [];
+    const nodeProfiles = PROFILE ? await Promise.all(nodes.map(async (_, i) => (await readProfilesIn(profileDir(`node-${i + 1}`)))[0] as CpuProfile)) : [];
 
     // Baseline: a bare Socket.IO server broadcasting a payload of the alarm's own size to as many clients, then
     // one of the school alarm's size to the school's share of them (a room), while all of them stay connected.
@@ -652,9 +653,9 @@ async function main(): Promise<void> {
       ...phaseProfiles(nodeProfiles, { alarm: [all.window], school: [school.window] }),
       rounds: roundsProfile({
         nodes: [nodeProfiles, all.windows],
-        clients: [await readProfilesIn(path.join(dataDir, 'profile-clients')), all.windows],
-        baseline_server: [await readProfilesIn(path.join(dataDir, 'profile-baseline')), base.windows],
-        baseline_clients: [await readProfilesIn(path.join(dataDir, 'profile-baseline-clients')), base.windows],
+        clients: [await readProfilesIn(profileDir('clients')), all.windows],
+        baseline_server: [await readProfilesIn(profileDir('baseline')), base.windows],
+        baseline_clients: [await readProfilesIn(profileDir('baseline-clients')), base.windows],
       }),
     } : undefined;
 
